@@ -1,0 +1,183 @@
+//! Command-line interface: argument definitions and the glue from each subcommand to the library.
+//! Errors get their context here (anyhow); the library's errors are typed.
+
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context, Result, bail};
+use clap::{Args, CommandFactory, Parser, Subcommand};
+
+use crate::data::Dataset;
+use crate::eval::{self, Baseline, GridConfig};
+
+#[derive(Debug, Parser)]
+#[command(name = "mmant", version, about = "Long-term action anticipation (m&m-Ant, FUTR): data checks, evaluation and baselines")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Inspect a dataset in the MS-TCN or DARai layout
+    #[command(subcommand)]
+    Data(DataCommand),
+    /// Evaluate long-term anticipation (MoC grid) of a baseline, or score segmentation outputs
+    Eval(EvalArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DataCommand {
+    /// Count videos, classes, frames and splits; report length mismatches and unknown labels.
+    /// Exits with status 1 when the dataset has errors.
+    Check(CheckArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Dataset root (holds mapping.txt, groundTruth/, splits/, optionally features/)
+    pub root: PathBuf,
+    /// Expected feature dimension (e.g. 2048 for I3D); decides the orientation of features/*.npy
+    /// that have no JSON sidecar
+    #[arg(long)]
+    pub feature_dim: Option<usize>,
+    /// Print the report as JSON
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct EvalArgs {
+    /// Dataset root
+    #[arg(long)]
+    pub data: PathBuf,
+    /// Split to evaluate: a split name (1, 2, …) or "all"
+    #[arg(long, default_value = "all")]
+    pub split: String,
+    /// The label level to observe and anticipate
+    #[arg(long, default_value = "action")]
+    pub level: String,
+    /// Anticipation baseline to evaluate
+    #[arg(long, value_enum, conflicts_with = "segmentation", required_unless_present = "segmentation")]
+    pub baseline: Option<Baseline>,
+    /// Score a folder of segmentation outputs (MS-TCN prediction files) instead of anticipating
+    #[arg(long, value_name = "DIR")]
+    pub segmentation: Option<PathBuf>,
+    /// Observe a segmentation model's outputs (MS-TCN prediction files in DIR) instead of the
+    /// ground-truth labels of the observed part
+    #[arg(long, value_name = "DIR")]
+    pub observed: Option<PathBuf>,
+    /// Observation rates α
+    #[arg(long, value_delimiter = ',', default_values_t = eval::ALPHAS.to_vec())]
+    pub alphas: Vec<f64>,
+    /// Prediction horizons β (fractions of the video)
+    #[arg(long, value_delimiter = ',', default_values_t = eval::BETAS.to_vec())]
+    pub betas: Vec<f64>,
+    /// Background classes left out of edit and F1 (MS-TCN's bg_class); none by default, as
+    /// FUTR and MS-TCN score Breakfast's SIL and 50 Salads' action_start/end as ordinary classes
+    #[arg(long, value_delimiter = ',')]
+    pub background: Vec<String>,
+    /// Folder for the CSV and JSON results
+    #[arg(long, default_value = "results")]
+    pub out: PathBuf,
+    /// Print JSON instead of the table
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub fn run(args: impl IntoIterator<Item = impl Into<OsString> + Clone>) -> Result<ExitCode> {
+    let cli = Cli::parse_from(args);
+    match cli.command {
+        None => {
+            // the viewer will open here; until it exists, say what there is
+            Cli::command().print_help()?;
+            println!();
+            Ok(ExitCode::SUCCESS)
+        }
+        Some(Command::Data(DataCommand::Check(a))) => data_check(&a),
+        Some(Command::Eval(a)) => eval_command(&a),
+    }
+}
+
+fn open(root: &Path) -> Result<Dataset> {
+    Dataset::open(root).with_context(|| format!("opening dataset {}", root.display()))
+}
+
+fn data_check(a: &CheckArgs) -> Result<ExitCode> {
+    let ds = open(&a.root)?;
+    let report = crate::data::check::check(&ds, a.feature_dim);
+    if a.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        print!("{report}");
+    }
+    Ok(if report.ok() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+}
+
+fn check_fractions(name: &str, values: &[f64]) -> Result<()> {
+    if values.is_empty() {
+        bail!("--{name} needs at least one value");
+    }
+    if let Some(v) = values.iter().find(|v| !(**v > 0.0 && **v <= 1.0)) {
+        bail!("--{name}: expected fractions in (0, 1], found {v}");
+    }
+    Ok(())
+}
+
+fn write_results(out: &Path, stem: &str, csv: &[u8], json: &str) -> Result<(PathBuf, PathBuf)> {
+    std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
+    let csv_path = out.join(format!("{stem}.csv"));
+    let json_path = out.join(format!("{stem}.json"));
+    crate::fsutil::write_atomic(&csv_path, csv).with_context(|| format!("writing {}", csv_path.display()))?;
+    crate::fsutil::write_atomic(&json_path, json.as_bytes()).with_context(|| format!("writing {}", json_path.display()))?;
+    Ok((csv_path, json_path))
+}
+
+fn eval_command(a: &EvalArgs) -> Result<ExitCode> {
+    let ds = open(&a.data)?;
+    let splits = ds.select_splits(&a.split)?;
+    if let Some(dir) = &a.segmentation {
+        let report = eval::recognition::evaluate_recognition(&ds, &splits, &a.level, dir, &a.background)
+            .with_context(|| format!("scoring the segmentation outputs in {}", dir.display()))?;
+        let json = serde_json::to_string_pretty(&report)?;
+        let s = &report.scores;
+        let csv = format!(
+            "dataset,level,predictions,videos,acc,edit,f1_10,f1_25,f1_50\n{},{},{},{},{:.4},{:.4},{:.4},{:.4},{:.4}\n",
+            report.dataset, report.level, report.predictions, report.videos, s.accuracy, s.edit, s.f1_10, s.f1_25, s.f1_50
+        );
+        let (csv_path, json_path) = write_results(&a.out, &format!("{}_segmentation_split-{}", ds.name, a.split), csv.as_bytes(), &json)?;
+        if a.json {
+            println!("{json}");
+        } else {
+            print!("{report}");
+            println!("wrote {} and {}", csv_path.display(), json_path.display());
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    let baseline = a.baseline.expect("clap requires --baseline without --segmentation");
+    check_fractions("alphas", &a.alphas)?;
+    check_fractions("betas", &a.betas)?;
+    let cfg = GridConfig {
+        level: a.level.clone(),
+        alphas: a.alphas.clone(),
+        betas: a.betas.clone(),
+        observed_dir: a.observed.clone(),
+        background: a.background.clone(),
+    };
+    let report = eval::evaluate(&ds, &splits, baseline, &cfg).with_context(|| format!("evaluating {} on {}", baseline.name(), ds.name))?;
+    let json = serde_json::to_string_pretty(&report)?;
+    let observed = if a.observed.is_some() { "_observed-segmentation" } else { "" };
+    let stem = format!("{}_{}_{}_split-{}{observed}", ds.name, baseline.name(), report.level, a.split);
+    let (csv_path, json_path) = write_results(&a.out, &stem, &report.csv()?, &json)?;
+    if a.json {
+        println!("{json}");
+    } else {
+        print!("{}", report.table());
+        for w in &report.warnings {
+            eprintln!("warning: {w}");
+        }
+        println!("wrote {} and {}", csv_path.display(), json_path.display());
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,329 @@
+//! The anticipation grid: every test video of every selected split, at every (α, β), pooled per
+//! split, then averaged over splits (as FUTR and its followers report).
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use super::baselines::{Anticipator, LastObserved, Observation, TransitionPrior};
+use super::moc::{ClassCounts, eval_window, observed_frames};
+use super::segmentation::{SegmentationCounts, SegmentationScores};
+use crate::data::{DataError, Dataset, FrameLabels, Split};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[serde(rename_all = "kebab-case")]
+pub enum Baseline {
+    /// The last observed label continues to the end.
+    LastObserved,
+    /// The most frequent next action with its mean relative duration, from the training split.
+    TransitionPrior,
+}
+
+impl Baseline {
+    pub fn name(self) -> &'static str {
+        match self {
+            Baseline::LastObserved => "last-observed",
+            Baseline::TransitionPrior => "transition-prior",
+        }
+    }
+
+    fn fit(self, train: &[&[u32]], classes: usize) -> Box<dyn Anticipator> {
+        match self {
+            Baseline::LastObserved => Box::new(LastObserved::fit(train.iter().copied(), classes)),
+            Baseline::TransitionPrior => Box::new(TransitionPrior::fit(train.iter().copied(), classes)),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct GridConfig {
+    /// The level whose labels are observed and anticipated (e.g. "action").
+    pub level: String,
+    pub alphas: Vec<f64>,
+    pub betas: Vec<f64>,
+    /// Observe a segmentation model's output (`<dir>/<video>[.txt]`, MS-TCN's prediction format)
+    /// instead of the ground truth. The future is always scored against the ground truth.
+    pub observed_dir: Option<PathBuf>,
+    /// Classes dropped from edit and F1 of the observed part (MS-TCN's `bg_class`).
+    pub background: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Cell {
+    pub alpha: f64,
+    pub beta: f64,
+    /// MoC ×100; None when no frame was evaluated.
+    pub moc: Option<f64>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ObservedScores {
+    pub alpha: f64,
+    #[serde(flatten)]
+    pub scores: SegmentationScores,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SplitResult {
+    pub split: String,
+    pub test_videos: usize,
+    pub train_videos: usize,
+    pub cells: Vec<Cell>,
+    /// Segmentation metrics of the observed part when a segmentation model's output is observed.
+    pub observed: Vec<ObservedScores>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct GridReport {
+    pub dataset: String,
+    pub method: String,
+    pub level: String,
+    pub observation: String,
+    pub alphas: Vec<f64>,
+    pub betas: Vec<f64>,
+    pub splits: Vec<SplitResult>,
+    /// Mean over splits of each cell (over the splits where it is defined).
+    pub mean: Vec<Cell>,
+    pub warnings: Vec<String>,
+}
+
+/// Reads a segmentation model's output for `video` from `dir` (with or without `.txt`).
+fn read_recognition(dir: &Path, video: &str) -> Result<FrameLabels, DataError> {
+    let with_txt = dir.join(format!("{video}.txt"));
+    let path = if with_txt.exists() { with_txt } else { dir.join(video) };
+    FrameLabels::read(&path)
+}
+
+pub fn evaluate(ds: &Dataset, splits: &[&Split], baseline: Baseline, cfg: &GridConfig) -> Result<GridReport, DataError> {
+    let level = ds.level_index(&cfg.level)?;
+    let vocab = &ds.levels[level].vocab;
+    let background: Vec<u32> = cfg
+        .background
+        .iter()
+        .map(|b| {
+            vocab.id(b).ok_or_else(|| DataError::Unknown {
+                what: "background class",
+                name: b.clone(),
+                known: vocab.names().join(", "),
+            })
+        })
+        .collect::<Result<_, _>>()?;
+    let mut warnings = Vec::new();
+
+    // every video once, whatever the number of splits
+    let mut labels: HashMap<&str, Vec<u32>> = HashMap::new();
+    for s in splits {
+        for v in s.train.iter().chain(&s.test) {
+            if !labels.contains_key(v.as_str()) {
+                let mut video = ds.load_video(v, None)?;
+                labels.insert(v.as_str(), std::mem::take(&mut video.levels[level]));
+            }
+        }
+    }
+
+    let mut results = Vec::new();
+    for split in splits {
+        let train: Vec<&[u32]> = split.train.iter().map(|v| labels[v.as_str()].as_slice()).collect();
+        let anticipator = baseline.fit(&train, vocab.len());
+        let mut counts = vec![vec![ClassCounts::new(vocab.len()); cfg.betas.len()]; cfg.alphas.len()];
+        let mut observed_counts = vec![SegmentationCounts::default(); cfg.alphas.len()];
+        for video in &split.test {
+            let gt = &labels[video.as_str()];
+            let recognized = match &cfg.observed_dir {
+                None => None,
+                Some(dir) => {
+                    let r = read_recognition(dir, video)?;
+                    let mut ids = r.encode_strict(vocab)?;
+                    if ids.len() != gt.len() {
+                        warnings.push(format!(
+                            "{}: {} recognized frames, {} ground-truth frames; {}",
+                            r.path.display(),
+                            ids.len(),
+                            gt.len(),
+                            if ids.len() > gt.len() { "cut to the ground truth" } else { "the last label is repeated to the end" }
+                        ));
+                        let last = ids.last().copied().unwrap_or(0);
+                        ids.resize(gt.len(), last);
+                    }
+                    Some(ids)
+                }
+            };
+            let observed_source = recognized.as_deref().unwrap_or(gt);
+            for (a, &alpha) in cfg.alphas.iter().enumerate() {
+                let observed = observed_frames(alpha, gt.len());
+                let future = anticipator.anticipate(&Observation {
+                    video,
+                    labels: &observed_source[..observed],
+                    total_frames: gt.len(),
+                });
+                for (b, &beta) in cfg.betas.iter().enumerate() {
+                    counts[a][b].add(gt, observed, &future, eval_window(alpha, beta, gt.len()));
+                }
+                if recognized.is_some() && observed > 0 {
+                    observed_counts[a].add(&observed_source[..observed], &gt[..observed], &background);
+                }
+            }
+        }
+        let cells = cfg
+            .alphas
+            .iter()
+            .enumerate()
+            .flat_map(|(a, &alpha)| cfg.betas.iter().enumerate().map(move |(b, &beta)| (a, b, alpha, beta)))
+            .map(|(a, b, alpha, beta)| Cell { alpha, beta, moc: counts[a][b].moc() })
+            .collect();
+        let observed = if recognized_setting(cfg) {
+            cfg.alphas.iter().zip(&observed_counts).map(|(&alpha, c)| ObservedScores { alpha, scores: c.summary() }).collect()
+        } else {
+            Vec::new()
+        };
+        results.push(SplitResult {
+            split: split.name.clone(),
+            test_videos: split.test.len(),
+            train_videos: split.train.len(),
+            cells,
+            observed,
+        });
+    }
+
+    let mean = mean_cells(&results);
+    Ok(GridReport {
+        dataset: ds.name.clone(),
+        method: baseline.name().to_owned(),
+        level: ds.levels[level].name.clone(),
+        observation: match &cfg.observed_dir {
+            None => "ground truth".to_owned(),
+            Some(d) => format!("segmentation output in {}", d.display()),
+        },
+        alphas: cfg.alphas.clone(),
+        betas: cfg.betas.clone(),
+        splits: results,
+        mean,
+        warnings,
+    })
+}
+
+fn recognized_setting(cfg: &GridConfig) -> bool {
+    cfg.observed_dir.is_some()
+}
+
+fn mean_cells(results: &[SplitResult]) -> Vec<Cell> {
+    let Some(first) = results.first() else { return Vec::new() };
+    (0..first.cells.len())
+        .map(|i| {
+            let defined: Vec<f64> = results.iter().filter_map(|r| r.cells[i].moc).collect();
+            Cell {
+                alpha: first.cells[i].alpha,
+                beta: first.cells[i].beta,
+                moc: (!defined.is_empty()).then(|| defined.iter().sum::<f64>() / defined.len() as f64),
+            }
+        })
+        .collect()
+}
+
+fn fmt_moc(m: Option<f64>) -> String {
+    m.map_or_else(|| "n/a".to_owned(), |m| format!("{m:.2}"))
+}
+
+impl GridReport {
+    /// A Markdown table: one row per split and the mean, one column per (α, β).
+    pub fn table(&self) -> String {
+        let mut out = String::new();
+        let _ = writeln!(
+            out,
+            "MoC ×100 — dataset {}, method {}, level {}, observing {}",
+            self.dataset, self.method, self.level, self.observation
+        );
+        let header: Vec<String> = self.mean.iter().map(|c| format!("α={} β={}", c.alpha, c.beta)).collect();
+        let _ = writeln!(out, "| split | {} |", header.join(" | "));
+        let _ = writeln!(out, "|---|{}", "---|".repeat(header.len()));
+        for r in &self.splits {
+            let cells: Vec<String> = r.cells.iter().map(|c| fmt_moc(c.moc)).collect();
+            let _ = writeln!(out, "| {} | {} |", r.split, cells.join(" | "));
+        }
+        if self.splits.len() > 1 {
+            let cells: Vec<String> = self.mean.iter().map(|c| format!("**{}**", fmt_moc(c.moc))).collect();
+            let _ = writeln!(out, "| mean | {} |", cells.join(" | "));
+        }
+        if self.splits.iter().any(|r| !r.observed.is_empty()) {
+            let _ = writeln!(out, "\nSegmentation of the observed part (MS-TCN metrics):");
+            let _ = writeln!(out, "| split | α | Acc | Edit | F1@10 | F1@25 | F1@50 |");
+            let _ = writeln!(out, "|---|---|---|---|---|---|---|");
+            for r in &self.splits {
+                for o in &r.observed {
+                    let s = &o.scores;
+                    let _ = writeln!(
+                        out,
+                        "| {} | {} | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} |",
+                        r.split, o.alpha, s.accuracy, s.edit, s.f1_10, s.f1_25, s.f1_50
+                    );
+                }
+            }
+        }
+        out
+    }
+
+    /// `dataset,method,level,observation,split,alpha,beta,moc` rows; the mean is split "mean".
+    pub fn csv(&self) -> Result<Vec<u8>, csv::Error> {
+        let mut w = csv::Writer::from_writer(Vec::new());
+        w.write_record(["dataset", "method", "level", "observation", "split", "alpha", "beta", "moc"])?;
+        let rows = self
+            .splits
+            .iter()
+            .flat_map(|r| r.cells.iter().map(move |c| (r.split.as_str(), c)))
+            .chain(self.mean.iter().map(|c| ("mean", c)));
+        for (split, c) in rows {
+            w.write_record([
+                self.dataset.as_str(),
+                &self.method,
+                &self.level,
+                &self.observation,
+                split,
+                &c.alpha.to_string(),
+                &c.beta.to_string(),
+                &c.moc.map(|m| format!("{m:.4}")).unwrap_or_default(),
+            ])?;
+        }
+        w.into_inner().map_err(|e| e.into_error().into())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn grid_on_a_tiny_dataset_by_hand() {
+        let dir = tempfile::tempdir().unwrap();
+        crate::data::dataset::tests::mstcn_fixture(dir.path());
+        // test video P02_milk: SIL pour_milk (2 frames); make it 10 frames: SIL×3 pour_milk×7
+        std::fs::write(dir.path().join("groundTruth/P02_milk.txt"), "SIL\n".repeat(3) + &"pour_milk\n".repeat(7)).unwrap();
+        let ds = Dataset::open(dir.path()).unwrap();
+        let splits = ds.select_splits("all").unwrap();
+        let cfg = GridConfig { level: "action".into(), alphas: vec![0.2, 0.3], betas: vec![0.1, 0.5], observed_dir: None, background: vec![] };
+        let r = evaluate(&ds, &splits, Baseline::LastObserved, &cfg).unwrap();
+        // α=0.2: observed SIL SIL, predicts SIL: window β=.1 is frame 2 (SIL) → 100; β=.5 frames 2..7:
+        // SIL right (1/1), pour_milk 0/4 → MoC 50
+        // α=0.3: observed SIL×3 → window 3..4 pour_milk wrong → 0; 3..8 → 0
+        let mocs: Vec<Option<f64>> = r.mean.iter().map(|c| c.moc).collect();
+        assert_eq!(mocs, vec![Some(100.0), Some(50.0), Some(0.0), Some(0.0)]);
+        assert!(r.table().contains("| 1 | 100.00 | 50.00 | 0.00 | 0.00 |"), "{}", r.table());
+        let csv = String::from_utf8(r.csv().unwrap()).unwrap();
+        assert!(csv.lines().any(|l| l.ends_with(",1,0.2,0.5,50.0000")), "{csv}");
+
+        // observing a segmentation output instead: it says pour_milk from frame 1
+        let rec = dir.path().join("rec");
+        std::fs::create_dir(&rec).unwrap();
+        std::fs::write(rec.join("P02_milk.txt"), format!("{}\nSIL pour_milk pour_milk\n", crate::data::RECOGNITION_HEADER)).unwrap();
+        let cfg = GridConfig { observed_dir: Some(rec), ..cfg };
+        let r = evaluate(&ds, &splits, Baseline::LastObserved, &cfg).unwrap();
+        // 3 recognized frames vs 10: the last label is repeated, so α=0.2 observes SIL pour_milk
+        assert_eq!(r.warnings.len(), 1, "{:?}", r.warnings);
+        let mocs: Vec<Option<f64>> = r.mean.iter().map(|c| c.moc).collect();
+        // α=0.2 β=.1: frame 2 SIL vs pour_milk → 0; β=.5: SIL 0/1, pour 4/4 → 50
+        assert_eq!(mocs, vec![Some(0.0), Some(50.0), Some(100.0), Some(100.0)]);
+        assert_eq!(r.splits[0].observed.len(), 2);
+        assert_eq!(r.splits[0].observed[0].scores.accuracy, 50.0);
+    }
+}

@@ -1,0 +1,164 @@
+//! Anticipation baselines that need no learning beyond counting, so every model has a floor.
+
+use crate::data::segments;
+
+/// What an anticipator sees: the labels of the observed frames `[0, observed)` of a video of
+/// `total_frames` frames (the protocol gives the video's length, as FUTR and Abu Farha et al. do).
+#[derive(Debug, Clone, Copy)]
+pub struct Observation<'a> {
+    pub video: &'a str,
+    pub labels: &'a [u32],
+    pub total_frames: usize,
+}
+
+/// Predicts the labels of frames `[labels.len(), total_frames)`.
+pub trait Anticipator {
+    fn anticipate(&self, obs: &Observation) -> Vec<u32>;
+}
+
+/// The last observed label continues to the end of the video.
+#[derive(Debug, Clone, Default)]
+pub struct LastObserved {
+    /// Used when nothing was observed: the most frequent first label of the training videos.
+    pub first_label: u32,
+}
+
+impl LastObserved {
+    pub fn fit<'a>(train: impl IntoIterator<Item = &'a [u32]>, classes: usize) -> Self {
+        LastObserved { first_label: most_frequent_first(train, classes) }
+    }
+}
+
+impl Anticipator for LastObserved {
+    fn anticipate(&self, obs: &Observation) -> Vec<u32> {
+        let label = obs.labels.last().copied().unwrap_or(self.first_label);
+        vec![label; obs.total_frames.saturating_sub(obs.labels.len())]
+    }
+}
+
+fn most_frequent_first<'a>(train: impl IntoIterator<Item = &'a [u32]>, classes: usize) -> u32 {
+    let mut counts = vec![0u64; classes];
+    for labels in train {
+        if let Some(&l) = labels.first() {
+            counts[l as usize] += 1;
+        }
+    }
+    argmax(&counts).unwrap_or(0)
+}
+
+/// The first index of the largest count, or None when all are zero.
+fn argmax(counts: &[u64]) -> Option<u32> {
+    let (i, &best) = counts.iter().enumerate().max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(&a.0)))?;
+    (best > 0).then_some(i as u32)
+}
+
+/// The most frequent next action and its mean relative duration, learned from the training
+/// videos' segment sequences: the ongoing segment runs until its class's mean duration is used
+/// up, then the most frequent successor follows for its mean duration, and so on to the end.
+#[derive(Debug, Clone)]
+pub struct TransitionPrior {
+    /// `next[c]`: the most frequent class after a segment of class c, None if c was never followed.
+    pub next: Vec<Option<u32>>,
+    /// Mean segment length of each class as a fraction of its video's length.
+    pub mean_duration: Vec<f64>,
+    pub first_label: u32,
+}
+
+impl TransitionPrior {
+    pub fn fit<'a>(train: impl IntoIterator<Item = &'a [u32]> + Clone, classes: usize) -> Self {
+        let mut transitions = vec![vec![0u64; classes]; classes];
+        let mut duration_sum = vec![0f64; classes];
+        let mut duration_count = vec![0u64; classes];
+        for labels in train.clone() {
+            let segs = segments(labels);
+            for s in &segs {
+                duration_sum[s.label as usize] += s.len() as f64 / labels.len() as f64;
+                duration_count[s.label as usize] += 1;
+            }
+            for pair in segs.windows(2) {
+                transitions[pair[0].label as usize][pair[1].label as usize] += 1;
+            }
+        }
+        let all_sum: f64 = duration_sum.iter().sum();
+        let all_count: u64 = duration_count.iter().sum();
+        let overall = if all_count > 0 { all_sum / all_count as f64 } else { 1.0 };
+        TransitionPrior {
+            next: transitions.iter().map(|row| argmax(row)).collect(),
+            mean_duration: duration_sum
+                .iter()
+                .zip(&duration_count)
+                .map(|(&s, &n)| if n > 0 { s / n as f64 } else { overall })
+                .collect(),
+            first_label: most_frequent_first(train, classes),
+        }
+    }
+
+    fn frames_of(&self, label: u32, total: usize) -> usize {
+        let d = self.mean_duration.get(label as usize).copied().unwrap_or(0.0);
+        ((d * total as f64).round() as usize).max(1)
+    }
+}
+
+impl Anticipator for TransitionPrior {
+    fn anticipate(&self, obs: &Observation) -> Vec<u32> {
+        let horizon = obs.total_frames.saturating_sub(obs.labels.len());
+        let mut out = Vec::with_capacity(horizon);
+        let (mut label, elapsed) = match segments(obs.labels).last() {
+            Some(s) => (s.label, s.len()),
+            None => (self.first_label, 0),
+        };
+        // the rest of the ongoing segment
+        let remaining = self.frames_of(label, obs.total_frames).saturating_sub(elapsed);
+        out.extend(std::iter::repeat_n(label, remaining.min(horizon)));
+        while out.len() < horizon {
+            match self.next.get(label as usize).copied().flatten() {
+                Some(next) => {
+                    label = next;
+                    let n = self.frames_of(label, obs.total_frames).min(horizon - out.len());
+                    out.extend(std::iter::repeat_n(label, n));
+                }
+                None => out.resize(horizon, label),
+            }
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn obs(labels: &[u32], total: usize) -> Observation<'_> {
+        Observation { video: "v", labels, total_frames: total }
+    }
+
+    #[test]
+    fn last_observed_continues() {
+        let b = LastObserved::fit([&[2u32, 2][..], &[2, 0][..], &[1][..]], 3);
+        assert_eq!(b.anticipate(&obs(&[0, 1, 1], 6)), vec![1, 1, 1]);
+        assert_eq!(b.anticipate(&obs(&[], 2)), vec![2, 2]);
+        assert!(b.anticipate(&obs(&[0], 1)).is_empty());
+    }
+
+    #[test]
+    fn transition_prior_by_hand() {
+        // two training videos of 10 frames: 0×2 1×5 2×3 and 0×2 1×3 2×5
+        let v1 = [0, 0, 1, 1, 1, 1, 1, 2, 2, 2];
+        let v2 = [0, 0, 1, 1, 1, 2, 2, 2, 2, 2];
+        let b = TransitionPrior::fit([&v1[..], &v2[..]], 4);
+        assert_eq!(b.next, vec![Some(1), Some(2), None, None]);
+        let close = |a: f64, b: f64| (a - b).abs() < 1e-12;
+        assert!(close(b.mean_duration[0], 0.2) && close(b.mean_duration[1], 0.4) && close(b.mean_duration[2], 0.4));
+        // class 3 never seen: the mean of all segments (0.2+0.5+0.3+0.2+0.3+0.5)/6
+        assert!(close(b.mean_duration[3], 2.0 / 6.0));
+        // observed 0 for 1 frame of 20: 0 lasts 0.2·20 = 4 frames → 3 more, then 1 for 8, then 2 to the end
+        let f = b.anticipate(&obs(&[0], 20));
+        assert_eq!(f.len(), 19);
+        assert_eq!(&f[..3], &[0, 0, 0]);
+        assert_eq!(&f[3..11], &[1; 8]);
+        assert!(f[11..].iter().all(|&l| l == 2));
+        // an ongoing segment already longer than its mean switches at once
+        assert_eq!(b.anticipate(&obs(&[0, 0, 0, 0, 0, 0], 10))[0], 1);
+        assert_eq!(b.anticipate(&obs(&[], 5)), vec![0, 1, 1, 2, 2]);
+    }
+}

@@ -1,0 +1,13 @@
+//! Evaluation: long-term anticipation MoC as FUTR and Abu Farha et al. compute it, MS-TCN's
+//! segmentation metrics, and the baselines every model must beat.
+
+pub mod anticipation;
+pub mod baselines;
+pub mod moc;
+pub mod recognition;
+pub mod segmentation;
+
+pub use anticipation::{Baseline, GridConfig, GridReport, evaluate};
+pub use baselines::{Anticipator, LastObserved, Observation, TransitionPrior};
+pub use moc::{ALPHAS, BETAS, ClassCounts, eval_window, observed_frames};
+pub use segmentation::{SegmentationCounts, SegmentationScores};

@@ -1,0 +1,9 @@
+//! mmant: long-term action anticipation (m&m-Ant and FUTR) with a video viewer.
+//!
+//! Data flows one way: video → frames → features → model → predictions → timeline/CSV.
+//! This crate's modules follow that flow; `data` and `eval` are the foundation the others use.
+
+pub mod data;
+pub mod cli;
+pub mod eval;
+pub mod fsutil;

@@ -1,0 +1,50 @@
+//! Bad input at the command line: clear messages, no panics.
+
+mod common;
+use common::*;
+
+#[test]
+fn missing_dataset_is_a_clear_error() {
+    let o = mmant(&["data", "check", "/nonexistent/dataset"]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr(&o);
+    assert!(err.contains("/nonexistent/dataset: not a dataset root: no such folder"), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+}
+
+#[test]
+fn unknown_split_level_and_bad_fractions() {
+    let root = shared_data("50salads");
+    let r = root.to_str().unwrap();
+    let o = mmant(&["eval", "--data", r, "--split", "9", "--baseline", "last-observed"]);
+    assert!(stderr(&o).contains("unknown split '9'; known: all, 1, 2, 3, 4, 5"), "{}", stderr(&o));
+    let o = mmant(&["eval", "--data", r, "--level", "fine", "--baseline", "last-observed"]);
+    assert!(stderr(&o).contains("unknown level 'fine'; known: action"), "{}", stderr(&o));
+    let o = mmant(&["eval", "--data", r, "--alphas", "0,0.2", "--baseline", "last-observed"]);
+    assert!(stderr(&o).contains("--alphas: expected fractions in (0, 1], found 0"), "{}", stderr(&o));
+    let o = mmant(&["eval", "--data", r]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("--baseline"), "{}", stderr(&o));
+}
+
+#[test]
+fn broken_label_file_is_named_with_its_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::create_dir_all(d.join("groundTruth")).unwrap();
+    std::fs::create_dir_all(d.join("splits")).unwrap();
+    std::fs::write(d.join("mapping.txt"), "0 a\n1 b\n").unwrap();
+    std::fs::write(d.join("groundTruth/v1.txt"), "a\na\nb\n").unwrap();
+    std::fs::write(d.join("groundTruth/v2.txt"), b"a\n\xff\xfe\x00\n").unwrap();
+    std::fs::write(d.join("groundTruth/v3.txt"), "a\nc\nc\n").unwrap();
+    std::fs::write(d.join("splits/train.split1.bundle"), "v1.txt\n").unwrap();
+    std::fs::write(d.join("splits/test.split1.bundle"), "v2.txt\nv3.txt\n").unwrap();
+    let o = mmant(&["data", "check", d.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    let out = stdout(&o);
+    assert!(out.contains("v2.txt:2: expected UTF-8 text, found invalid byte at column 1"), "{out}");
+    assert!(out.contains("v3.txt:2: unknown label 'c' at frame 1 (2 frames in this file)"), "{out}");
+    let o = mmant(&["eval", "--data", d.to_str().unwrap(), "--baseline", "last-observed", "--out", d.join("r").to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("v2.txt:2: expected UTF-8 text"), "{}", stderr(&o));
+}

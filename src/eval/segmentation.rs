@@ -1,7 +1,7 @@
 //! Segmentation metrics of MS-TCN's `eval.py` (Farha & Gall, CVPR 2019): frame accuracy, edit
-//! score and F1@{10,25,50}, reproduced with its conventions: segments of background classes are
-//! dropped before edit and F1, and the last segment's end is the index of the last frame (not one
-//! past it), which `get_labels_start_end_time` does.
+//! score and F1@{10,25,50}, reproduced with its conventions: segments are half-open `[start, end)`,
+//! segments of background classes are dropped before edit and F1, the edit score is averaged over
+//! videos and F1 is computed from true/false positives pooled over videos.
 
 /// The overlaps of F1@{10,25,50}.
 pub const OVERLAPS: [f64; 3] = [0.10, 0.25, 0.50];
@@ -12,7 +12,7 @@ struct Segments {
     ends: Vec<usize>,
 }
 
-/// MS-TCN's `get_labels_start_end_time`, including its last-segment end of `len - 1`.
+/// MS-TCN's `get_labels_start_end_time`.
 fn labels_start_end(frames: &[u32], background: &[u32]) -> Segments {
     let mut s = Segments { labels: vec![], starts: vec![], ends: vec![] };
     let Some(&first) = frames.first() else { return s };
@@ -35,7 +35,7 @@ fn labels_start_end(frames: &[u32], background: &[u32]) -> Segments {
         }
     }
     if !is_bg(last) {
-        s.ends.push(frames.len() - 1);
+        s.ends.push(frames.len());
     }
     s
 }
@@ -81,16 +81,11 @@ pub fn f_counts(recognized: &[u32], ground_truth: &[u32], overlap: f64, backgrou
         for x in 0..y.labels.len() {
             let inter = p.ends[j].min(y.ends[x]) as f64 - p.starts[j].max(y.starts[x]) as f64;
             let union = p.ends[j].max(y.ends[x]) as f64 - p.starts[j].min(y.starts[x]) as f64;
-            // Two one-frame segments at the very end have union 0 under the len-1 convention:
-            // numpy gives nan there (also after multiplying by a false label match), and nan
-            // never passes the threshold.
-            let raw = if union > 0.0 { inter / union } else { f64::NAN };
-            let iou = if p.labels[j] == y.labels[x] || raw.is_nan() { raw } else { 0.0 };
-            // numpy's argmax returns the first nan if there is one
-            match best {
-                Some((_, b)) if b.is_nan() => {}
-                Some((_, b)) if !(iou.is_nan() || iou > b) => {}
-                _ => best = Some((x, iou)),
+            // segments are at least one frame long, so the union is never empty
+            let iou = if p.labels[j] == y.labels[x] { inter / union } else { 0.0 };
+            // numpy's argmax: the first of equal maxima
+            if best.is_none_or(|(_, b)| iou > b) {
+                best = Some((x, iou));
             }
         }
         match best {
@@ -167,11 +162,11 @@ mod tests {
     use super::*;
 
     #[test]
-    fn start_end_keeps_msctn_last_frame_convention() {
+    fn start_end_half_open_without_background() {
         let s = labels_start_end(&[0, 0, 1, 1, 1], &[]);
-        assert_eq!((s.labels, s.starts, s.ends), (vec![0, 1], vec![0, 2], vec![2, 4]));
+        assert_eq!((s.labels, s.starts, s.ends), (vec![0, 1], vec![0, 2], vec![2, 5]));
         let s = labels_start_end(&[9, 1, 9, 2, 2], &[9]);
-        assert_eq!((s.labels, s.starts, s.ends), (vec![1, 2], vec![1, 3], vec![2, 4]));
+        assert_eq!((s.labels, s.starts, s.ends), (vec![1, 2], vec![1, 3], vec![2, 5]));
         assert!(labels_start_end(&[], &[]).labels.is_empty());
     }
 
@@ -186,11 +181,10 @@ mod tests {
 
     #[test]
     fn f1_by_hand() {
-        // gt: 0×4 1×4 (segments [0,4) and [4,7] under the convention)
-        // pred: 0×2 1×6 → segments (0:[0,2]) and (1:[2,7])
+        // gt: 0×4 1×4 → [0,4) [4,8); pred: 0×2 1×6 → [0,2) [2,8)
         let gt = [0, 0, 0, 0, 1, 1, 1, 1];
         let pr = [0, 0, 1, 1, 1, 1, 1, 1];
-        // IoU(0) = (2-0)/(4-0) = 0.5; IoU(1) = (7-4)/(7-2) = 0.6
+        // IoU(0) = 2/4 = 0.5; IoU(1) = 4/6
         assert_eq!(f_counts(&pr, &gt, 0.5, &[]), (2, 0, 0));
         assert_eq!(f_counts(&pr, &gt, 0.55, &[]), (1, 1, 1));
         assert_eq!(f_counts(&pr, &gt, 0.7, &[]), (0, 2, 2));

@@ -4,6 +4,8 @@
 //! This crate's modules follow that flow; `data` and `eval` are the foundation the others use.
 
 pub mod data;
+pub mod bench;
 pub mod cli;
 pub mod eval;
 pub mod fsutil;
+pub mod model;

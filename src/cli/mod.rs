@@ -25,6 +25,41 @@ pub enum Command {
     Data(DataCommand),
     /// Evaluate long-term anticipation (MoC grid) of a baseline, or score segmentation outputs
     Eval(EvalArgs),
+    /// Benchmarks: side-by-side timings in one run
+    #[command(subcommand)]
+    Bench(BenchCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BenchCommand {
+    /// Explicit candle attention vs the fused kernel vs PyTorch's SDPA (when available)
+    Attention(BenchAttentionArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct BenchAttentionArgs {
+    /// Sequence lengths T (self-attention, Tq = Tk = T)
+    #[arg(long, value_delimiter = ',', default_values_t = vec![250, 1000, 2000, 4000])]
+    pub sizes: Vec<usize>,
+    /// Model dimension D (split over the heads)
+    #[arg(long, default_value_t = 128)]
+    pub dim: usize,
+    #[arg(long, default_value_t = 8)]
+    pub heads: usize,
+    #[arg(long, default_value_t = 1)]
+    pub batch: usize,
+    /// Timed runs per measurement (the median is reported)
+    #[arg(long, default_value_t = 10)]
+    pub repeats: usize,
+    /// Python interpreter with torch and numpy (default: $MMANT_PYTHON, then python3)
+    #[arg(long)]
+    pub python: Option<PathBuf>,
+    /// Skip PyTorch even when it is available
+    #[arg(long)]
+    pub no_torch: bool,
+    /// Print JSON
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -97,6 +132,7 @@ pub fn run(args: impl IntoIterator<Item = impl Into<OsString> + Clone>) -> Resul
         }
         Some(Command::Data(DataCommand::Check(a))) => data_check(&a),
         Some(Command::Eval(a)) => eval_command(&a),
+        Some(Command::Bench(BenchCommand::Attention(a))) => bench_attention(&a),
     }
 }
 
@@ -178,6 +214,27 @@ fn eval_command(a: &EvalArgs) -> Result<ExitCode> {
             eprintln!("warning: {w}");
         }
         println!("wrote {} and {}", csv_path.display(), json_path.display());
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn bench_attention(a: &BenchAttentionArgs) -> Result<ExitCode> {
+    if a.heads == 0 || a.dim % a.heads != 0 {
+        bail!("--dim {} must be a multiple of --heads {}", a.dim, a.heads);
+    }
+    let python = if a.no_torch { None } else { crate::bench::attention::find_torch_python(a.python.clone()) };
+    let report = crate::bench::attention::run(&crate::bench::attention::AttentionBenchConfig {
+        sizes: a.sizes.clone(),
+        model_dim: a.dim,
+        heads: a.heads,
+        batch: a.batch,
+        repeats: a.repeats,
+        python,
+    })?;
+    if a.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        print!("{report}");
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -1,0 +1,3 @@
+//! `mmant bench`: side-by-side timings in one run, reported as milliseconds and ratios.
+
+pub mod attention;

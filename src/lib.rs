@@ -9,3 +9,4 @@ pub mod cli;
 pub mod eval;
 pub mod fsutil;
 pub mod model;
+pub mod train;

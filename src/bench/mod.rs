@@ -1,3 +1,4 @@
 //! `mmant bench`: side-by-side timings in one run, reported as milliseconds and ratios.
 
 pub mod attention;
+pub mod model;

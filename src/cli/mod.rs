@@ -25,15 +25,99 @@ pub enum Command {
     Data(DataCommand),
     /// Evaluate long-term anticipation (MoC grid) of a baseline, or score segmentation outputs
     Eval(EvalArgs),
+    /// Train FUTR or m&m-Ant on one split
+    Train(TrainArgs),
     /// Benchmarks: side-by-side timings in one run
     #[command(subcommand)]
     Bench(BenchCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct TrainArgs {
+    /// Dataset root
+    #[arg(long)]
+    pub data: PathBuf,
+    #[arg(long, default_value = "1")]
+    pub split: String,
+    #[arg(long, value_enum, default_value = "mmant")]
+    pub model: crate::train::ModelKind,
+    /// What the model observes
+    #[arg(long, value_enum, default_value = "gt-labels")]
+    pub input: crate::train::InputChoice,
+    /// Feature dimension (with --input features)
+    #[arg(long)]
+    pub feature_dim: Option<usize>,
+    /// The level to segment and anticipate
+    #[arg(long, default_value = "action")]
+    pub level: String,
+    /// The fine level for m&m-Ant's generator (default: the anticipated level's own labels)
+    #[arg(long)]
+    pub fine_level: Option<String>,
+    #[arg(long, default_value_t = 60)]
+    pub epochs: usize,
+    #[arg(long, default_value_t = 16)]
+    pub batch_size: usize,
+    #[arg(long, default_value_t = 1e-3)]
+    pub lr: f64,
+    #[arg(long, default_value_t = 5e-3)]
+    pub weight_decay: f64,
+    /// Warm-up epochs
+    #[arg(long, default_value_t = 10)]
+    pub warmup: usize,
+    #[arg(long, default_value_t = 13452)]
+    pub seed: u64,
+    /// Stride τ (default: 3 for Breakfast, 6 for 50 Salads, 15 for DARai)
+    #[arg(long)]
+    pub stride: Option<usize>,
+    /// Number of queries M
+    #[arg(long, default_value_t = 8)]
+    pub queries: usize,
+    /// Model dimension D (default: 512 for 50 Salads, 128 otherwise)
+    #[arg(long)]
+    pub d_model: Option<usize>,
+    /// Label-name embeddings for the text modality (from `mmant embed-labels`)
+    #[arg(long)]
+    pub text_table: Option<PathBuf>,
+    /// Ablation: no text modality
+    #[arg(long)]
+    pub no_text: bool,
+    /// Ablation: no temporal consistency loss
+    #[arg(long)]
+    pub no_tcl: bool,
+    /// Ablation: no fine-grained generator (FUTR-like learned queries)
+    #[arg(long)]
+    pub no_fine: bool,
+    /// Output folder for model.{safetensors,json} and log.jsonl
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Continue from <out>/model after its last epoch
+    #[arg(long)]
+    pub resume: bool,
 }
 
 #[derive(Debug, Subcommand)]
 pub enum BenchCommand {
     /// Explicit candle attention vs the fused kernel vs PyTorch's SDPA (when available)
     Attention(BenchAttentionArgs),
+    /// m&m-Ant forward latency and training throughput, explicit vs fused attention
+    Model(BenchModelArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct BenchModelArgs {
+    /// Observed tokens S for the forward latency
+    #[arg(long, value_delimiter = ',', default_values_t = vec![250, 1000, 2000])]
+    pub sizes: Vec<usize>,
+    #[arg(long, default_value_t = 10)]
+    pub repeats: usize,
+    /// Dataset root whose first split feeds the training measurement (e.g. Breakfast)
+    #[arg(long)]
+    pub train_data: Option<PathBuf>,
+    /// Training examples to time (all = a whole epoch)
+    #[arg(long, default_value_t = 320)]
+    pub train_examples: usize,
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]
@@ -133,6 +217,8 @@ pub fn run(args: impl IntoIterator<Item = impl Into<OsString> + Clone>) -> Resul
         Some(Command::Data(DataCommand::Check(a))) => data_check(&a),
         Some(Command::Eval(a)) => eval_command(&a),
         Some(Command::Bench(BenchCommand::Attention(a))) => bench_attention(&a),
+        Some(Command::Train(a)) => train_command(&a),
+        Some(Command::Bench(BenchCommand::Model(a))) => bench_model(&a),
     }
 }
 
@@ -231,6 +317,63 @@ fn bench_attention(a: &BenchAttentionArgs) -> Result<ExitCode> {
         repeats: a.repeats,
         python,
     })?;
+    if a.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        print!("{report}");
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Per-dataset defaults of the papers: (stride τ, D).
+fn dataset_defaults(name: &str) -> (usize, usize) {
+    let n = name.to_ascii_lowercase();
+    if n.contains("salad") {
+        (6, 512)
+    } else if n.contains("darai") {
+        (15, 128)
+    } else {
+        (3, 128)
+    }
+}
+
+fn train_command(a: &TrainArgs) -> Result<ExitCode> {
+    let ds = open(&a.data)?;
+    let (stride, d_model) = dataset_defaults(&ds.name);
+    let cfg = crate::train::TrainConfig {
+        model: a.model,
+        input: a.input,
+        split: a.split.clone(),
+        level: a.level.clone(),
+        fine_level: a.fine_level.clone(),
+        feature_dim: a.feature_dim,
+        epochs: a.epochs,
+        batch_size: a.batch_size.max(1),
+        lr: a.lr,
+        weight_decay: a.weight_decay,
+        warmup: a.warmup,
+        seed: a.seed,
+        stride: a.stride.unwrap_or(stride),
+        queries: a.queries,
+        d_model: a.d_model.unwrap_or(d_model),
+        alphas: vec![0.2, 0.3, 0.5],
+        transition_weight: 10.0,
+        use_text: !a.no_text,
+        use_tcl: !a.no_tcl,
+        use_fine: !a.no_fine,
+        text_table: a.text_table.clone(),
+        out: a.out.clone(),
+        resume: a.resume,
+    };
+    eprintln!("config: {}", serde_json::to_string(&cfg)?);
+    crate::train::train(&ds, &cfg, &candle_core::Device::Cpu)?;
+    println!("wrote {}", a.out.join("model.safetensors").display());
+    Ok(ExitCode::SUCCESS)
+}
+
+fn bench_model(a: &BenchModelArgs) -> Result<ExitCode> {
+    let ds = a.train_data.as_deref().map(open).transpose()?;
+    let report = crate::bench::model::run(&a.sizes, a.repeats, ds.as_ref(), a.train_examples)?;
     if a.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {

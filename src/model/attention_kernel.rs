@@ -176,6 +176,110 @@ fn accumulate_transposed<M: MulAdd>(coef: &[f32], cstride: usize, x: &[f32], row
     }
 }
 
+/// The two matrix micro-kernels, generic by default; the AVX-512 build replaces them with
+/// intrinsics so that each loaded key/value vector feeds four rows (LLVM's auto-vectorised code
+/// re-loads it for every row, which makes the loop load-bound).
+trait Kernels {
+    type M: MulAdd;
+    #[inline(always)]
+    fn scores(a: &[f32], bt: &[f32], bias: &[f32], d: usize, tkp: usize, s: &mut [f32]) -> [f32; ROWS] {
+        rows_times_transposed::<Self::M>(a, bt, bias, d, tkp, s)
+    }
+    #[inline(always)]
+    fn weighted_sum(p: &[f32], mt: &[f32], tkp: usize, w: usize, scale: [f32; ROWS], out: &mut [f32]) {
+        probs_times_transposed::<Self::M>(p, mt, tkp, w, scale, out)
+    }
+}
+struct PortableKernels;
+impl Kernels for PortableKernels {
+    type M = Plain;
+}
+struct Avx2Kernels;
+impl Kernels for Avx2Kernels {
+    type M = Fused;
+}
+#[cfg(target_arch = "x86_64")]
+struct Avx512Kernels;
+#[cfg(target_arch = "x86_64")]
+impl Kernels for Avx512Kernels {
+    type M = Fused;
+    #[inline(always)]
+    fn scores(a: &[f32], bt: &[f32], bias: &[f32], d: usize, tkp: usize, s: &mut [f32]) -> [f32; ROWS] {
+        // SAFETY: only called from functions compiled with avx512f, after detection
+        unsafe { avx512::scores(a, bt, bias, d, tkp, s) }
+    }
+    #[inline(always)]
+    fn weighted_sum(p: &[f32], mt: &[f32], tkp: usize, w: usize, scale: [f32; ROWS], out: &mut [f32]) {
+        unsafe { avx512::weighted_sum(p, mt, tkp, w, scale, out) }
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+mod avx512 {
+    use super::{CG, ROWS, TILE_J};
+    use std::arch::x86_64::*;
+
+    /// [`super::rows_times_transposed`] with AVX-512 intrinsics.
+    #[inline]
+    #[target_feature(enable = "avx512f")]
+    pub unsafe fn scores(a: &[f32], bt: &[f32], bias: &[f32], d: usize, tkp: usize, s: &mut [f32]) -> [f32; ROWS] {
+        assert!(a.len() >= ROWS * d && bt.len() >= d * tkp && bias.len() >= tkp && s.len() >= ROWS * tkp && tkp % TILE_J == 0);
+        let (a, bt, bias, sp) = (a.as_ptr(), bt.as_ptr(), bias.as_ptr(), s.as_mut_ptr());
+        let mut maxv = [_mm512_set1_ps(f32::NEG_INFINITY); ROWS];
+        let mut j0 = 0;
+        while j0 < tkp {
+            let mut acc = [[_mm512_setzero_ps(); 4]; ROWS];
+            for c in 0..d {
+                let base = unsafe { bt.add(c * tkp + j0) };
+                let k = unsafe { [_mm512_loadu_ps(base), _mm512_loadu_ps(base.add(16)), _mm512_loadu_ps(base.add(32)), _mm512_loadu_ps(base.add(48))] };
+                for (r, acc_r) in acc.iter_mut().enumerate() {
+                    let q = _mm512_set1_ps(unsafe { *a.add(r * d + c) });
+                    for v in 0..4 {
+                        acc_r[v] = _mm512_fmadd_ps(q, k[v], acc_r[v]);
+                    }
+                }
+            }
+            for (r, acc_r) in acc.iter().enumerate() {
+                for v in 0..4 {
+                    let x = _mm512_add_ps(acc_r[v], unsafe { _mm512_loadu_ps(bias.add(j0 + 16 * v)) });
+                    unsafe { _mm512_storeu_ps(sp.add(r * tkp + j0 + 16 * v), x) };
+                    maxv[r] = _mm512_max_ps(maxv[r], x);
+                }
+            }
+            j0 += TILE_J;
+        }
+        maxv.map(|m| _mm512_reduce_max_ps(m))
+    }
+
+    /// [`super::probs_times_transposed`] with AVX-512 intrinsics.
+    #[inline]
+    #[target_feature(enable = "avx512f")]
+    pub unsafe fn weighted_sum(p: &[f32], mt: &[f32], tkp: usize, w: usize, scale: [f32; ROWS], out: &mut [f32]) {
+        let wp = w.div_ceil(CG) * CG;
+        assert!(p.len() >= ROWS * tkp && mt.len() >= wp * tkp && out.len() >= ROWS * w && tkp % 16 == 0);
+        let (pp, mp) = (p.as_ptr(), mt.as_ptr());
+        for c0 in (0..w).step_by(CG) {
+            let mut acc = [[_mm512_setzero_ps(); CG]; ROWS];
+            let mut j0 = 0;
+            while j0 < tkp {
+                let pv: [__m512; ROWS] = std::array::from_fn(|r| unsafe { _mm512_loadu_ps(pp.add(r * tkp + j0)) });
+                for c in 0..CG {
+                    let m = unsafe { _mm512_loadu_ps(mp.add((c0 + c) * tkp + j0)) };
+                    for r in 0..ROWS {
+                        acc[r][c] = _mm512_fmadd_ps(pv[r], m, acc[r][c]);
+                    }
+                }
+                j0 += 16;
+            }
+            for r in 0..ROWS {
+                for c in 0..CG.min(w - c0) {
+                    out[r * w + c0 + c] = _mm512_reduce_add_ps(acc[r][c]) * scale[r];
+                }
+            }
+        }
+    }
+}
+
 fn round_up(x: usize, m: usize) -> usize {
     x.div_ceil(m) * m
 }
@@ -212,14 +316,26 @@ fn gather_rows(src: &[f32], row: usize, nrows: usize, w: usize, scale: f32, dst:
     }
 }
 
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
 enum Isa {
     Avx512,
     Avx2,
     Portable,
 }
 
+/// The widest instruction set the CPU has, or the one named by MMANT_ATTENTION_ISA
+/// (`avx512`, `avx2`, `portable`; for tests and measurements).
 fn isa() -> Isa {
+    static CHOICE: std::sync::OnceLock<Isa> = std::sync::OnceLock::new();
+    *CHOICE.get_or_init(|| match std::env::var("MMANT_ATTENTION_ISA").as_deref() {
+        Ok("portable") => Isa::Portable,
+        Ok("avx2") if detect_isa() as u8 <= Isa::Avx2 as u8 => Isa::Avx2,
+        _ => detect_isa(),
+    })
+}
+
+fn detect_isa() -> Isa {
     #[cfg(target_arch = "x86_64")]
     {
         if std::is_x86_feature_detected!("avx512f") && std::is_x86_feature_detected!("fma") {
@@ -234,7 +350,7 @@ fn isa() -> Isa {
 
 /// One task of the forward pass: rows [row0, row0 + out.len()/dv) of one (batch, head).
 #[inline(always)]
-fn forward_block<M: MulAdd>(q: &[f32], kt: &[f32], vt: &[f32], bias: &[f32], dims: &Dims, tkp: usize, scale: f32, row0: usize, out: &mut [f32]) {
+fn forward_block<K: Kernels>(q: &[f32], kt: &[f32], vt: &[f32], bias: &[f32], dims: &Dims, tkp: usize, scale: f32, row0: usize, out: &mut [f32]) {
     let (d, dv) = (dims.d, dims.dv);
     let nrows = row0 + out.len() / dv;
     let mut qbuf = vec![0f32; ROWS * d];
@@ -243,12 +359,12 @@ fn forward_block<M: MulAdd>(q: &[f32], kt: &[f32], vt: &[f32], bias: &[f32], dim
     let mut row = row0;
     while row < nrows {
         gather_rows(q, row, nrows, d, scale, &mut qbuf);
-        let max = rows_times_transposed::<M>(&qbuf, kt, bias, d, tkp, &mut s);
+        let max = K::scores(&qbuf, kt, bias, d, tkp, &mut s);
         let mut inv = [0f32; ROWS];
         for r in 0..ROWS {
-            inv[r] = exp_row::<M>(&mut s[r * tkp..(r + 1) * tkp], max[r]);
+            inv[r] = exp_row::<K::M>(&mut s[r * tkp..(r + 1) * tkp], max[r]);
         }
-        probs_times_transposed::<M>(&s, vt, tkp, dv, inv, &mut obuf);
+        K::weighted_sum(&s, vt, tkp, dv, inv, &mut obuf);
         let n = ROWS.min(nrows - row);
         out[(row - row0) * dv..(row - row0 + n) * dv].copy_from_slice(&obuf[..n * dv]);
         row += n;
@@ -258,13 +374,13 @@ fn forward_block<M: MulAdd>(q: &[f32], kt: &[f32], vt: &[f32], bias: &[f32], dim
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f,avx2,fma")]
 unsafe fn forward_block_avx512(q: &[f32], kt: &[f32], vt: &[f32], bias: &[f32], dims: &Dims, tkp: usize, scale: f32, row0: usize, out: &mut [f32]) {
-    forward_block::<Fused>(q, kt, vt, bias, dims, tkp, scale, row0, out)
+    forward_block::<Avx512Kernels>(q, kt, vt, bias, dims, tkp, scale, row0, out)
 }
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
 unsafe fn forward_block_avx2(q: &[f32], kt: &[f32], vt: &[f32], bias: &[f32], dims: &Dims, tkp: usize, scale: f32, row0: usize, out: &mut [f32]) {
-    forward_block::<Fused>(q, kt, vt, bias, dims, tkp, scale, row0, out)
+    forward_block::<Avx2Kernels>(q, kt, vt, bias, dims, tkp, scale, row0, out)
 }
 
 /// softmax(scale·Q·Kᵀ + mask)·V, shape [B, H, Tq, dv].
@@ -295,7 +411,7 @@ pub fn forward(q: &[f32], k: &[f32], v: &[f32], valid: KeyValid, scale: f32, dim
                 Isa::Avx512 => unsafe { forward_block_avx512(q_bh, &kt, &vt, &bias, &dims, tkp, scale, row0, out_blk) },
                 #[cfg(target_arch = "x86_64")]
                 Isa::Avx2 => unsafe { forward_block_avx2(q_bh, &kt, &vt, &bias, &dims, tkp, scale, row0, out_blk) },
-                _ => forward_block::<Plain>(q_bh, &kt, &vt, &bias, &dims, tkp, scale, row0, out_blk),
+                _ => forward_block::<PortableKernels>(q_bh, &kt, &vt, &bias, &dims, tkp, scale, row0, out_blk),
             }
         });
     });
@@ -311,7 +427,7 @@ pub struct Gradients {
 /// Backward of one (batch, head): writes dq, dk, dv of that head.
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
-fn backward_head<M: MulAdd>(
+fn backward_head<K: Kernels>(
     q: &[f32], k: &[f32], v: &[f32], o: &[f32], go: &[f32], bias: &[f32], dims: &Dims, scale: f32,
     dq: &mut [f32], dk: &mut [f32], dvv: &mut [f32],
 ) {
@@ -332,14 +448,14 @@ fn backward_head<M: MulAdd>(
         let n = ROWS.min(tq - row);
         gather_rows(q, row, tq, d, scale, &mut qbuf);
         gather_rows(go, row, tq, dv, 1.0, &mut gbuf);
-        let max = rows_times_transposed::<M>(&qbuf, &kt, bias, d, tkp, &mut p);
+        let max = K::scores(&qbuf, &kt, bias, d, tkp, &mut p);
         for r in 0..ROWS {
             let row = &mut p[r * tkp..(r + 1) * tkp];
-            let inv = exp_row::<M>(row, max[r]);
+            let inv = exp_row::<K::M>(row, max[r]);
             row.iter_mut().for_each(|x| *x *= inv);
         }
         // dP = dO·Vᵀ, then dS = P ⊙ (dP − rowsum(dO ⊙ O))
-        rows_times_transposed::<M>(&gbuf, &vt, &zero_bias, dv, tkp, &mut ds);
+        K::scores(&gbuf, &vt, &zero_bias, dv, tkp, &mut ds);
         for r in 0..ROWS {
             let delta: f32 = if r < n {
                 (0..dv).map(|c| go[(row + r) * dv + c] * o[(row + r) * dv + c]).sum()
@@ -353,11 +469,11 @@ fn backward_head<M: MulAdd>(
             }
         }
         // dQ = scale · dS·K
-        probs_times_transposed::<M>(&ds, &kt, tkp, d, [scale; ROWS], &mut dqbuf);
+        K::weighted_sum(&ds, &kt, tkp, d, [scale; ROWS], &mut dqbuf);
         dq[row * d..(row + n) * d].copy_from_slice(&dqbuf[..n * d]);
         // dK += scale · dSᵀ·Q (qbuf holds scale·Q);  dV += Pᵀ·dO
-        accumulate_transposed::<M>(&ds, tkp, &qbuf, n, tk, d, dk);
-        accumulate_transposed::<M>(&p, tkp, &gbuf, n, tk, dv, dvv);
+        accumulate_transposed::<K::M>(&ds, tkp, &qbuf, n, tk, d, dk);
+        accumulate_transposed::<K::M>(&p, tkp, &gbuf, n, tk, dv, dvv);
         row += n;
     }
 }
@@ -369,7 +485,7 @@ unsafe fn backward_head_avx512(
     q: &[f32], k: &[f32], v: &[f32], o: &[f32], go: &[f32], bias: &[f32], dims: &Dims, scale: f32,
     dq: &mut [f32], dk: &mut [f32], dvv: &mut [f32],
 ) {
-    backward_head::<Fused>(q, k, v, o, go, bias, dims, scale, dq, dk, dvv)
+    backward_head::<Avx512Kernels>(q, k, v, o, go, bias, dims, scale, dq, dk, dvv)
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -379,7 +495,7 @@ unsafe fn backward_head_avx2(
     q: &[f32], k: &[f32], v: &[f32], o: &[f32], go: &[f32], bias: &[f32], dims: &Dims, scale: f32,
     dq: &mut [f32], dk: &mut [f32], dvv: &mut [f32],
 ) {
-    backward_head::<Fused>(q, k, v, o, go, bias, dims, scale, dq, dk, dvv)
+    backward_head::<Avx2Kernels>(q, k, v, o, go, bias, dims, scale, dq, dk, dvv)
 }
 
 /// Gradients of [`forward`] given its output `o` and the output gradient `go`.
@@ -408,7 +524,7 @@ pub fn backward(q: &[f32], k: &[f32], v: &[f32], o: &[f32], go: &[f32], valid: K
                 Isa::Avx512 => unsafe { backward_head_avx512(qs, ks, vs, os, gs, &bias, &dims, scale, dq, dk, dvv) },
                 #[cfg(target_arch = "x86_64")]
                 Isa::Avx2 => unsafe { backward_head_avx2(qs, ks, vs, os, gs, &bias, &dims, scale, dq, dk, dvv) },
-                _ => backward_head::<Plain>(qs, ks, vs, os, gs, &bias, &dims, scale, dq, dk, dvv),
+                _ => backward_head::<PortableKernels>(qs, ks, vs, os, gs, &bias, &dims, scale, dq, dk, dvv),
             }
         });
     g

@@ -1,0 +1,159 @@
+//! `mmant bench model`: m&m-Ant's forward latency at several observed lengths and its training
+//! throughput on real examples, each with the fused attention kernel and with candle's explicit
+//! attention ops, side by side in one run.
+
+use std::time::Instant;
+
+use anyhow::Result;
+use candle_core::{DType, Device, Tensor};
+use candle_nn::{AdamW, Optimizer, ParamsAdamW, VarMap};
+use serde::Serialize;
+
+use super::attention::{machine_description, median_ms};
+use crate::data::Dataset;
+use crate::model::{AttentionImpl, Model, blocks::Dropout, checkpoint, init, mmant};
+use crate::train::{self, InputChoice, ModelKind, TrainConfig, examples};
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ForwardRow {
+    pub s: usize,
+    pub explicit_ms: f64,
+    pub fused_ms: f64,
+    pub speedup: f64,
+    pub max_abs_diff: f32,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct TrainRow {
+    pub attention: String,
+    pub examples: usize,
+    pub seconds: f64,
+    pub examples_per_s: f64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ModelBenchReport {
+    pub machine: String,
+    pub config: mmant::Config,
+    pub forward: Vec<ForwardRow>,
+    pub training: Vec<TrainRow>,
+    pub training_data: Option<String>,
+}
+
+fn random_tokens(s: usize, dim: usize) -> Result<Tensor> {
+    let mut rng = init::seeded_rng(1, "bench-tokens");
+    use rand::Rng;
+    let data: Vec<f32> = (0..s * dim).map(|_| rng.random_range(-1.0..1.0)).collect();
+    Ok(Tensor::from_vec(data, (1, s, dim), &Device::Cpu)?)
+}
+
+fn build(cfg: &mmant::Config, seed: u64) -> Result<(Model, VarMap)> {
+    let vm = VarMap::new();
+    let vb = init::seeded_var_builder(&vm, seed, &Device::Cpu);
+    let model = checkpoint::build(&checkpoint::ModelConfig::Mmant(cfg.clone()), vb)?;
+    Ok((model, vm))
+}
+
+/// `sizes`: observed tokens S; `train_data`: a dataset root whose split 1 feeds the training
+/// measurement (`train_examples` examples, batch 16, one optimizer step per batch).
+pub fn run(sizes: &[usize], repeats: usize, train_data: Option<&Dataset>, train_examples: usize) -> Result<ModelBenchReport> {
+    // Breakfast's configuration on 2048-d features (the paper's input); the text table is random
+    let mut cfg = mmant::Config::paper(2048, 48, 48, 384, 128);
+    cfg.max_pos_len = sizes.iter().copied().max().unwrap_or(1).max(cfg.max_pos_len);
+    let (mut model, _vm) = build(&cfg, 1)?;
+    let mut forward = Vec::new();
+    for &s in sizes {
+        let x = random_tokens(s, cfg.input_dim)?;
+        model.set_attention(AttentionImpl::Explicit);
+        let explicit_ms = median_ms(repeats, || model.forward(&x, None, None).unwrap());
+        let e = model.forward(&x, None, None)?.action;
+        model.set_attention(AttentionImpl::Auto);
+        let fused_ms = median_ms(repeats, || model.forward(&x, None, None).unwrap());
+        let f = model.forward(&x, None, None)?.action;
+        let max_abs_diff = (e - f)?.abs()?.flatten_all()?.max(0)?.to_scalar::<f32>()?;
+        forward.push(ForwardRow { s, explicit_ms, fused_ms, speedup: explicit_ms / fused_ms, max_abs_diff });
+    }
+
+    let mut training = Vec::new();
+    if let Some(ds) = train_data {
+        let tcfg = TrainConfig {
+            model: ModelKind::Mmant,
+            input: InputChoice::GtLabels,
+            split: ds.splits[0].name.clone(),
+            level: "action".into(),
+            fine_level: None,
+            feature_dim: None,
+            epochs: 1,
+            batch_size: 16,
+            lr: 1e-3,
+            weight_decay: 5e-3,
+            warmup: 1,
+            seed: 1,
+            stride: 3,
+            queries: 8,
+            d_model: 128,
+            alphas: vec![0.2, 0.3, 0.5],
+            transition_weight: 10.0,
+            use_text: true,
+            use_tcl: true,
+            use_fine: true,
+            text_table: None,
+            out: std::env::temp_dir(),
+            resume: false,
+        };
+        let prepared = train::prepare(ds, &tcfg)?;
+        let n = train_examples.min(prepared.examples.len());
+        let source = examples::TokenSource::OneHot { classes: prepared.classes };
+        for how in [AttentionImpl::Explicit, AttentionImpl::Auto] {
+            let mut mcfg = mmant::Config::paper(prepared.input_dim, prepared.classes, prepared.fine_classes, 384, 128);
+            mcfg.use_text = true;
+            let vm = VarMap::new();
+            let table = random_tokens(prepared.fine_classes, 384)?.squeeze(0)?;
+            vm.data().lock().unwrap().insert("text_table".into(), candle_core::Var::from_tensor(&table)?);
+            let vb = init::seeded_var_builder(&vm, 1, &Device::Cpu);
+            let mut m = checkpoint::build(&checkpoint::ModelConfig::Mmant(mcfg), vb)?;
+            m.set_attention(how);
+            let vars: Vec<_> = vm.data().lock().unwrap().iter().filter(|(k, _)| k.as_str() != "text_table").map(|(_, v)| v.clone()).collect();
+            let mut opt = AdamW::new(vars, ParamsAdamW { lr: 1e-4, weight_decay: 5e-3, ..Default::default() })?;
+            let drop = Dropout::new(0.1, 1);
+            let started = Instant::now();
+            for chunk in prepared.examples[..n].chunks(16) {
+                let refs: Vec<&examples::Example> = chunk.iter().collect();
+                let batch = examples::collate(&refs, &source, 8, 10.0, &Device::Cpu)?;
+                let l = train::batch_losses(&m, &batch, Some(&drop), 0.5, true)?;
+                opt.backward_step(&l.total)?;
+            }
+            let seconds = started.elapsed().as_secs_f64();
+            training.push(TrainRow {
+                attention: match how {
+                    AttentionImpl::Explicit => "explicit".into(),
+                    AttentionImpl::Auto => "fused".into(),
+                },
+                examples: n,
+                seconds,
+                examples_per_s: n as f64 / seconds,
+            });
+        }
+    }
+    let _ = DType::F32;
+    Ok(ModelBenchReport { machine: machine_description(), config: cfg, forward, training, training_data: train_data.map(|d| format!("{} split {}", d.name, d.splits[0].name)) })
+}
+
+impl std::fmt::Display for ModelBenchReport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        writeln!(f, "m&m-Ant (D {}, L_seg {}, L_ant {}, M {}, text on, input {}-d), machine: {}", self.config.d_model, self.config.seg_layers, self.config.ant_layers, self.config.queries, self.config.input_dim, self.machine)?;
+        writeln!(f, "| S (tokens) | explicit attention ms | fused attention ms | speed-up | max |Δ| of action logits |")?;
+        writeln!(f, "|---|---|---|---|---|")?;
+        for r in &self.forward {
+            writeln!(f, "| {} | {:.1} | {:.1} | {:.1}× | {:.1e} |", r.s, r.explicit_ms, r.fused_ms, r.speedup, r.max_abs_diff)?;
+        }
+        if let Some(d) = &self.training_data {
+            writeln!(f, "\ntraining (batch 16, forward + backward + AdamW) on {d}:")?;
+            writeln!(f, "| attention | examples | seconds | examples/s |\n|---|---|---|---|")?;
+            for r in &self.training {
+                writeln!(f, "| {} | {} | {:.1} | {:.1} |", r.attention, r.examples, r.seconds, r.examples_per_s)?;
+            }
+        }
+        Ok(())
+    }
+}

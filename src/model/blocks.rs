@@ -1,0 +1,262 @@
+//! Transformer blocks shared by FUTR and m&m-Ant, with PyTorch's parameter names
+//! (`in_proj_weight`, `out_proj.weight`, `linear1`, `norm1`, …) so that checkpoints map 1:1.
+
+use std::sync::Mutex;
+
+use candle_core::{D, DType, Device, Module, Result, Tensor};
+use candle_nn::{Init, Linear, VarBuilder};
+use rand::Rng;
+
+use super::attention::{AttentionImpl, attention};
+use super::init::xavier_uniform;
+
+/// Dropout with its own seeded generator (candle's CPU generator cannot be seeded).
+/// `None` where a `&Dropout` is optional means evaluation: no dropout.
+pub struct Dropout {
+    pub p: f32,
+    rng: Mutex<rand::rngs::StdRng>,
+}
+
+impl Dropout {
+    pub fn new(p: f32, seed: u64) -> Self {
+        Dropout { p, rng: Mutex::new(super::init::seeded_rng(seed, "dropout")) }
+    }
+
+    pub fn apply(&self, x: &Tensor) -> Result<Tensor> {
+        if self.p <= 0.0 {
+            return Ok(x.clone());
+        }
+        let keep = 1.0 - self.p;
+        let n = x.elem_count();
+        let mut rng = self.rng.lock().unwrap();
+        let mask: Vec<f32> = (0..n).map(|_| if rng.random::<f32>() < keep { 1.0 / keep } else { 0.0 }).collect();
+        x * Tensor::from_vec(mask, x.shape(), x.device())?
+    }
+}
+
+pub fn dropout(x: &Tensor, drop: Option<&Dropout>) -> Result<Tensor> {
+    match drop {
+        Some(d) => d.apply(x),
+        None => Ok(x.clone()),
+    }
+}
+
+/// Linear with Xavier-uniform weight; bias zero (`zero_bias`) or PyTorch's default uniform.
+pub fn linear_xavier(in_dim: usize, out_dim: usize, zero_bias: bool, vb: VarBuilder) -> Result<Linear> {
+    let w = vb.get_with_hints((out_dim, in_dim), "weight", xavier_uniform(&[out_dim, in_dim]))?;
+    let bound = 1.0 / (in_dim as f64).sqrt();
+    let b_init = if zero_bias { Init::Const(0.0) } else { Init::Uniform { lo: -bound, up: bound } };
+    let b = vb.get_with_hints(out_dim, "bias", b_init)?;
+    Ok(Linear::new(w, Some(b)))
+}
+
+/// Layer normalisation over the last dimension. candle-nn's fused `layer_norm` op has no
+/// backward pass, so training uses the composed (differentiable) form and evaluation the fused one.
+#[derive(Debug, Clone)]
+pub struct LayerNorm {
+    weight: Tensor,
+    bias: Tensor,
+    eps: f64,
+}
+
+impl LayerNorm {
+    pub fn new(size: usize, vb: VarBuilder) -> Result<Self> {
+        Ok(LayerNorm {
+            weight: vb.get_with_hints(size, "weight", Init::Const(1.0))?,
+            bias: vb.get_with_hints(size, "bias", Init::Const(0.0))?,
+            eps: 1e-5,
+        })
+    }
+
+    pub fn forward_t(&self, x: &Tensor, train: bool) -> Result<Tensor> {
+        if !train && x.is_contiguous() && x.dtype() == DType::F32 {
+            return candle_nn::ops::layer_norm(x, &self.weight, &self.bias, self.eps as f32);
+        }
+        let mean = x.mean_keepdim(D::Minus1)?;
+        let centered = x.broadcast_sub(&mean)?;
+        let var = centered.sqr()?.mean_keepdim(D::Minus1)?;
+        let normed = centered.broadcast_div(&(var + self.eps)?.sqrt()?)?;
+        normed.broadcast_mul(&self.weight)?.broadcast_add(&self.bias)
+    }
+}
+
+/// PyTorch's `nn.MultiheadAttention` (batch first), attention core from [`attention`].
+#[derive(Debug, Clone)]
+pub struct MultiHeadAttention {
+    q: Linear,
+    k: Linear,
+    v: Linear,
+    out_proj: Linear,
+    heads: usize,
+    dim: usize,
+    pub how: AttentionImpl,
+}
+
+impl MultiHeadAttention {
+    pub fn new(dim: usize, heads: usize, vb: VarBuilder) -> Result<Self> {
+        if dim % heads != 0 {
+            candle_core::bail!("model dimension {dim} is not a multiple of {heads} heads");
+        }
+        let w = vb.get_with_hints((3 * dim, dim), "in_proj_weight", xavier_uniform(&[3 * dim, dim]))?;
+        let b = vb.get_with_hints(3 * dim, "in_proj_bias", Init::Const(0.0))?;
+        let part = |i: usize| -> Result<Linear> { Ok(Linear::new(w.narrow(0, i * dim, dim)?, Some(b.narrow(0, i * dim, dim)?))) };
+        let out_w = vb.pp("out_proj").get_with_hints((dim, dim), "weight", xavier_uniform(&[dim, dim]))?;
+        let out_b = vb.pp("out_proj").get_with_hints(dim, "bias", Init::Const(0.0))?;
+        Ok(MultiHeadAttention { q: part(0)?, k: part(1)?, v: part(2)?, out_proj: Linear::new(out_w, Some(out_b)), heads, dim, how: AttentionImpl::Auto })
+    }
+
+    fn split_heads(&self, x: &Tensor) -> Result<Tensor> {
+        let (b, t, _) = x.dims3()?;
+        x.reshape((b, t, self.heads, self.dim / self.heads))?.transpose(1, 2)?.contiguous()
+    }
+
+    /// q [B,Tq,D], k and v [B,Tk,D]; `key_padding_mask` [B,Tk] u8, 1 = ignore.
+    pub fn forward(&self, q: &Tensor, k: &Tensor, v: &Tensor, key_padding_mask: Option<&Tensor>) -> Result<Tensor> {
+        let (b, tq, _) = q.dims3()?;
+        let qh = self.split_heads(&self.q.forward(q)?)?;
+        let kh = self.split_heads(&self.k.forward(k)?)?;
+        let vh = self.split_heads(&self.v.forward(v)?)?;
+        let scale = 1.0 / ((self.dim / self.heads) as f64).sqrt();
+        let o = attention(&qh, &kh, &vh, key_padding_mask, scale, self.how)?;
+        let o = o.transpose(1, 2)?.reshape((b, tq, self.dim))?;
+        self.out_proj.forward(&o)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct FeedForward {
+    linear1: Linear,
+    linear2: Linear,
+}
+
+impl FeedForward {
+    pub fn new(dim: usize, hidden: usize, vb: VarBuilder) -> Result<Self> {
+        Ok(FeedForward { linear1: linear_xavier(dim, hidden, false, vb.pp("linear1"))?, linear2: linear_xavier(hidden, dim, false, vb.pp("linear2"))? })
+    }
+
+    pub fn forward(&self, x: &Tensor, drop: Option<&Dropout>) -> Result<Tensor> {
+        let h = dropout(&self.linear1.forward(x)?.relu()?, drop)?;
+        self.linear2.forward(&h)
+    }
+}
+
+/// FUTR's post-norm encoder layer; the positional embedding is added to the attention's
+/// queries, keys and values (DETR style, values included, as FUTR does).
+#[derive(Debug, Clone)]
+pub struct EncoderLayer {
+    pub self_attn: MultiHeadAttention,
+    ffn: FeedForward,
+    norm1: LayerNorm,
+    norm2: LayerNorm,
+}
+
+impl EncoderLayer {
+    pub fn new(dim: usize, heads: usize, ffn_hidden: usize, vb: VarBuilder) -> Result<Self> {
+        Ok(EncoderLayer {
+            self_attn: MultiHeadAttention::new(dim, heads, vb.pp("self_attn"))?,
+            ffn: FeedForward::new(dim, ffn_hidden, vb.clone())?,
+            norm1: LayerNorm::new(dim, vb.pp("norm1"))?,
+            norm2: LayerNorm::new(dim, vb.pp("norm2"))?,
+        })
+    }
+
+    pub fn set_attention(&mut self, how: AttentionImpl) {
+        self.self_attn.how = how;
+    }
+
+    pub fn forward(&self, x: &Tensor, pos: &Tensor, mask: Option<&Tensor>, drop: Option<&Dropout>) -> Result<Tensor> {
+        let train = drop.is_some();
+        let u = x.broadcast_add(pos)?;
+        let a = self.self_attn.forward(&u, &u, &u, mask)?;
+        let x = self.norm1.forward_t(&(x + dropout(&a, drop)?)?, train)?;
+        let f = self.ffn.forward(&x, drop)?;
+        self.norm2.forward_t(&(&x + dropout(&f, drop)?)?, train)
+    }
+}
+
+/// FUTR's post-norm decoder layer: self-attention over the queries, cross-attention to the
+/// encoder output (plus its positions), feed-forward.
+#[derive(Debug, Clone)]
+pub struct DecoderLayer {
+    pub self_attn: MultiHeadAttention,
+    pub cross_attn: MultiHeadAttention,
+    ffn: FeedForward,
+    norm1: LayerNorm,
+    norm2: LayerNorm,
+    norm3: LayerNorm,
+}
+
+impl DecoderLayer {
+    pub fn new(dim: usize, heads: usize, ffn_hidden: usize, vb: VarBuilder) -> Result<Self> {
+        Ok(DecoderLayer {
+            self_attn: MultiHeadAttention::new(dim, heads, vb.pp("self_attn"))?,
+            cross_attn: MultiHeadAttention::new(dim, heads, vb.pp("multihead_attn"))?,
+            ffn: FeedForward::new(dim, ffn_hidden, vb.clone())?,
+            norm1: LayerNorm::new(dim, vb.pp("norm1"))?,
+            norm2: LayerNorm::new(dim, vb.pp("norm2"))?,
+            norm3: LayerNorm::new(dim, vb.pp("norm3"))?,
+        })
+    }
+
+    pub fn set_attention(&mut self, how: AttentionImpl) {
+        self.self_attn.how = how;
+        self.cross_attn.how = how;
+    }
+
+    /// y, query_pos [B,M,D]; memory, memory_pos [B,S,D] (memory_pos may broadcast).
+    pub fn forward(&self, y: &Tensor, query_pos: &Tensor, memory: &Tensor, memory_pos: &Tensor, mask: Option<&Tensor>, drop: Option<&Dropout>) -> Result<Tensor> {
+        let train = drop.is_some();
+        let q = (y + query_pos)?;
+        let a = self.self_attn.forward(&q, &q, &q, None)?;
+        let y = self.norm1.forward_t(&(y + dropout(&a, drop)?)?, train)?;
+        let q = (&y + query_pos)?;
+        let kv = memory.broadcast_add(memory_pos)?;
+        let a = self.cross_attn.forward(&q, &kv, &kv, mask)?;
+        let y = self.norm2.forward_t(&(&y + dropout(&a, drop)?)?, train)?;
+        let f = self.ffn.forward(&y, drop)?;
+        self.norm3.forward_t(&(&y + dropout(&f, drop)?)?, train)
+    }
+}
+
+/// The sinusoidal position table [len, dim] (10000^(2i/dim)).
+pub fn sinusoidal_table(len: usize, dim: usize, dev: &Device) -> Result<Tensor> {
+    let mut data = vec![0f32; len * dim];
+    for pos in 0..len {
+        for i in (0..dim).step_by(2) {
+            let angle = pos as f64 / 10000f64.powf(i as f64 / dim as f64);
+            data[pos * dim + i] = angle.sin() as f32;
+            if i + 1 < dim {
+                data[pos * dim + i + 1] = angle.cos() as f32;
+            }
+        }
+    }
+    Tensor::from_vec(data, (len, dim), dev)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use candle_nn::VarMap;
+
+    #[test]
+    fn layer_norm_train_and_eval_agree() {
+        let vm = VarMap::new();
+        let vb = super::super::init::seeded_var_builder(&vm, 1, &Device::Cpu);
+        let ln = LayerNorm::new(8, vb).unwrap();
+        let x = Tensor::arange(0f32, 24.0, &Device::Cpu).unwrap().reshape((3, 8)).unwrap().sqr().unwrap();
+        let a = ln.forward_t(&x, true).unwrap();
+        let b = ln.forward_t(&x, false).unwrap();
+        let diff = (a - b).unwrap().abs().unwrap().max_all().unwrap().to_scalar::<f32>().unwrap();
+        assert!(diff < 1e-5, "{diff}");
+    }
+
+    #[test]
+    fn dropout_is_seeded() {
+        let x = Tensor::ones((4, 16), DType::F32, &Device::Cpu).unwrap();
+        let a = Dropout::new(0.5, 3).apply(&x).unwrap().to_vec2::<f32>().unwrap();
+        let b = Dropout::new(0.5, 3).apply(&x).unwrap().to_vec2::<f32>().unwrap();
+        assert_eq!(a, b);
+        let kept = a.iter().flatten().filter(|v| **v > 0.0).count();
+        assert!(kept > 16 && kept < 48, "{kept}");
+    }
+}

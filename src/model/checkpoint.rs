@@ -1,0 +1,125 @@
+//! Checkpoints: the weights as safetensors (`<name>.safetensors`) and a JSON description beside
+//! them (`<name>.json`): model configuration, dataset, levels, input kind, vocabularies, stride,
+//! seed and the commit that trained it. Both are written atomically.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use candle_core::{DType, Device, Tensor};
+use candle_nn::{VarBuilder, VarMap};
+use serde::{Deserialize, Serialize};
+
+use super::{Model, futr, mmant};
+
+pub const FORMAT: &str = "mmant-checkpoint/1";
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum ModelConfig {
+    Futr(futr::Config),
+    Mmant(mmant::Config),
+}
+
+/// What the model observes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum InputKind {
+    /// One-hot labels of the observed frames (ground truth, or a segmentation model's output).
+    GtLabels { classes: usize },
+    /// Visual features of the given dimension (and backbone, when known).
+    Features { dim: usize, backbone: Option<String> },
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CheckpointMeta {
+    pub format: String,
+    pub model: ModelConfig,
+    pub input: InputKind,
+    pub dataset: String,
+    pub split: String,
+    pub level: String,
+    pub fine_level: Option<String>,
+    pub vocabulary: Vec<String>,
+    pub fine_vocabulary: Vec<String>,
+    /// τ: every τ-th frame is a token.
+    pub stride: usize,
+    pub seed: u64,
+    pub epochs: usize,
+    pub git_commit: Option<String>,
+    pub mmant_version: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CheckpointError {
+    #[error("{}: {source}", path.display())]
+    Io { path: PathBuf, source: std::io::Error },
+    #[error("{}: expected a mmant checkpoint description ({FORMAT}), found: {reason}", path.display())]
+    Meta { path: PathBuf, reason: String },
+    #[error("{}: {source}", path.display())]
+    Weights { path: PathBuf, source: candle_core::Error },
+}
+
+pub fn paths(stem: &Path) -> (PathBuf, PathBuf) {
+    let stem = stem.with_extension("");
+    (stem.with_extension("safetensors"), stem.with_extension("json"))
+}
+
+pub fn git_commit() -> Option<String> {
+    let out = std::process::Command::new("git").args(["rev-parse", "--short", "HEAD"]).output().ok()?;
+    out.status.success().then(|| String::from_utf8_lossy(&out.stdout).trim().to_owned())
+}
+
+/// Writes the weights of `varmap` (all but `skip`) and the description.
+pub fn save(stem: &Path, varmap: &VarMap, meta: &CheckpointMeta) -> Result<(), CheckpointError> {
+    let (weights, json) = paths(stem);
+    let tensors: HashMap<String, Tensor> = varmap.data().lock().unwrap().iter().map(|(k, v)| (k.clone(), v.as_tensor().clone())).collect();
+    let tmp = weights.with_extension("safetensors.tmp");
+    candle_core::safetensors::save(&tensors, &tmp).map_err(|source| CheckpointError::Weights { path: tmp.clone(), source })?;
+    std::fs::rename(&tmp, &weights).map_err(|source| CheckpointError::Io { path: weights.clone(), source })?;
+    let text = serde_json::to_string_pretty(meta).expect("checkpoint metadata serialises");
+    crate::fsutil::write_atomic(&json, text.as_bytes()).map_err(|source| CheckpointError::Io { path: json, source })
+}
+
+pub fn read_meta(stem: &Path) -> Result<CheckpointMeta, CheckpointError> {
+    let (_, json) = paths(stem);
+    let bytes = std::fs::read(&json).map_err(|source| CheckpointError::Io { path: json.clone(), source })?;
+    parse_meta(&json, &bytes)
+}
+
+pub fn parse_meta(path: &Path, bytes: &[u8]) -> Result<CheckpointMeta, CheckpointError> {
+    let meta: CheckpointMeta = serde_json::from_slice(bytes).map_err(|e| CheckpointError::Meta { path: path.to_owned(), reason: e.to_string() })?;
+    if meta.format != FORMAT {
+        return Err(CheckpointError::Meta { path: path.to_owned(), reason: format!("format {}", meta.format) });
+    }
+    Ok(meta)
+}
+
+/// Builds the model a description names, with `vb` holding its weights.
+pub fn build(model: &ModelConfig, vb: VarBuilder) -> candle_core::Result<Model> {
+    Ok(match model {
+        ModelConfig::Futr(c) => Model::Futr(futr::Futr::new(c, vb)?),
+        ModelConfig::Mmant(c) => Model::MmAnt(mmant::MmAnt::new(c, vb)?),
+    })
+}
+
+/// A loaded checkpoint, ready for inference.
+pub struct Checkpoint {
+    pub meta: CheckpointMeta,
+    pub model: Model,
+}
+
+impl Checkpoint {
+    pub fn load(stem: &Path, dev: &Device) -> Result<Self, CheckpointError> {
+        let meta = read_meta(stem)?;
+        let (weights, _) = paths(stem);
+        let bytes = std::fs::read(&weights).map_err(|source| CheckpointError::Io { path: weights.clone(), source })?;
+        Self::from_bytes(meta, &weights, bytes, dev)
+    }
+
+    pub fn from_bytes(meta: CheckpointMeta, weights_path: &Path, bytes: Vec<u8>, dev: &Device) -> Result<Self, CheckpointError> {
+        let wrap = |source| CheckpointError::Weights { path: weights_path.to_owned(), source };
+        let vb = VarBuilder::from_buffered_safetensors(bytes, DType::F32, dev).map_err(wrap)?;
+        let model = build(&meta.model, vb).map_err(wrap)?;
+        Ok(Checkpoint { meta, model })
+    }
+}

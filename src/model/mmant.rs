@@ -1,0 +1,219 @@
+//! m&m-Ant (ICIP 2025): FUTR's encoder as the video segmentation module (coarse labels per frame),
+//! a fine-grained label generator (attention from the segmentation output to the input tokens,
+//! per-frame fine logits, trained with cross-entropy and the temporal consistency loss), a text
+//! modality (frozen sentence embeddings of the predicted fine labels' names), and a multi-modal
+//! anticipation module (visual and text tokens concatenated → self-attention → pooled to M
+//! queries → cross-attention to the segmentation module's output). This is the recommended design
+//! of ../shared/docs/model_spec.md §3 [rec]; the official code does not run.
+
+use candle_core::{D, DType, Device, Result, Tensor};
+use candle_nn::{Embedding, Init, Linear, Module, VarBuilder};
+use serde::{Deserialize, Serialize};
+
+use super::blocks::{DecoderLayer, Dropout, EncoderLayer, LayerNorm, MultiHeadAttention, linear_xavier, sinusoidal_table};
+use super::init::xavier_uniform;
+use super::Output;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Config {
+    pub input_dim: usize,
+    /// Coarse (anticipated) classes C; NONE is C.
+    pub num_classes: usize,
+    /// Fine classes K (= C where the dataset has no fine level).
+    pub fine_classes: usize,
+    /// Dimension of the label-name sentence embeddings (384 for all-MiniLM-L6-v2).
+    pub text_dim: usize,
+    pub d_model: usize,
+    pub heads: usize,
+    /// Layers of the video segmentation module (L_seg).
+    pub seg_layers: usize,
+    /// Decoder layers of the anticipation module (L_ant).
+    pub ant_layers: usize,
+    pub queries: usize,
+    pub ffn_mult: usize,
+    pub dropout: f32,
+    pub max_pos_len: usize,
+    /// Ablation: the text modality.
+    pub use_text: bool,
+    /// Ablation: the fine-grained generator; off = FUTR's learned queries.
+    pub use_fine: bool,
+}
+
+impl Config {
+    /// The paper's settings: D 128 (512 for 50 Salads), L_seg 2, L_ant 1, M 8.
+    pub fn paper(input_dim: usize, num_classes: usize, fine_classes: usize, text_dim: usize, d_model: usize) -> Self {
+        Config {
+            input_dim,
+            num_classes,
+            fine_classes,
+            text_dim,
+            d_model,
+            heads: 8,
+            seg_layers: 2,
+            ant_layers: 1,
+            queries: 8,
+            ffn_mult: 4,
+            dropout: 0.1,
+            max_pos_len: 4000,
+            use_text: true,
+            use_fine: true,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct MmAnt {
+    pub cfg: Config,
+    input_embed: Linear,
+    pos_embedding: Tensor,
+    sinusoid: Tensor,
+    encoder: Vec<EncoderLayer>,
+    fc_seg: Linear,
+    fine_attn: Option<MultiHeadAttention>,
+    fc_fine: Option<Linear>,
+    /// Frozen [K, text_dim] label-name embeddings.
+    text_table: Option<Tensor>,
+    text_proj: Option<Linear>,
+    modality: Option<Tensor>,
+    fusion: Option<EncoderLayer>,
+    query_embed: Option<Embedding>,
+    decoder: Vec<DecoderLayer>,
+    decoder_norm: LayerNorm,
+    fc: Linear,
+    fc_len: Linear,
+}
+
+/// The masked adaptive average pool as a matrix: row i of sample b averages the valid tokens
+/// [⌊i·L/M⌋, ⌈(i+1)·L/M⌉) where L is the sample's valid length. Returns [B, M, S].
+pub fn pool_matrix(lengths: &[usize], s: usize, m: usize, dev: &Device) -> Result<Tensor> {
+    let mut w = vec![0f32; lengths.len() * m * s];
+    for (b, &len) in lengths.iter().enumerate() {
+        if len == 0 {
+            continue;
+        }
+        for i in 0..m {
+            let lo = (i * len) / m;
+            let hi = ((i + 1) * len).div_ceil(m).min(len).max(lo + 1);
+            let n = (hi - lo) as f32;
+            for t in lo..hi {
+                w[(b * m + i) * s + t] = 1.0 / n;
+            }
+        }
+    }
+    Tensor::from_vec(w, (lengths.len(), m, s), dev)
+}
+
+/// Valid tokens per sample from a [B,S] u8 padding mask (1 = padding).
+pub fn valid_lengths(mask: Option<&Tensor>, b: usize, s: usize) -> Result<Vec<usize>> {
+    match mask {
+        None => Ok(vec![s; b]),
+        Some(m) => Ok(m.to_dtype(DType::U32)?.sum(1)?.to_vec1::<u32>()?.into_iter().map(|p| s - p as usize).collect()),
+    }
+}
+
+impl MmAnt {
+    pub fn new(cfg: &Config, vb: VarBuilder) -> Result<Self> {
+        let d = cfg.d_model;
+        let ffn = d * cfg.ffn_mult;
+        let pos_shape = [1, cfg.max_pos_len, d];
+        let fine = cfg.use_fine;
+        let text = fine && cfg.use_text;
+        Ok(MmAnt {
+            input_embed: linear_xavier(cfg.input_dim, d, false, vb.pp("input_embed"))?,
+            pos_embedding: vb.get_with_hints(pos_shape.as_slice(), "pos_embedding", xavier_uniform(&pos_shape))?,
+            sinusoid: sinusoidal_table(cfg.max_pos_len, d, vb.device())?,
+            encoder: (0..cfg.seg_layers).map(|i| EncoderLayer::new(d, cfg.heads, ffn, vb.pp(format!("encoder.layers.{i}")))).collect::<Result<_>>()?,
+            fc_seg: linear_xavier(d, cfg.num_classes, false, vb.pp("fc_seg"))?,
+            fine_attn: fine.then(|| MultiHeadAttention::new(d, cfg.heads, vb.pp("fine_attn"))).transpose()?,
+            fc_fine: fine.then(|| linear_xavier(d, cfg.fine_classes, false, vb.pp("fc_fine"))).transpose()?,
+            text_table: text.then(|| vb.get_with_hints((cfg.fine_classes, cfg.text_dim), "text_table", Init::Const(0.0))).transpose()?,
+            text_proj: text.then(|| linear_xavier(cfg.text_dim, d, false, vb.pp("text_proj"))).transpose()?,
+            modality: fine.then(|| vb.get_with_hints((2, d), "modality_embed", Init::Randn { mean: 0.0, stdev: 0.02 })).transpose()?,
+            fusion: fine.then(|| EncoderLayer::new(d, cfg.heads, ffn, vb.pp("fusion"))).transpose()?,
+            query_embed: (!fine)
+                .then(|| vb.pp("query_embed").get_with_hints((cfg.queries, d), "weight", Init::Randn { mean: 0.0, stdev: 1.0 }).map(|w| Embedding::new(w, d)))
+                .transpose()?,
+            decoder: (0..cfg.ant_layers).map(|i| DecoderLayer::new(d, cfg.heads, ffn, vb.pp(format!("decoder.layers.{i}")))).collect::<Result<_>>()?,
+            decoder_norm: LayerNorm::new(d, vb.pp("decoder.norm"))?,
+            fc: linear_xavier(d, cfg.num_classes + 1, false, vb.pp("fc"))?,
+            fc_len: linear_xavier(d, 1, false, vb.pp("fc_len"))?,
+            cfg: cfg.clone(),
+        })
+    }
+
+    pub fn set_attention(&mut self, how: super::AttentionImpl) {
+        self.encoder.iter_mut().for_each(|l| l.set_attention(how));
+        self.decoder.iter_mut().for_each(|l| l.set_attention(how));
+        self.fusion.iter_mut().for_each(|l| l.set_attention(how));
+        if let Some(a) = &mut self.fine_attn {
+            a.how = how;
+        }
+    }
+
+    /// x [B,S,input_dim]; mask [B,S] u8 (1 = padding). `drop` Some = training.
+    pub fn forward(&self, x: &Tensor, mask: Option<&Tensor>, drop: Option<&Dropout>) -> Result<Output> {
+        let (b, s, _) = x.dims3()?;
+        if s > self.cfg.max_pos_len {
+            candle_core::bail!("{s} observed tokens exceed the model's {} positions", self.cfg.max_pos_len);
+        }
+        let (d, m) = (self.cfg.d_model, self.cfg.queries);
+        let pos = self.pos_embedding.narrow(1, 0, s)?;
+        let x0 = self.input_embed.forward(x)?.relu()?.broadcast_add(&self.sinusoid.narrow(0, 0, s)?)?;
+        let mut h = x0.clone();
+        for layer in &self.encoder {
+            h = layer.forward(&h, &pos, mask, drop)?;
+        }
+        let seg = self.fc_seg.forward(&h)?;
+
+        let (query_pos, fine) = match (&self.fine_attn, &self.fc_fine, &self.modality, &self.fusion) {
+            (Some(fine_attn), Some(fc_fine), Some(modality), Some(fusion)) => {
+                let g = fine_attn.forward(&h, &x0, &x0, mask)?;
+                let fine = fc_fine.forward(&g)?;
+                let vis = g.broadcast_add(&modality.get(0)?)?;
+                let z = match (&self.text_table, &self.text_proj) {
+                    (Some(table), Some(proj)) => {
+                        // the predicted fine label of each token, as text (no gradient through argmax)
+                        let idx = fine.argmax(D::Minus1)?.flatten_all()?;
+                        let txt = proj.forward(&table.index_select(&idx, 0)?.reshape((b, s, self.cfg.text_dim))?)?;
+                        let txt = txt.broadcast_add(&modality.get(1)?)?;
+                        let z = Tensor::cat(&[&vis, &txt], 1)?;
+                        let zmask = mask.map(|m| Tensor::cat(&[m, m], 1)).transpose()?;
+                        let zpos = Tensor::cat(&[&pos, &pos], 1)?;
+                        let z = fusion.forward(&z, &zpos, zmask.as_ref(), drop)?;
+                        // average the two modalities' tokens of the same time step
+                        ((z.narrow(1, 0, s)? + z.narrow(1, s, s)?)? * 0.5)?
+                    }
+                    _ => fusion.forward(&vis, &pos, mask, drop)?,
+                };
+                let pool = pool_matrix(&valid_lengths(mask, b, s)?, s, m, x.device())?;
+                (pool.matmul(&z)?, Some(fine))
+            }
+            _ => {
+                let qe = self.query_embed.as_ref().expect("queries exist without the fine generator");
+                (qe.embeddings().unsqueeze(0)?.broadcast_as((b, m, d))?.contiguous()?, None)
+            }
+        };
+        let mut y = Tensor::zeros((b, m, d), DType::F32, x.device())?;
+        for layer in &self.decoder {
+            y = layer.forward(&y, &query_pos, &h, &pos, mask, drop)?;
+        }
+        let y = self.decoder_norm.forward_t(&y, drop.is_some())?;
+        Ok(Output { seg, action: self.fc.forward(&y)?, duration: self.fc_len.forward(&y)?.squeeze(2)?, fine })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pool_bins_cover_valid_tokens() {
+        let w = pool_matrix(&[4, 2, 0], 4, 2, &Device::Cpu).unwrap().to_vec3::<f32>().unwrap();
+        assert_eq!(w[0], vec![vec![0.5, 0.5, 0.0, 0.0], vec![0.0, 0.0, 0.5, 0.5]]);
+        assert_eq!(w[1], vec![vec![1.0, 0.0, 0.0, 0.0], vec![0.0, 1.0, 0.0, 0.0]]);
+        assert!(w[2].iter().flatten().all(|v| *v == 0.0));
+        // fewer tokens than queries: every bin still has a token
+        let w = pool_matrix(&[3], 3, 8, &Device::Cpu).unwrap().to_vec3::<f32>().unwrap();
+        assert!(w[0].iter().all(|row| (row.iter().sum::<f32>() - 1.0).abs() < 1e-6));
+    }
+}

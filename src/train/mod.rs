@@ -1,0 +1,325 @@
+//! Training FUTR and m&m-Ant: examples, batches, losses, schedule, the loop, logs and checkpoints.
+
+pub mod examples;
+pub mod losses;
+pub mod schedule;
+pub mod tcl;
+
+use std::io::Write as _;
+use std::path::PathBuf;
+use std::time::Instant;
+
+use anyhow::{Context, Result, bail};
+use candle_core::{DType, Device, Tensor, Var};
+use candle_nn::{AdamW, Optimizer, ParamsAdamW, VarMap};
+use rand::seq::SliceRandom;
+use serde::Serialize;
+
+use crate::data::{Dataset, Features};
+use crate::model::checkpoint::{self, CheckpointMeta, InputKind, ModelConfig};
+use crate::model::{Model, blocks::Dropout, futr, init, mmant};
+use examples::{Example, TokenSource, collate, cut};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[serde(rename_all = "kebab-case")]
+pub enum ModelKind {
+    Futr,
+    Mmant,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[serde(rename_all = "kebab-case")]
+pub enum InputChoice {
+    /// One-hot ground-truth labels of the observed frames
+    GtLabels,
+    /// features/<video>.npy
+    Features,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct TrainConfig {
+    pub model: ModelKind,
+    pub input: InputChoice,
+    pub split: String,
+    pub level: String,
+    /// Fine level for m&m-Ant's generator; None = the coarse level's labels (no fine level).
+    pub fine_level: Option<String>,
+    pub feature_dim: Option<usize>,
+    pub epochs: usize,
+    pub batch_size: usize,
+    pub lr: f64,
+    pub weight_decay: f64,
+    pub warmup: usize,
+    pub seed: u64,
+    pub stride: usize,
+    pub queries: usize,
+    pub d_model: usize,
+    pub alphas: Vec<f64>,
+    pub transition_weight: f32,
+    pub use_text: bool,
+    pub use_tcl: bool,
+    pub use_fine: bool,
+    /// [K, text_dim] label-name embeddings (safetensors with an `embeddings` tensor).
+    pub text_table: Option<PathBuf>,
+    pub out: PathBuf,
+    pub resume: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct EpochLog {
+    pub epoch: usize,
+    pub lr: f64,
+    pub tcl_weight: f64,
+    pub loss: f64,
+    pub seg: f64,
+    pub action: f64,
+    pub duration: f64,
+    pub fine: f64,
+    pub intra: f64,
+    pub inter: f64,
+    pub examples_per_s: f64,
+    pub seconds: f64,
+}
+
+/// Loads `embeddings` [K, E] from a label-embedding file written by `mmant embed-labels`.
+pub fn load_text_table(path: &std::path::Path, classes: usize) -> Result<Tensor> {
+    let tensors = candle_core::safetensors::load(path, &Device::Cpu).with_context(|| format!("reading label embeddings {}", path.display()))?;
+    let t = tensors.get("embeddings").with_context(|| format!("{}: expected a tensor named 'embeddings'", path.display()))?;
+    if t.dims().len() != 2 || t.dim(0)? != classes {
+        bail!("{}: expected embeddings of shape [{classes}, dim], found {:?}", path.display(), t.dims());
+    }
+    Ok(t.to_dtype(DType::F32)?)
+}
+
+pub struct Prepared {
+    pub examples: Vec<Example>,
+    pub features: Vec<Features>,
+    pub classes: usize,
+    pub fine_classes: usize,
+    pub input_dim: usize,
+}
+
+/// Reads the training videos of the split and cuts the examples.
+pub fn prepare(ds: &Dataset, cfg: &TrainConfig) -> Result<Prepared> {
+    let level = ds.level_index(&cfg.level)?;
+    let fine_level = cfg.fine_level.as_deref().map(|f| ds.level_index(f)).transpose()?;
+    let split = ds.select_splits(&cfg.split)?;
+    let [split] = split.as_slice() else { bail!("training takes one split, not '{}'", cfg.split) };
+    let classes = ds.levels[level].vocab.len();
+    let fine_classes = fine_level.map_or(classes, |f| ds.levels[f].vocab.len());
+    let feature_dim = match cfg.input {
+        InputChoice::Features => Some(cfg.feature_dim.context("--input features needs --feature-dim")?),
+        InputChoice::GtLabels => None,
+    };
+    let mut examples = Vec::new();
+    let mut features = Vec::new();
+    for (i, name) in split.train.iter().enumerate() {
+        let mut video = ds.load_video(name, feature_dim)?;
+        if let Some(m) = &video.mismatch {
+            eprintln!("note: {m}");
+        }
+        let labels = &video.levels[level];
+        let fine = fine_level.map(|f| video.levels[f].as_slice());
+        for &alpha in &cfg.alphas {
+            examples.extend(cut(i, labels, fine, alpha, cfg.stride, cfg.queries, classes as u32));
+        }
+        if let Some(f) = video.features.take() {
+            features.push(f);
+        }
+    }
+    let input_dim = feature_dim.unwrap_or(classes);
+    Ok(Prepared { examples, features, classes, fine_classes, input_dim })
+}
+
+pub fn model_config(cfg: &TrainConfig, p: &Prepared, text_dim: usize) -> ModelConfig {
+    match cfg.model {
+        ModelKind::Futr => {
+            let mut c = futr::Config::breakfast(p.input_dim, p.classes);
+            c.d_model = cfg.d_model;
+            c.queries = cfg.queries;
+            ModelConfig::Futr(c)
+        }
+        ModelKind::Mmant => {
+            let mut c = mmant::Config::paper(p.input_dim, p.classes, p.fine_classes, text_dim, cfg.d_model);
+            c.queries = cfg.queries;
+            c.use_text = cfg.use_text;
+            c.use_fine = cfg.use_fine;
+            ModelConfig::Mmant(c)
+        }
+    }
+}
+
+/// One batch's losses.
+pub struct Losses {
+    pub total: Tensor,
+    /// total, seg, action, duration, fine, intra, inter
+    pub parts: [f64; 7],
+}
+
+pub fn batch_losses(model: &Model, batch: &examples::Batch, drop: Option<&Dropout>, tcl_w: f64, use_tcl: bool) -> Result<Losses> {
+    let out = model.forward(&batch.x, Some(&batch.mask), drop)?;
+    let seg = losses::weighted_cross_entropy(&out.seg, &batch.past, &batch.past_valid)?;
+    let act_w = batch.target_valid.broadcast_mul(&batch.weight.unsqueeze(1)?)?;
+    let action = losses::weighted_cross_entropy(&out.action, &batch.target, &act_w)?;
+    let duration = losses::duration(&out.duration, &batch.duration, &batch.duration_valid)?;
+    let mut total = ((&seg + &action)? + &duration)?;
+    let (mut fine_v, mut intra_v, mut inter_v) = (0.0, 0.0, 0.0);
+    if let Some(fine) = &out.fine {
+        let f = losses::focal(fine, &batch.past_fine, &batch.past_valid)?;
+        fine_v = f.to_scalar::<f32>()? as f64;
+        total = (total + f)?;
+        if use_tcl && tcl_w > 0.0 {
+            let lists: Vec<&[u32]> = batch.fine_lists.iter().map(Vec::as_slice).collect();
+            let iv = tcl::Intervals::from_labels(&lists, batch.x.dim(1)?);
+            let (intra, inter) = tcl::temporal_consistency(fine, &iv)?;
+            intra_v = intra.to_scalar::<f32>()? as f64;
+            inter_v = inter.to_scalar::<f32>()? as f64;
+            total = (total + ((intra + inter)? * tcl_w)?)?;
+        }
+    }
+    let parts = [
+        total.to_scalar::<f32>()? as f64,
+        seg.to_scalar::<f32>()? as f64,
+        action.to_scalar::<f32>()? as f64,
+        duration.to_scalar::<f32>()? as f64,
+        fine_v,
+        intra_v,
+        inter_v,
+    ];
+    Ok(Losses { total, parts })
+}
+
+/// Trains and writes `<out>/model.{safetensors,json}` and `<out>/log.jsonl`. Returns the model
+/// and the per-epoch logs.
+pub fn train(ds: &Dataset, cfg: &TrainConfig, dev: &Device) -> Result<(Model, Vec<EpochLog>)> {
+    let prepared = prepare(ds, cfg)?;
+    if prepared.examples.is_empty() {
+        bail!("no training examples: the split's videos are too short for stride {}", cfg.stride);
+    }
+    let text = match (cfg.model, cfg.use_text && cfg.use_fine) {
+        (ModelKind::Mmant, true) => {
+            let path = cfg.text_table.as_ref().context("m&m-Ant with text needs --text-table (label embeddings; see `mmant embed-labels`) or --no-text")?;
+            Some(load_text_table(path, prepared.fine_classes)?)
+        }
+        _ => None,
+    };
+    let model_cfg = model_config(cfg, &prepared, text.as_ref().map_or(384, |t| t.dim(1).unwrap_or(384)));
+    let mut varmap = VarMap::new();
+    if let Some(t) = &text {
+        varmap.data().lock().unwrap().insert("text_table".into(), Var::from_tensor(&t.to_device(dev)?)?);
+    }
+    let vb = init::seeded_var_builder(&varmap, cfg.seed, dev);
+    let model = checkpoint::build(&model_cfg, vb)?;
+    std::fs::create_dir_all(&cfg.out).with_context(|| format!("creating {}", cfg.out.display()))?;
+    let stem = cfg.out.join("model");
+    let log_path = cfg.out.join("log.jsonl");
+    let mut start_epoch = 0;
+    if cfg.resume {
+        let meta = checkpoint::read_meta(&stem)?;
+        if meta.model != model_cfg {
+            bail!("--resume: {} was trained with another configuration", stem.display());
+        }
+        varmap.load(checkpoint::paths(&stem).0)?;
+        start_epoch = meta.epochs;
+        eprintln!("resuming after epoch {start_epoch} (optimizer moments restart)");
+    }
+    let trainable: Vec<Var> = varmap.data().lock().unwrap().iter().filter(|(k, _)| k.as_str() != "text_table").map(|(_, v)| v.clone()).collect();
+    let mut opt = AdamW::new(trainable, ParamsAdamW { lr: cfg.lr, weight_decay: cfg.weight_decay, ..Default::default() })?;
+    let drop = Dropout::new(match &model_cfg { ModelConfig::Futr(c) => c.dropout, ModelConfig::Mmant(c) => c.dropout }, cfg.seed);
+    let source = match cfg.input {
+        InputChoice::GtLabels => TokenSource::OneHot { classes: prepared.classes },
+        InputChoice::Features => TokenSource::Features { per_video: &prepared.features },
+    };
+    let level = ds.level_index(&cfg.level)?;
+    let meta = |epochs: usize| CheckpointMeta {
+        format: checkpoint::FORMAT.into(),
+        model: model_cfg.clone(),
+        input: match cfg.input {
+            InputChoice::GtLabels => InputKind::GtLabels { classes: prepared.classes },
+            InputChoice::Features => InputKind::Features { dim: prepared.input_dim, backbone: None },
+        },
+        dataset: ds.name.clone(),
+        split: cfg.split.clone(),
+        level: ds.levels[level].name.clone(),
+        fine_level: cfg.fine_level.clone(),
+        vocabulary: ds.levels[level].vocab.names().to_vec(),
+        fine_vocabulary: match &cfg.fine_level {
+            Some(f) => ds.levels[ds.level_index(f).unwrap_or(level)].vocab.names().to_vec(),
+            None => ds.levels[level].vocab.names().to_vec(),
+        },
+        stride: cfg.stride,
+        seed: cfg.seed,
+        epochs,
+        git_commit: checkpoint::git_commit(),
+        mmant_version: env!("CARGO_PKG_VERSION").into(),
+    };
+    eprintln!(
+        "training {:?} on {} split {} ({} examples, input {:?}, seed {}), {} parameters",
+        cfg.model,
+        ds.name,
+        cfg.split,
+        prepared.examples.len(),
+        cfg.input,
+        cfg.seed,
+        varmap.all_vars().iter().filter(|v| v.elem_count() > 0).map(|v| v.elem_count()).sum::<usize>()
+    );
+    let mut order: Vec<usize> = (0..prepared.examples.len()).collect();
+    let mut logs = Vec::new();
+    let mut log_file = std::fs::OpenOptions::new().create(true).append(cfg.resume).write(true).truncate(!cfg.resume).open(&log_path)?;
+    let bar = indicatif::ProgressBar::new(((cfg.epochs - start_epoch.min(cfg.epochs)) * order.len()) as u64);
+    bar.set_style(indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} examples {per_sec} eta {eta} {msg}").unwrap());
+    if std::env::var_os("CI").is_some() {
+        bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
+    }
+    for epoch in start_epoch..cfg.epochs {
+        // the shuffle of epoch e depends on the seed and e only, so a resumed run matches
+        let mut epoch_rng = init::seeded_rng(cfg.seed, &format!("shuffle-{epoch}"));
+        order.shuffle(&mut epoch_rng);
+        let lr = schedule::learning_rate(cfg.lr, epoch, cfg.warmup, cfg.epochs);
+        opt.set_learning_rate(lr);
+        let tcl_w = schedule::tcl_weight(epoch, cfg.epochs);
+        let started = Instant::now();
+        let mut sums = [0f64; 7];
+        let mut batches = 0usize;
+        for chunk in order.chunks(cfg.batch_size) {
+            let batch_examples: Vec<&Example> = chunk.iter().map(|&i| &prepared.examples[i]).collect();
+            let batch = collate(&batch_examples, &source, cfg.queries, cfg.transition_weight, dev)?;
+            let l = batch_losses(&model, &batch, Some(&drop), tcl_w, cfg.use_tcl)?;
+            if !l.parts[0].is_finite() {
+                bail!("epoch {epoch}: the loss is {} (seg {}, action {}, duration {})", l.parts[0], l.parts[1], l.parts[2], l.parts[3]);
+            }
+            opt.backward_step(&l.total)?;
+            for (s, v) in sums.iter_mut().zip(l.parts) {
+                *s += v;
+            }
+            batches += 1;
+            bar.inc(chunk.len() as u64);
+            bar.set_message(format!("epoch {} loss {:.3}", epoch + 1, l.parts[0]));
+        }
+        let secs = started.elapsed().as_secs_f64();
+        let n = batches.max(1) as f64;
+        let log = EpochLog {
+            epoch: epoch + 1,
+            lr,
+            tcl_weight: tcl_w,
+            loss: sums[0] / n,
+            seg: sums[1] / n,
+            action: sums[2] / n,
+            duration: sums[3] / n,
+            fine: sums[4] / n,
+            intra: sums[5] / n,
+            inter: sums[6] / n,
+            examples_per_s: order.len() as f64 / secs,
+            seconds: secs,
+        };
+        writeln!(log_file, "{}", serde_json::to_string(&log)?)?;
+        bar.println(format!(
+            "epoch {:>3}  lr {:.2e}  loss {:.4} (seg {:.4} act {:.4} dur {:.4} fine {:.4})  {:.0} ex/s",
+            log.epoch, lr, log.loss, log.seg, log.action, log.duration, log.fine, log.examples_per_s
+        ));
+        logs.push(log);
+        checkpoint::save(&stem, &varmap, &meta(epoch + 1))?;
+    }
+    bar.finish_and_clear();
+    Ok((model, logs))
+}

@@ -29,9 +29,11 @@ pub fn focal(logits: &Tensor, target: &Tensor, valid: &Tensor) -> Result<Tensor>
 /// FUTR's duration loss: p = masked softmax of the duration logits over the real segments,
 /// L = Σ m·(p − target)² / Σ m.
 pub fn duration(logits: &Tensor, target: &Tensor, valid: &Tensor) -> Result<Tensor> {
-    // subtracting the row max keeps exp finite; padded entries are zeroed before normalising
-    let max = logits.max_keepdim(D::Minus1)?.detach();
-    let e = (logits.broadcast_sub(&max)?.exp()? * valid)?;
+    // subtracting the max over the real entries keeps exp finite without underflowing them;
+    // padded entries are zeroed before normalising
+    let masked = ((logits * valid)? + ((valid - 1.0)? * 1e30)?)?;
+    let max = masked.max_keepdim(D::Minus1)?.detach();
+    let e = (masked.broadcast_sub(&max)?.exp()? * valid)?;
     let p = e.broadcast_div(&(e.sum_keepdim(D::Minus1)? + 1e-12)?)?;
     let num = ((p - target)?.sqr()? * valid)?.sum_all()?;
     num.broadcast_div(&valid.sum_all()?.maximum(1e-12)?)

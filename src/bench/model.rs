@@ -26,6 +26,7 @@ pub struct ForwardRow {
 #[derive(Debug, Clone, Serialize)]
 pub struct TrainRow {
     pub attention: String,
+    pub batch: usize,
     pub examples: usize,
     pub seconds: f64,
     pub examples_per_s: f64,
@@ -56,7 +57,7 @@ fn build(cfg: &mmant::Config, seed: u64) -> Result<(Model, VarMap)> {
 
 /// `sizes`: observed tokens S; `train_data`: a dataset root whose split 1 feeds the training
 /// measurement (`train_examples` examples, batch 16, one optimizer step per batch).
-pub fn run(sizes: &[usize], repeats: usize, train_data: Option<&Dataset>, train_examples: usize) -> Result<ModelBenchReport> {
+pub fn run(sizes: &[usize], repeats: usize, train_data: Option<&Dataset>, train_examples: usize, train_batch: usize, train_attention: &[AttentionImpl]) -> Result<ModelBenchReport> {
     // Breakfast's configuration on 2048-d features (the paper's input); the text table is random
     let mut cfg = mmant::Config::paper(2048, 48, 48, 384, 128);
     cfg.max_pos_len = sizes.iter().copied().max().unwrap_or(1).max(cfg.max_pos_len);
@@ -64,7 +65,7 @@ pub fn run(sizes: &[usize], repeats: usize, train_data: Option<&Dataset>, train_
     let mut forward = Vec::new();
     for &s in sizes {
         let x = random_tokens(s, cfg.input_dim)?;
-        model.set_attention(AttentionImpl::Explicit);
+        model.set_attention(AttentionImpl::ExplicitNoGrad);
         let explicit_ms = median_ms(repeats, || model.forward(&x, None, None).unwrap());
         let e = model.forward(&x, None, None)?.action;
         model.set_attention(AttentionImpl::Auto);
@@ -104,7 +105,7 @@ pub fn run(sizes: &[usize], repeats: usize, train_data: Option<&Dataset>, train_
         let prepared = train::prepare(ds, &tcfg)?;
         let n = train_examples.min(prepared.examples.len());
         let source = examples::TokenSource::OneHot { classes: prepared.classes };
-        for how in [AttentionImpl::Explicit, AttentionImpl::Auto] {
+        for &how in train_attention {
             let mut mcfg = mmant::Config::paper(prepared.input_dim, prepared.classes, prepared.fine_classes, 384, 128);
             mcfg.use_text = true;
             let vm = VarMap::new();
@@ -117,18 +118,17 @@ pub fn run(sizes: &[usize], repeats: usize, train_data: Option<&Dataset>, train_
             let mut opt = AdamW::new(vars, ParamsAdamW { lr: 1e-4, weight_decay: 5e-3, ..Default::default() })?;
             let drop = Dropout::new(0.1, 1);
             let started = Instant::now();
-            for chunk in prepared.examples[..n].chunks(16) {
-                let refs: Vec<&examples::Example> = chunk.iter().collect();
+            let mut rng = init::seeded_rng(1, "bench-batches");
+            for chunk in train::length_bucketed_batches(&prepared.examples[..n], train_batch, &mut rng) {
+                let refs: Vec<&examples::Example> = chunk.iter().map(|&i| &prepared.examples[i]).collect();
                 let batch = examples::collate(&refs, &source, 8, 10.0, &Device::Cpu)?;
                 let l = train::batch_losses(&m, &batch, Some(&drop), 0.5, true)?;
                 opt.backward_step(&l.total)?;
             }
             let seconds = started.elapsed().as_secs_f64();
             training.push(TrainRow {
-                attention: match how {
-                    AttentionImpl::Explicit => "explicit".into(),
-                    AttentionImpl::Auto => "fused".into(),
-                },
+                attention: if how == AttentionImpl::Auto { "fused".into() } else { "explicit".into() },
+                batch: train_batch,
                 examples: n,
                 seconds,
                 examples_per_s: n as f64 / seconds,
@@ -148,10 +148,10 @@ impl std::fmt::Display for ModelBenchReport {
             writeln!(f, "| {} | {:.1} | {:.1} | {:.1}× | {:.1e} |", r.s, r.explicit_ms, r.fused_ms, r.speedup, r.max_abs_diff)?;
         }
         if let Some(d) = &self.training_data {
-            writeln!(f, "\ntraining (batch 16, forward + backward + AdamW) on {d}:")?;
-            writeln!(f, "| attention | examples | seconds | examples/s |\n|---|---|---|---|")?;
+            writeln!(f, "\ntraining (forward + backward + AdamW) on {d}:")?;
+            writeln!(f, "| attention | batch | examples | seconds | examples/s |\n|---|---|---|---|---|")?;
             for r in &self.training {
-                writeln!(f, "| {} | {} | {:.1} | {:.1} |", r.attention, r.examples, r.seconds, r.examples_per_s)?;
+                writeln!(f, "| {} | {} | {} | {:.1} | {:.1} |", r.attention, r.batch, r.examples, r.seconds, r.examples_per_s)?;
             }
         }
         Ok(())

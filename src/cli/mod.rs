@@ -113,9 +113,15 @@ pub struct BenchModelArgs {
     /// Dataset root whose first split feeds the training measurement (e.g. Breakfast)
     #[arg(long)]
     pub train_data: Option<PathBuf>,
-    /// Training examples to time (all = a whole epoch)
+    /// Training examples to time (a number larger than the split's = a whole epoch)
     #[arg(long, default_value_t = 320)]
     pub train_examples: usize,
+    #[arg(long, default_value_t = 16)]
+    pub train_batch: usize,
+    /// Also time training with candle's explicit attention (needs O(B·H·S²) memory: at batch
+    /// 16 on Breakfast it exceeds 24 GiB)
+    #[arg(long)]
+    pub train_explicit: bool,
     #[arg(long)]
     pub json: bool,
 }
@@ -373,7 +379,11 @@ fn train_command(a: &TrainArgs) -> Result<ExitCode> {
 
 fn bench_model(a: &BenchModelArgs) -> Result<ExitCode> {
     let ds = a.train_data.as_deref().map(open).transpose()?;
-    let report = crate::bench::model::run(&a.sizes, a.repeats, ds.as_ref(), a.train_examples)?;
+    let mut how = vec![crate::model::AttentionImpl::Auto];
+    if a.train_explicit {
+        how.insert(0, crate::model::AttentionImpl::Explicit);
+    }
+    let report = crate::bench::model::run(&a.sizes, a.repeats, ds.as_ref(), a.train_examples, a.train_batch, &how)?;
     if a.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {

@@ -17,8 +17,11 @@ pub enum AttentionImpl {
     /// Fused kernel on the CPU (f32), explicit ops elsewhere.
     #[default]
     Auto,
-    /// Always the explicit candle ops (the reference).
+    /// Always the explicit, differentiable candle ops (the reference).
     Explicit,
+    /// Explicit candle ops with candle's fused softmax, which has no backward: the fastest
+    /// candle 0.11 offers for inference without our kernel (the "before" of the benchmarks).
+    ExplicitNoGrad,
 }
 
 fn dims_of(q: &Tensor, k: &Tensor, v: &Tensor) -> Result<Dims> {
@@ -48,7 +51,7 @@ pub fn attention(q: &Tensor, k: &Tensor, v: &Tensor, key_padding_mask: Option<&T
         && matches!(q.device(), Device::Cpu)
         && [q.dtype(), k.dtype(), v.dtype()].iter().all(|d| *d == DType::F32);
     if !fused {
-        return attention_explicit(q, k, v, key_padding_mask, scale);
+        return explicit(q, k, v, key_padding_mask, scale, how != AttentionImpl::ExplicitNoGrad);
     }
     let valid = key_padding_mask.map(|m| key_valid(m, dims.batch, dims.tk)).transpose()?;
     let op = FusedAttention { scale: scale as f32, valid: valid.map(Arc::new), dims };
@@ -210,7 +213,7 @@ mod tests {
     fn grads(how: AttentionImpl, q: &Var, k: &Var, v: &Var, m: Option<&Tensor>, w: &Tensor) -> Vec<Tensor> {
         let o = match how {
             AttentionImpl::Auto => attention(q.as_tensor(), k.as_tensor(), v.as_tensor(), m, 0.25, how).unwrap(),
-            AttentionImpl::Explicit => attention_explicit(q.as_tensor(), k.as_tensor(), v.as_tensor(), m, 0.25).unwrap(),
+            _ => attention_explicit(q.as_tensor(), k.as_tensor(), v.as_tensor(), m, 0.25).unwrap(),
         };
         // a weighted sum makes every output element's gradient different
         let loss = (o * w).unwrap().sum_all().unwrap();

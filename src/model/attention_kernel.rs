@@ -189,6 +189,10 @@ trait Kernels {
     fn weighted_sum(p: &[f32], mt: &[f32], tkp: usize, w: usize, scale: [f32; ROWS], out: &mut [f32]) {
         probs_times_transposed::<Self::M>(p, mt, tkp, w, scale, out)
     }
+    #[inline(always)]
+    fn accumulate(coef: &[f32], cstride: usize, x: &[f32], rows: usize, tk: usize, w: usize, acc: &mut [f32]) {
+        accumulate_transposed::<Self::M>(coef, cstride, x, rows, tk, w, acc)
+    }
 }
 struct PortableKernels;
 impl Kernels for PortableKernels {
@@ -211,6 +215,14 @@ impl Kernels for Avx512Kernels {
     #[inline(always)]
     fn weighted_sum(p: &[f32], mt: &[f32], tkp: usize, w: usize, scale: [f32; ROWS], out: &mut [f32]) {
         unsafe { avx512::weighted_sum(p, mt, tkp, w, scale, out) }
+    }
+    #[inline(always)]
+    fn accumulate(coef: &[f32], cstride: usize, x: &[f32], rows: usize, tk: usize, w: usize, acc: &mut [f32]) {
+        if w % 16 == 0 && rows == ROWS {
+            unsafe { avx512::accumulate(coef, cstride, x, tk, w, acc) }
+        } else {
+            accumulate_transposed::<Self::M>(coef, cstride, x, rows, tk, w, acc)
+        }
     }
 }
 
@@ -249,6 +261,41 @@ mod avx512 {
             j0 += TILE_J;
         }
         maxv.map(|m| _mm512_reduce_max_ps(m))
+    }
+
+    /// [`super::accumulate_transposed`] for ROWS rows and widths that are a multiple of 16:
+    /// four keys at a time, so that four independent FMA chains hide the FMA latency, and each
+    /// key's row of `acc` is loaded and stored once.
+    #[inline]
+    #[target_feature(enable = "avx512f")]
+    pub unsafe fn accumulate(coef: &[f32], cstride: usize, x: &[f32], tk: usize, w: usize, acc: &mut [f32]) {
+        assert!(w % 16 == 0 && x.len() >= ROWS * w && acc.len() >= tk * w && coef.len() >= (ROWS - 1) * cstride + tk);
+        let (cp, xp, ap) = (coef.as_ptr(), x.as_ptr(), acc.as_mut_ptr());
+        for c0 in (0..w).step_by(16) {
+            let xr: [__m512; ROWS] = std::array::from_fn(|r| unsafe { _mm512_loadu_ps(xp.add(r * w + c0)) });
+            let mut j = 0;
+            while j + 4 <= tk {
+                let mut a: [__m512; 4] = std::array::from_fn(|u| unsafe { _mm512_loadu_ps(ap.add((j + u) * w + c0)) });
+                for (r, xr_r) in xr.iter().enumerate() {
+                    for (u, a_u) in a.iter_mut().enumerate() {
+                        *a_u = _mm512_fmadd_ps(_mm512_set1_ps(unsafe { *cp.add(r * cstride + j + u) }), *xr_r, *a_u);
+                    }
+                }
+                for (u, a_u) in a.iter().enumerate() {
+                    unsafe { _mm512_storeu_ps(ap.add((j + u) * w + c0), *a_u) };
+                }
+                j += 4;
+            }
+            while j < tk {
+                let dst = unsafe { ap.add(j * w + c0) };
+                let mut a = unsafe { _mm512_loadu_ps(dst) };
+                for (r, xr_r) in xr.iter().enumerate() {
+                    a = _mm512_fmadd_ps(_mm512_set1_ps(unsafe { *cp.add(r * cstride + j) }), *xr_r, a);
+                }
+                unsafe { _mm512_storeu_ps(dst, a) };
+                j += 1;
+            }
+        }
     }
 
     /// [`super::probs_times_transposed`] with AVX-512 intrinsics.
@@ -472,8 +519,8 @@ fn backward_head<K: Kernels>(
         K::weighted_sum(&ds, &kt, tkp, d, [scale; ROWS], &mut dqbuf);
         dq[row * d..(row + n) * d].copy_from_slice(&dqbuf[..n * d]);
         // dK += scale · dSᵀ·Q (qbuf holds scale·Q);  dV += Pᵀ·dO
-        accumulate_transposed::<K::M>(&ds, tkp, &qbuf, n, tk, d, dk);
-        accumulate_transposed::<K::M>(&p, tkp, &gbuf, n, tk, dv, dvv);
+        K::accumulate(&ds, tkp, &qbuf, n, tk, d, dk);
+        K::accumulate(&p, tkp, &gbuf, n, tk, dv, dvv);
         row += n;
     }
 }

@@ -4,7 +4,7 @@
 use std::sync::Mutex;
 
 use candle_core::{D, DType, Device, Module, Result, Tensor};
-use candle_nn::{Init, Linear, VarBuilder};
+use candle_nn::{Init, VarBuilder};
 use rand::Rng;
 
 use super::attention::{AttentionImpl, attention};
@@ -38,6 +38,41 @@ pub fn dropout(x: &Tensor, drop: Option<&Dropout>) -> Result<Tensor> {
     match drop {
         Some(d) => d.apply(x),
         None => Ok(x.clone()),
+    }
+}
+
+/// A linear layer that flattens its leading dimensions into one matrix product: candle-nn's
+/// `Linear` broadcasts the weight over the batch for 3-D inputs, which costs a batched product
+/// and, in training, a per-sample weight gradient that is then summed.
+#[derive(Debug, Clone)]
+pub struct Linear {
+    weight: Tensor,
+    bias: Option<Tensor>,
+}
+
+impl Linear {
+    pub fn new(weight: Tensor, bias: Option<Tensor>) -> Self {
+        Linear { weight, bias }
+    }
+
+    pub fn weight(&self) -> &Tensor {
+        &self.weight
+    }
+}
+
+impl Module for Linear {
+    fn forward(&self, x: &Tensor) -> Result<Tensor> {
+        let dims = x.dims();
+        let (last, lead) = dims.split_last().ok_or_else(|| candle_core::Error::Msg("linear: scalar input".into()))?;
+        let rows: usize = lead.iter().product();
+        let y = x.reshape((rows, *last))?.matmul(&self.weight.t()?)?;
+        let y = match &self.bias {
+            Some(b) => y.broadcast_add(b)?,
+            None => y,
+        };
+        let mut out = lead.to_vec();
+        out.push(self.weight.dim(0)?);
+        y.reshape(out)
     }
 }
 

@@ -3,10 +3,10 @@
 //! actions (with a NONE class) and their relative durations. See ../shared/docs/model_spec.md §2.
 
 use candle_core::{DType, Result, Tensor};
-use candle_nn::{Embedding, Init, Linear, Module, VarBuilder};
+use candle_nn::{Embedding, Init, Module, VarBuilder};
 use serde::{Deserialize, Serialize};
 
-use super::blocks::{DecoderLayer, Dropout, EncoderLayer, LayerNorm, linear_xavier};
+use super::blocks::{DecoderLayer, Dropout, EncoderLayer, LayerNorm, Linear, linear_xavier};
 use super::init::xavier_uniform;
 use super::Output;
 

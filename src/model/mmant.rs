@@ -7,10 +7,10 @@
 //! of ../shared/docs/model_spec.md §3 [rec]; the official code does not run.
 
 use candle_core::{D, DType, Device, Result, Tensor};
-use candle_nn::{Embedding, Init, Linear, Module, VarBuilder};
+use candle_nn::{Embedding, Init, Module, VarBuilder};
 use serde::{Deserialize, Serialize};
 
-use super::blocks::{DecoderLayer, Dropout, EncoderLayer, LayerNorm, MultiHeadAttention, linear_xavier, sinusoidal_table};
+use super::blocks::{DecoderLayer, Dropout, EncoderLayer, LayerNorm, Linear, MultiHeadAttention, linear_xavier, sinusoidal_table};
 use super::init::xavier_uniform;
 use super::Output;
 

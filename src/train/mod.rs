@@ -149,6 +149,22 @@ pub fn model_config(cfg: &TrainConfig, p: &Prepared, text_dim: usize) -> ModelCo
     }
 }
 
+/// Shuffled batches of similar length: the examples are shuffled, sorted by length within windows
+/// of 32 batches, cut into batches, and the batches shuffled. Padding a random batch to its
+/// longest example wastes most of the attention work (Breakfast's lengths are very skewed);
+/// every example is still seen once per epoch.
+pub fn length_bucketed_batches(examples: &[Example], batch_size: usize, rng: &mut impl rand::Rng) -> Vec<Vec<usize>> {
+    let batch_size = batch_size.max(1);
+    let mut order: Vec<usize> = (0..examples.len()).collect();
+    order.shuffle(rng);
+    for window in order.chunks_mut(batch_size * 32) {
+        window.sort_by_key(|&i| examples[i].past.len());
+    }
+    let mut batches: Vec<Vec<usize>> = order.chunks(batch_size).map(<[usize]>::to_vec).collect();
+    batches.shuffle(rng);
+    batches
+}
+
 /// One batch's losses.
 pub struct Losses {
     pub total: Tensor,
@@ -263,10 +279,10 @@ pub fn train(ds: &Dataset, cfg: &TrainConfig, dev: &Device) -> Result<(Model, Ve
         cfg.seed,
         varmap.all_vars().iter().filter(|v| v.elem_count() > 0).map(|v| v.elem_count()).sum::<usize>()
     );
-    let mut order: Vec<usize> = (0..prepared.examples.len()).collect();
+    let total_examples = prepared.examples.len();
     let mut logs = Vec::new();
     let mut log_file = std::fs::OpenOptions::new().create(true).append(cfg.resume).write(true).truncate(!cfg.resume).open(&log_path)?;
-    let bar = indicatif::ProgressBar::new(((cfg.epochs - start_epoch.min(cfg.epochs)) * order.len()) as u64);
+    let bar = indicatif::ProgressBar::new(((cfg.epochs - start_epoch.min(cfg.epochs)) * total_examples) as u64);
     bar.set_style(indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} examples {per_sec} eta {eta} {msg}").unwrap());
     if std::env::var_os("CI").is_some() {
         bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
@@ -274,14 +290,14 @@ pub fn train(ds: &Dataset, cfg: &TrainConfig, dev: &Device) -> Result<(Model, Ve
     for epoch in start_epoch..cfg.epochs {
         // the shuffle of epoch e depends on the seed and e only, so a resumed run matches
         let mut epoch_rng = init::seeded_rng(cfg.seed, &format!("shuffle-{epoch}"));
-        order.shuffle(&mut epoch_rng);
+        let batches_of_epoch = length_bucketed_batches(&prepared.examples, cfg.batch_size, &mut epoch_rng);
         let lr = schedule::learning_rate(cfg.lr, epoch, cfg.warmup, cfg.epochs);
         opt.set_learning_rate(lr);
         let tcl_w = schedule::tcl_weight(epoch, cfg.epochs);
         let started = Instant::now();
         let mut sums = [0f64; 7];
         let mut batches = 0usize;
-        for chunk in order.chunks(cfg.batch_size) {
+        for chunk in &batches_of_epoch {
             let batch_examples: Vec<&Example> = chunk.iter().map(|&i| &prepared.examples[i]).collect();
             let batch = collate(&batch_examples, &source, cfg.queries, cfg.transition_weight, dev)?;
             let l = batch_losses(&model, &batch, Some(&drop), tcl_w, cfg.use_tcl)?;
@@ -309,7 +325,7 @@ pub fn train(ds: &Dataset, cfg: &TrainConfig, dev: &Device) -> Result<(Model, Ve
             fine: sums[4] / n,
             intra: sums[5] / n,
             inter: sums[6] / n,
-            examples_per_s: order.len() as f64 / secs,
+            examples_per_s: total_examples as f64 / secs,
             seconds: secs,
         };
         writeln!(log_file, "{}", serde_json::to_string(&log)?)?;

@@ -9,4 +9,5 @@ pub mod cli;
 pub mod eval;
 pub mod fsutil;
 pub mod model;
+pub mod text;
 pub mod train;

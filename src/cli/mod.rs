@@ -27,6 +27,8 @@ pub enum Command {
     Eval(EvalArgs),
     /// Train FUTR or m&m-Ant on one split
     Train(TrainArgs),
+    /// Embed label names (`_` read as spaces) with all-MiniLM-L6-v2 for m&m-Ant's text modality
+    EmbedLabels(EmbedLabelsArgs),
     /// Benchmarks: side-by-side timings in one run
     #[command(subcommand)]
     Bench(BenchCommand),
@@ -93,6 +95,18 @@ pub struct TrainArgs {
     /// Continue from <out>/model after its last epoch
     #[arg(long)]
     pub resume: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct EmbedLabelsArgs {
+    /// A mapping file (`<id> <name>` lines)
+    pub mapping: PathBuf,
+    /// Output .safetensors (tensor `embeddings` [classes, 384])
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Folder with config.json, model.safetensors and tokenizer.json (default: scripts/fetch-models' cache)
+    #[arg(long)]
+    pub model_dir: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -184,8 +198,12 @@ pub struct EvalArgs {
     #[arg(long, default_value = "action")]
     pub level: String,
     /// Anticipation baseline to evaluate
-    #[arg(long, value_enum, conflicts_with = "segmentation", required_unless_present = "segmentation")]
+    #[arg(long, value_enum, conflicts_with_all = ["segmentation", "checkpoint"], required_unless_present_any = ["segmentation", "checkpoint"])]
     pub baseline: Option<Baseline>,
+    /// A trained checkpoint (`<dir>/model` or its .json/.safetensors); `{split}` in the path is
+    /// replaced by each split's name, so `--split all` can use one checkpoint per split
+    #[arg(long, conflicts_with = "segmentation")]
+    pub checkpoint: Option<String>,
     /// Score a folder of segmentation outputs (MS-TCN prediction files) instead of anticipating
     #[arg(long, value_name = "DIR")]
     pub segmentation: Option<PathBuf>,
@@ -224,6 +242,7 @@ pub fn run(args: impl IntoIterator<Item = impl Into<OsString> + Clone>) -> Resul
         Some(Command::Eval(a)) => eval_command(&a),
         Some(Command::Bench(BenchCommand::Attention(a))) => bench_attention(&a),
         Some(Command::Train(a)) => train_command(&a),
+        Some(Command::EmbedLabels(a)) => embed_labels(&a),
         Some(Command::Bench(BenchCommand::Model(a))) => bench_model(&a),
     }
 }
@@ -283,20 +302,47 @@ fn eval_command(a: &EvalArgs) -> Result<ExitCode> {
         }
         return Ok(ExitCode::SUCCESS);
     }
-    let baseline = a.baseline.expect("clap requires --baseline without --segmentation");
     check_fractions("alphas", &a.alphas)?;
     check_fractions("betas", &a.betas)?;
-    let cfg = GridConfig {
+    let mut cfg = GridConfig {
         level: a.level.clone(),
         alphas: a.alphas.clone(),
         betas: a.betas.clone(),
         observed_dir: a.observed.clone(),
         background: a.background.clone(),
+        feature_dim: None,
     };
-    let report = eval::evaluate(&ds, &splits, baseline, &cfg).with_context(|| format!("evaluating {} on {}", baseline.name(), ds.name))?;
+    let (report, method) = if let Some(template) = &a.checkpoint {
+        let level = ds.level_index(&a.level)?;
+        let vocab = ds.levels[level].vocab.names().to_vec();
+        // the first split's checkpoint tells whether features are needed
+        let first = crate::model::checkpoint::read_meta(Path::new(&template.replace("{split}", &splits[0].name)))?;
+        if let crate::model::checkpoint::InputKind::Features { dim, .. } = first.input {
+            cfg.feature_dim = Some(dim);
+        }
+        let make = |split: &crate::data::Split, _: &[&[u32]]| -> std::result::Result<Box<dyn eval::Anticipator>, String> {
+            let path = template.replace("{split}", &split.name);
+            let ckpt = crate::model::checkpoint::Checkpoint::load(Path::new(&path), &candle_core::Device::Cpu).map_err(|e| e.to_string())?;
+            if ckpt.meta.vocabulary != vocab {
+                return Err(format!("{path} was trained on another vocabulary ({} classes of {}) than level '{}' of {} ({} classes)", ckpt.meta.vocabulary.len(), ckpt.meta.dataset, a.level, ds.name, vocab.len()));
+            }
+            if ckpt.meta.split != split.name {
+                eprintln!("warning: {path} was trained on split {}, evaluated on split {}", ckpt.meta.split, split.name);
+            }
+            Ok(Box::new(crate::model::anticipate::CheckpointAnticipator::new(ckpt, candle_core::Device::Cpu)))
+        };
+        let name = match &first.model {
+            crate::model::checkpoint::ModelConfig::Futr(_) => "futr",
+            crate::model::checkpoint::ModelConfig::Mmant(_) => "mmant",
+        };
+        (eval::evaluate_method(&ds, &splits, name, &make, &cfg).with_context(|| format!("evaluating {template} on {}", ds.name))?, name.to_owned())
+    } else {
+        let baseline = a.baseline.expect("clap requires --baseline, --checkpoint or --segmentation");
+        (eval::evaluate(&ds, &splits, baseline, &cfg).with_context(|| format!("evaluating {} on {}", baseline.name(), ds.name))?, baseline.name().to_owned())
+    };
     let json = serde_json::to_string_pretty(&report)?;
     let observed = if a.observed.is_some() { "_observed-segmentation" } else { "" };
-    let stem = format!("{}_{}_{}_split-{}{observed}", ds.name, baseline.name(), report.level, a.split);
+    let stem = format!("{}_{}_{}_split-{}{observed}", ds.name, method, report.level, a.split);
     let (csv_path, json_path) = write_results(&a.out, &stem, &report.csv()?, &json)?;
     if a.json {
         println!("{json}");
@@ -389,5 +435,16 @@ fn bench_model(a: &BenchModelArgs) -> Result<ExitCode> {
     } else {
         print!("{report}");
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn embed_labels(a: &EmbedLabelsArgs) -> Result<ExitCode> {
+    let vocab = crate::data::Vocabulary::read(&a.mapping)?;
+    let dir = a.model_dir.clone().unwrap_or_else(crate::text::default_model_dir);
+    let encoder = crate::text::SentenceEncoder::load(&dir, &candle_core::Device::Cpu)?;
+    let sentences: Vec<String> = vocab.names().iter().map(|n| crate::text::label_sentence(n)).collect();
+    let emb = encoder.embed(&sentences)?;
+    crate::text::write_label_embeddings(&a.out, vocab.names(), &emb)?;
+    println!("wrote {} ({} labels × {})", a.out.display(), vocab.len(), encoder.dim);
     Ok(ExitCode::SUCCESS)
 }

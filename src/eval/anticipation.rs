@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use super::baselines::{Anticipator, LastObserved, Observation, TransitionPrior};
+use super::baselines::{AnticipationError, Anticipator, LastObserved, Observation, TransitionPrior};
 use super::moc::{ClassCounts, eval_window, observed_frames};
 use super::segmentation::{SegmentationCounts, SegmentationScores};
 use crate::data::{DataError, Dataset, FrameLabels, Split};
@@ -29,7 +29,7 @@ impl Baseline {
         }
     }
 
-    fn fit(self, train: &[&[u32]], classes: usize) -> Box<dyn Anticipator> {
+    pub fn fit(self, train: &[&[u32]], classes: usize) -> Box<dyn Anticipator> {
         match self {
             Baseline::LastObserved => Box::new(LastObserved::fit(train.iter().copied(), classes)),
             Baseline::TransitionPrior => Box::new(TransitionPrior::fit(train.iter().copied(), classes)),
@@ -48,7 +48,22 @@ pub struct GridConfig {
     pub observed_dir: Option<PathBuf>,
     /// Classes dropped from edit and F1 of the observed part (MS-TCN's `bg_class`).
     pub background: Vec<String>,
+    /// Load features of this dimension for anticipators that observe features.
+    pub feature_dim: Option<usize>,
 }
+
+#[derive(Debug, thiserror::Error)]
+pub enum EvalError {
+    #[error(transparent)]
+    Data(#[from] DataError),
+    #[error(transparent)]
+    Anticipation(#[from] AnticipationError),
+    #[error("preparing the method for split {split}: {reason}")]
+    Method { split: String, reason: String },
+}
+
+/// Builds the anticipator of one split from that split's training label sequences.
+pub type MethodFactory<'a> = dyn Fn(&Split, &[&[u32]]) -> Result<Box<dyn Anticipator>, String> + 'a;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Cell {
@@ -96,7 +111,14 @@ fn read_recognition(dir: &Path, video: &str) -> Result<FrameLabels, DataError> {
     FrameLabels::read(&path)
 }
 
-pub fn evaluate(ds: &Dataset, splits: &[&Split], baseline: Baseline, cfg: &GridConfig) -> Result<GridReport, DataError> {
+/// The grid for a baseline.
+pub fn evaluate(ds: &Dataset, splits: &[&Split], baseline: Baseline, cfg: &GridConfig) -> Result<GridReport, EvalError> {
+    let classes = ds.levels[ds.level_index(&cfg.level)?].vocab.len();
+    evaluate_method(ds, splits, baseline.name(), &|_, train| Ok(baseline.fit(train, classes)), cfg)
+}
+
+/// The grid for any anticipator; `name` labels the report.
+pub fn evaluate_method(ds: &Dataset, splits: &[&Split], name: &str, make: &MethodFactory, cfg: &GridConfig) -> Result<GridReport, EvalError> {
     let level = ds.level_index(&cfg.level)?;
     let vocab = &ds.levels[level].vocab;
     let background: Vec<u32> = cfg
@@ -112,13 +134,28 @@ pub fn evaluate(ds: &Dataset, splits: &[&Split], baseline: Baseline, cfg: &GridC
         .collect::<Result<_, _>>()?;
     let mut warnings = Vec::new();
 
-    // every video once, whatever the number of splits
+    // every video once, whatever the number of splits (features of test videos only)
     let mut labels: HashMap<&str, Vec<u32>> = HashMap::new();
+    let mut features: HashMap<&str, crate::data::Features> = HashMap::new();
     for s in splits {
-        for v in s.train.iter().chain(&s.test) {
+        for v in &s.train {
             if !labels.contains_key(v.as_str()) {
                 let mut video = ds.load_video(v, None)?;
                 labels.insert(v.as_str(), std::mem::take(&mut video.levels[level]));
+            }
+        }
+    }
+    for s in splits {
+        for v in &s.test {
+            if !features.contains_key(v.as_str()) && (cfg.feature_dim.is_some() || !labels.contains_key(v.as_str())) {
+                let mut video = ds.load_video(v, cfg.feature_dim)?;
+                if let Some(m) = &video.mismatch {
+                    warnings.push(m.to_string());
+                }
+                labels.insert(v.as_str(), std::mem::take(&mut video.levels[level]));
+                if let Some(f) = video.features.take() {
+                    features.insert(v.as_str(), f);
+                }
             }
         }
     }
@@ -126,7 +163,7 @@ pub fn evaluate(ds: &Dataset, splits: &[&Split], baseline: Baseline, cfg: &GridC
     let mut results = Vec::new();
     for split in splits {
         let train: Vec<&[u32]> = split.train.iter().map(|v| labels[v.as_str()].as_slice()).collect();
-        let anticipator = baseline.fit(&train, vocab.len());
+        let anticipator = make(split, &train).map_err(|reason| EvalError::Method { split: split.name.clone(), reason })?;
         let mut counts = vec![vec![ClassCounts::new(vocab.len()); cfg.betas.len()]; cfg.alphas.len()];
         let mut observed_counts = vec![SegmentationCounts::default(); cfg.alphas.len()];
         for video in &split.test {
@@ -156,8 +193,9 @@ pub fn evaluate(ds: &Dataset, splits: &[&Split], baseline: Baseline, cfg: &GridC
                 let future = anticipator.anticipate(&Observation {
                     video,
                     labels: &observed_source[..observed],
+                    features: features.get(video.as_str()),
                     total_frames: gt.len(),
-                });
+                })?;
                 for (b, &beta) in cfg.betas.iter().enumerate() {
                     counts[a][b].add(gt, observed, &future, eval_window(alpha, beta, gt.len()));
                 }
@@ -190,7 +228,7 @@ pub fn evaluate(ds: &Dataset, splits: &[&Split], baseline: Baseline, cfg: &GridC
     let mean = mean_cells(&results);
     Ok(GridReport {
         dataset: ds.name.clone(),
-        method: baseline.name().to_owned(),
+        method: name.to_owned(),
         level: ds.levels[level].name.clone(),
         observation: match &cfg.observed_dir {
             None => "ground truth".to_owned(),
@@ -301,7 +339,7 @@ mod tests {
         std::fs::write(dir.path().join("groundTruth/P02_milk.txt"), "SIL\n".repeat(3) + &"pour_milk\n".repeat(7)).unwrap();
         let ds = Dataset::open(dir.path()).unwrap();
         let splits = ds.select_splits("all").unwrap();
-        let cfg = GridConfig { level: "action".into(), alphas: vec![0.2, 0.3], betas: vec![0.1, 0.5], observed_dir: None, background: vec![] };
+        let cfg = GridConfig { level: "action".into(), alphas: vec![0.2, 0.3], betas: vec![0.1, 0.5], observed_dir: None, background: vec![], feature_dim: None };
         let r = evaluate(&ds, &splits, Baseline::LastObserved, &cfg).unwrap();
         // α=0.2: observed SIL SIL, predicts SIL: window β=.1 is frame 2 (SIL) → 100; β=.5 frames 2..7:
         // SIL right (1/1), pour_milk 0/4 → MoC 50

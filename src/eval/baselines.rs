@@ -3,17 +3,27 @@
 use crate::data::segments;
 
 /// What an anticipator sees: the labels of the observed frames `[0, observed)` of a video of
-/// `total_frames` frames (the protocol gives the video's length, as FUTR and Abu Farha et al. do).
+/// `total_frames` frames (the protocol gives the video's length, as FUTR and Abu Farha et al. do),
+/// and the video's features when the anticipator observes features.
 #[derive(Debug, Clone, Copy)]
 pub struct Observation<'a> {
     pub video: &'a str,
     pub labels: &'a [u32],
+    pub features: Option<&'a crate::data::Features>,
     pub total_frames: usize,
 }
 
-/// Predicts the labels of frames `[labels.len(), total_frames)`.
+#[derive(Debug, thiserror::Error)]
+#[error("anticipating {video}: {reason}")]
+pub struct AnticipationError {
+    pub video: String,
+    pub reason: String,
+}
+
+/// Predicts the labels of frames `[labels.len(), total_frames)`; ids that are no class (such as a
+/// model's NONE) count as wrong.
 pub trait Anticipator {
-    fn anticipate(&self, obs: &Observation) -> Vec<u32>;
+    fn anticipate(&self, obs: &Observation) -> Result<Vec<u32>, AnticipationError>;
 }
 
 /// The last observed label continues to the end of the video.
@@ -30,9 +40,9 @@ impl LastObserved {
 }
 
 impl Anticipator for LastObserved {
-    fn anticipate(&self, obs: &Observation) -> Vec<u32> {
+    fn anticipate(&self, obs: &Observation) -> Result<Vec<u32>, AnticipationError> {
         let label = obs.labels.last().copied().unwrap_or(self.first_label);
-        vec![label; obs.total_frames.saturating_sub(obs.labels.len())]
+        Ok(vec![label; obs.total_frames.saturating_sub(obs.labels.len())])
     }
 }
 
@@ -100,7 +110,7 @@ impl TransitionPrior {
 }
 
 impl Anticipator for TransitionPrior {
-    fn anticipate(&self, obs: &Observation) -> Vec<u32> {
+    fn anticipate(&self, obs: &Observation) -> Result<Vec<u32>, AnticipationError> {
         let horizon = obs.total_frames.saturating_sub(obs.labels.len());
         let mut out = Vec::with_capacity(horizon);
         let (mut label, elapsed) = match segments(obs.labels).last() {
@@ -120,7 +130,7 @@ impl Anticipator for TransitionPrior {
                 None => out.resize(horizon, label),
             }
         }
-        out
+        Ok(out)
     }
 }
 
@@ -129,15 +139,15 @@ mod tests {
     use super::*;
 
     fn obs(labels: &[u32], total: usize) -> Observation<'_> {
-        Observation { video: "v", labels, total_frames: total }
+        Observation { video: "v", labels, features: None, total_frames: total }
     }
 
     #[test]
     fn last_observed_continues() {
         let b = LastObserved::fit([&[2u32, 2][..], &[2, 0][..], &[1][..]], 3);
-        assert_eq!(b.anticipate(&obs(&[0, 1, 1], 6)), vec![1, 1, 1]);
-        assert_eq!(b.anticipate(&obs(&[], 2)), vec![2, 2]);
-        assert!(b.anticipate(&obs(&[0], 1)).is_empty());
+        assert_eq!(b.anticipate(&obs(&[0, 1, 1], 6)).unwrap(), vec![1, 1, 1]);
+        assert_eq!(b.anticipate(&obs(&[], 2)).unwrap(), vec![2, 2]);
+        assert!(b.anticipate(&obs(&[0], 1)).unwrap().is_empty());
     }
 
     #[test]
@@ -152,13 +162,13 @@ mod tests {
         // class 3 never seen: the mean of all segments (0.2+0.5+0.3+0.2+0.3+0.5)/6
         assert!(close(b.mean_duration[3], 2.0 / 6.0));
         // observed 0 for 1 frame of 20: 0 lasts 0.2·20 = 4 frames → 3 more, then 1 for 8, then 2 to the end
-        let f = b.anticipate(&obs(&[0], 20));
+        let f = b.anticipate(&obs(&[0], 20)).unwrap();
         assert_eq!(f.len(), 19);
         assert_eq!(&f[..3], &[0, 0, 0]);
         assert_eq!(&f[3..11], &[1; 8]);
         assert!(f[11..].iter().all(|&l| l == 2));
         // an ongoing segment already longer than its mean switches at once
-        assert_eq!(b.anticipate(&obs(&[0, 0, 0, 0, 0, 0], 10))[0], 1);
-        assert_eq!(b.anticipate(&obs(&[], 5)), vec![0, 1, 1, 2, 2]);
+        assert_eq!(b.anticipate(&obs(&[0, 0, 0, 0, 0, 0], 10)).unwrap()[0], 1);
+        assert_eq!(b.anticipate(&obs(&[], 5)).unwrap(), vec![0, 1, 1, 2, 2]);
     }
 }

@@ -1,6 +1,7 @@
 //! Models (FUTR and m&m-Ant, one file each in candle's style), their shared blocks, the fused
 //! attention, decoding of predictions, and checkpoints.
 
+pub mod anticipate;
 pub mod attention;
 pub mod attention_kernel;
 pub mod blocks;

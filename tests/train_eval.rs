@@ -1,0 +1,109 @@
+//! Train → checkpoint → evaluate, end to end through the binary, on a small generated dataset
+//! whose future is learnable (every video runs through the same four actions in order).
+
+mod common;
+use common::*;
+
+use std::path::Path;
+
+fn synthetic_dataset(dir: &Path) {
+    std::fs::create_dir_all(dir.join("groundTruth")).unwrap();
+    std::fs::create_dir_all(dir.join("splits")).unwrap();
+    std::fs::write(dir.join("mapping.txt"), "0 SIL\n1 take_cup\n2 pour_milk\n3 stir\n").unwrap();
+    let mut names = Vec::new();
+    for v in 0..16u32 {
+        // lengths vary per video, the order never does
+        let lens = [10 + v % 5, 30 + (v * 7) % 11, 25 + (v * 5) % 13, 20 + (v * 3) % 7];
+        let mut lines = String::new();
+        for (label, n) in ["SIL", "take_cup", "pour_milk", "stir"].iter().zip(lens) {
+            for _ in 0..n {
+                lines.push_str(label);
+                lines.push('\n');
+            }
+        }
+        let name = format!("v{v:02}");
+        std::fs::write(dir.join(format!("groundTruth/{name}.txt")), lines).unwrap();
+        names.push(name);
+    }
+    let bundle = |vs: &[String]| vs.iter().map(|v| format!("{v}.txt\n")).collect::<String>();
+    std::fs::write(dir.join("splits/train.split1.bundle"), bundle(&names[..12])).unwrap();
+    std::fs::write(dir.join("splits/test.split1.bundle"), bundle(&names[12..])).unwrap();
+}
+
+fn train(data: &Path, out: &Path, model: &str, epochs: &str, extra: &[&str]) {
+    let mut args = vec![
+        "train", "--data", data.to_str().unwrap(), "--split", "1", "--model", model, "--epochs", epochs, "--warmup", "2",
+        "--batch-size", "4", "--stride", "2", "--d-model", "32", "--seed", "7", "--out", out.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    let o = mmant(&args);
+    assert!(o.status.success(), "{}", stderr(&o));
+}
+
+fn losses(out: &Path) -> Vec<f64> {
+    std::fs::read_to_string(out.join("log.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["loss"].as_f64().unwrap())
+        .collect()
+}
+
+fn eval_checkpoint(data: &Path, ckpt: &Path) -> serde_json::Value {
+    let results = tempfile::tempdir().unwrap();
+    let o = mmant(&[
+        "eval", "--data", data.to_str().unwrap(), "--split", "1", "--checkpoint", ckpt.join("model").to_str().unwrap(),
+        "--alphas", "0.2,0.3", "--out", results.path().to_str().unwrap(), "--json",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    serde_json::from_slice(&o.stdout).unwrap()
+}
+
+#[test]
+fn futr_and_mmant_train_save_and_evaluate() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("toy");
+    synthetic_dataset(&data);
+    for (model, extra) in [("futr", vec![]), ("mmant", vec!["--no-text"])] {
+        let out = dir.path().join(model);
+        train(&data, &out, model, "12", &extra);
+        let l = losses(&out);
+        assert_eq!(l.len(), 12);
+        assert!(l.iter().all(|x| x.is_finite()));
+        assert!(l[11] < 0.7 * l[0], "{model}: the loss did not fall: {l:?}");
+        let meta: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out.join("model.json")).unwrap()).unwrap();
+        assert_eq!(meta["stride"], 2);
+        assert_eq!(meta["vocabulary"].as_array().unwrap().len(), 4);
+        let r = eval_checkpoint(&data, &out);
+        let mocs: Vec<f64> = r["mean"].as_array().unwrap().iter().map(|c| c["moc"].as_f64().unwrap()).collect();
+        assert_eq!(mocs.len(), 8);
+        assert!(mocs.iter().all(|m| (0.0..=100.0).contains(m)), "{mocs:?}");
+        // evaluating twice gives the same numbers
+        assert_eq!(r["mean"], eval_checkpoint(&data, &out)["mean"]);
+    }
+}
+
+#[test]
+fn same_seed_same_checkpoint() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("toy");
+    synthetic_dataset(&data);
+    let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+    train(&data, &a, "futr", "2", &[]);
+    train(&data, &b, "futr", "2", &[]);
+    assert_eq!(std::fs::read(a.join("model.safetensors")).unwrap(), std::fs::read(b.join("model.safetensors")).unwrap());
+}
+
+#[test]
+fn checkpoint_on_another_vocabulary_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("toy");
+    synthetic_dataset(&data);
+    let out = dir.path().join("m");
+    train(&data, &out, "futr", "1", &[]);
+    let o = mmant(&[
+        "eval", "--data", shared_data("50salads").to_str().unwrap(), "--split", "1", "--checkpoint", out.join("model").to_str().unwrap(),
+        "--out", dir.path().join("r").to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("was trained on another vocabulary"), "{}", stderr(&o));
+}

@@ -50,8 +50,11 @@ impl SentenceEncoder {
         let config: Config = serde_json::from_slice(&read("config.json")?)
             .map_err(|e| TextError::Invalid { path: config_path, expected: "a BERT config.json", reason: e.to_string() })?;
         let tokenizer_path = dir.join("tokenizer.json");
-        let tokenizer = tokenizers::Tokenizer::from_bytes(read("tokenizer.json")?)
+        let mut tokenizer = tokenizers::Tokenizer::from_bytes(read("tokenizer.json")?)
             .map_err(|e| TextError::Invalid { path: tokenizer_path, expected: "a tokenizers tokenizer.json", reason: e.to_string() })?;
+        // the shipped tokenizer pads every text to 128 tokens; sentences are encoded one by one,
+        // so padding would only add tokens that mean pooling must not see
+        tokenizer.with_padding(None);
         let weights_path = dir.join("model.safetensors");
         let vb = VarBuilder::from_buffered_safetensors(read("model.safetensors")?, DType::F32, device)
             .map_err(|e| TextError::Invalid { path: weights_path.clone(), expected: "BERT weights", reason: e.to_string() })?;
@@ -72,7 +75,7 @@ impl SentenceEncoder {
             let ids = Tensor::new(enc.get_ids(), &self.device)?.unsqueeze(0)?;
             let types = ids.zeros_like()?;
             let hidden = self.model.forward(&ids, &types, None)?; // [1, T, dim]
-            let mean = hidden.mean(1)?; // every token is real: mean pooling over all of them
+            let mean = hidden.mean(1)?; // no padding: mean pooling over all tokens
             let norm = mean.sqr()?.sum_keepdim(1)?.sqrt()?;
             rows.push(mean.broadcast_div(&norm)?);
         }

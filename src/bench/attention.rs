@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
-use candle_core::{Device, Tensor};
+use candle_core::Tensor;
 use serde::Serialize;
 
 use crate::model::{AttentionImpl, attention, attention_explicit_inference};
@@ -101,17 +101,7 @@ pub fn find_torch_python(explicit: Option<PathBuf>) -> Option<PathBuf> {
 }
 
 fn random(shape: &[usize], seed: u64) -> candle_core::Result<Tensor> {
-    let n: usize = shape.iter().product();
-    let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-    let data: Vec<f32> = (0..n)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            ((x >> 40) as f32 / (1u64 << 24) as f32) * 2.0 - 1.0
-        })
-        .collect();
-    Tensor::from_vec(data, shape, &Device::Cpu)
+    crate::model::init::uniform_tensor(shape, -1.0, 1.0, seed)
 }
 
 fn save(dir: &Path, name: &str, t: &Tensor) -> anyhow::Result<()> {

@@ -5,7 +5,7 @@
 use std::time::Instant;
 
 use anyhow::Result;
-use candle_core::{DType, Device, Tensor};
+use candle_core::{Device, Tensor};
 use candle_nn::{AdamW, Optimizer, ParamsAdamW, VarMap};
 use serde::Serialize;
 
@@ -42,10 +42,7 @@ pub struct ModelBenchReport {
 }
 
 fn random_tokens(s: usize, dim: usize) -> Result<Tensor> {
-    let mut rng = init::seeded_rng(1, "bench-tokens");
-    use rand::Rng;
-    let data: Vec<f32> = (0..s * dim).map(|_| rng.random_range(-1.0..1.0)).collect();
-    Ok(Tensor::from_vec(data, (1, s, dim), &Device::Cpu)?)
+    Ok(init::uniform_tensor(&[1, s, dim], -1.0, 1.0, 1)?)
 }
 
 fn build(cfg: &mmant::Config, seed: u64) -> Result<(Model, VarMap)> {
@@ -135,7 +132,6 @@ pub fn run(sizes: &[usize], repeats: usize, train_data: Option<&Dataset>, train_
             });
         }
     }
-    let _ = DType::F32;
     Ok(ModelBenchReport { machine: machine_description(), config: cfg, forward, training, training_data: train_data.map(|d| format!("{} split {}", d.name, d.splits[0].name)) })
 }
 

@@ -145,21 +145,10 @@ mod tests {
     use candle_core::Var;
 
     fn rand(shape: &[usize], seed: u64) -> Tensor {
-        // a small deterministic generator keeps the tests reproducible without a global RNG
-        let n: usize = shape.iter().product();
-        let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-        let data: Vec<f32> = (0..n)
-            .map(|_| {
-                x ^= x << 13;
-                x ^= x >> 7;
-                x ^= x << 17;
-                ((x >> 40) as f32 / (1u64 << 24) as f32) * 4.0 - 2.0
-            })
-            .collect();
-        Tensor::from_vec(data, shape, &Device::Cpu).unwrap()
+        crate::model::init::uniform_tensor(shape, -2.0, 2.0, seed).unwrap()
     }
 
-    /// max |a − b| / (mean |b| + max… ) – relative to the size of the reference's entries.
+    /// Every |a − b| within `rel` of (|b| + the mean |b|): relative, without blowing up near zero.
     fn assert_close(a: &Tensor, b: &Tensor, rel: f32, what: &str) {
         let a = a.flatten_all().unwrap().to_vec1::<f32>().unwrap();
         let b = b.flatten_all().unwrap().to_vec1::<f32>().unwrap();

@@ -69,7 +69,8 @@ pub fn git_commit() -> Option<String> {
     out.status.success().then(|| String::from_utf8_lossy(&out.stdout).trim().to_owned())
 }
 
-/// Writes the weights of `varmap` (all but `skip`) and the description.
+/// Writes every tensor of `varmap` (the frozen text table included, so a checkpoint is
+/// self-contained) and the description.
 pub fn save(stem: &Path, varmap: &VarMap, meta: &CheckpointMeta) -> Result<(), CheckpointError> {
     let (weights, json) = paths(stem);
     let tensors: HashMap<String, Tensor> = varmap.data().lock().unwrap().iter().map(|(k, v)| (k.clone(), v.as_tensor().clone())).collect();

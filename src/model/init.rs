@@ -51,6 +51,11 @@ pub fn draw(shape: &Shape, init: Init, seed: u64, name: &str, dev: &Device) -> R
     Tensor::from_vec(data, shape, dev)
 }
 
+/// A tensor of values uniform in [lo, hi) from a generator seeded by `seed` (tests and benchmarks).
+pub fn uniform_tensor(shape: &[usize], lo: f64, hi: f64, seed: u64) -> Result<Tensor> {
+    draw(&Shape::from(shape), Init::Uniform { lo, up: hi }, seed, "uniform", &Device::Cpu)
+}
+
 /// Xavier (Glorot) uniform bounds for a weight of `shape`, as torch computes fans for ≥ 2-D tensors.
 pub fn xavier_uniform(shape: &[usize]) -> Init {
     let receptive: usize = shape.iter().skip(2).product::<usize>().max(1);

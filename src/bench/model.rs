@@ -90,6 +90,7 @@ pub fn run(sizes: &[usize], repeats: usize, train_data: Option<&Dataset>, train_
             stride: 3,
             queries: 8,
             d_model: 128,
+            futr_salads: false,
             alphas: vec![0.2, 0.3, 0.5],
             transition_weight: 10.0,
             use_text: true,

@@ -71,9 +71,9 @@ pub struct TrainArgs {
     /// Stride τ (default: 3 for Breakfast, 6 for 50 Salads, 15 for DARai)
     #[arg(long)]
     pub stride: Option<usize>,
-    /// Number of queries M
-    #[arg(long, default_value_t = 8)]
-    pub queries: usize,
+    /// Number of queries M (default: 8; FUTR on 50 Salads: 20)
+    #[arg(long)]
+    pub queries: Option<usize>,
     /// Model dimension D (default: 512 for 50 Salads, 128 otherwise)
     #[arg(long)]
     pub d_model: Option<usize>,
@@ -392,6 +392,8 @@ fn dataset_defaults(name: &str) -> (usize, usize) {
 fn train_command(a: &TrainArgs) -> Result<ExitCode> {
     let ds = open(&a.data)?;
     let (stride, d_model) = dataset_defaults(&ds.name);
+    let salads = ds.name.to_ascii_lowercase().contains("salad");
+    let queries = a.queries.unwrap_or(if salads && a.model == crate::train::ModelKind::Futr { 20 } else { 8 });
     let cfg = crate::train::TrainConfig {
         model: a.model,
         input: a.input,
@@ -406,8 +408,9 @@ fn train_command(a: &TrainArgs) -> Result<ExitCode> {
         warmup: a.warmup,
         seed: a.seed,
         stride: a.stride.unwrap_or(stride),
-        queries: a.queries,
+        queries,
         d_model: a.d_model.unwrap_or(d_model),
+        futr_salads: salads,
         alphas: vec![0.2, 0.3, 0.5],
         transition_weight: 10.0,
         use_text: !a.no_text,

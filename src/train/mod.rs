@@ -54,6 +54,8 @@ pub struct TrainConfig {
     pub stride: usize,
     pub queries: usize,
     pub d_model: usize,
+    /// FUTR's 50 Salads architecture (2 decoder layers, 3100 positions) instead of Breakfast's.
+    pub futr_salads: bool,
     pub alphas: Vec<f64>,
     pub transition_weight: f32,
     pub use_text: bool,
@@ -134,7 +136,7 @@ pub fn prepare(ds: &Dataset, cfg: &TrainConfig) -> Result<Prepared> {
 pub fn model_config(cfg: &TrainConfig, p: &Prepared, text_dim: usize) -> ModelConfig {
     match cfg.model {
         ModelKind::Futr => {
-            let mut c = futr::Config::breakfast(p.input_dim, p.classes);
+            let mut c = if cfg.futr_salads { futr::Config::salads(p.input_dim, p.classes) } else { futr::Config::breakfast(p.input_dim, p.classes) };
             c.d_model = cfg.d_model;
             c.queries = cfg.queries;
             ModelConfig::Futr(c)

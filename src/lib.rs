@@ -11,3 +11,4 @@ pub mod fsutil;
 pub mod model;
 pub mod text;
 pub mod train;
+pub mod video;

@@ -1,0 +1,88 @@
+//! The presentation-timestamp table of a video stream, and what it tells about the video.
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Metadata {
+    pub width: u32,
+    pub height: u32,
+    pub codec: String,
+    /// Frames in the PTS table.
+    pub frames: usize,
+    /// Average frames per second over the whole stream (frames / duration of the PTS span).
+    pub fps: f64,
+    /// Frame intervals differ by more than 1 % (variable frame rate or dropped frames).
+    pub variable_fps: bool,
+    pub duration_s: f64,
+    /// Clockwise rotation in degrees a player applies (from the display matrix or `rotate` tag).
+    pub rotation: i32,
+}
+
+/// Sorted presentation timestamps (stream time base) and which frames are keyframes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FrameIndex {
+    pub pts: Vec<i64>,
+    pub keyframe: Vec<bool>,
+    /// Stream time base as (numerator, denominator).
+    pub time_base: (i32, i32),
+}
+
+impl FrameIndex {
+    pub fn len(&self) -> usize {
+        self.pts.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.pts.is_empty()
+    }
+
+    /// The ordinal of the frame with this timestamp.
+    pub fn frame_of(&self, pts: i64) -> Option<usize> {
+        self.pts.binary_search(&pts).ok()
+    }
+
+    /// The last keyframe at or before frame k (0 when none is marked).
+    pub fn keyframe_before(&self, k: usize) -> usize {
+        (0..=k.min(self.len().saturating_sub(1))).rev().find(|&i| self.keyframe[i]).unwrap_or(0)
+    }
+
+    pub fn seconds(&self, pts: i64) -> f64 {
+        pts as f64 * self.time_base.0 as f64 / self.time_base.1 as f64
+    }
+
+    /// Time of frame k from the start of the stream.
+    pub fn time_of(&self, k: usize) -> f64 {
+        self.seconds(self.pts[k] - self.pts[0])
+    }
+
+    /// (average fps, variable?, duration) from the timestamps.
+    pub fn rate(&self) -> (f64, bool, f64) {
+        if self.len() < 2 {
+            return (0.0, false, 0.0);
+        }
+        let span = self.seconds(self.pts[self.len() - 1] - self.pts[0]);
+        let fps = (self.len() - 1) as f64 / span.max(f64::MIN_POSITIVE);
+        let steps: Vec<i64> = self.pts.windows(2).map(|w| w[1] - w[0]).collect();
+        let (lo, hi) = (steps.iter().min().copied().unwrap_or(0), steps.iter().max().copied().unwrap_or(0));
+        let variable = hi as f64 > lo as f64 * 1.01 + 1.0;
+        (fps, variable, span + 1.0 / fps.max(f64::MIN_POSITIVE))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keyframes_and_rates() {
+        let ix = FrameIndex { pts: vec![0, 512, 1024, 1536, 2048], keyframe: vec![true, false, false, true, false], time_base: (1, 12800) };
+        assert_eq!(ix.keyframe_before(2), 0);
+        assert_eq!(ix.keyframe_before(4), 3);
+        assert_eq!(ix.frame_of(1536), Some(3));
+        assert_eq!(ix.frame_of(1000), None);
+        let (fps, vfr, _) = ix.rate();
+        assert!((fps - 25.0).abs() < 1e-9 && !vfr);
+        let ix = FrameIndex { pts: vec![0, 512, 1536], keyframe: vec![true; 3], time_base: (1, 12800) };
+        assert!(ix.rate().1);
+    }
+}

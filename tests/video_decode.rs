@@ -1,0 +1,91 @@
+//! Frame-accurate decoding on generated videos (ffmpeg CLI, installed by scripts/install-deps
+//! --test) and on the real clip in ../shared/video.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use mmant::video::VideoFile;
+
+/// A 64×48 video whose frame n is gray level 4n (lossless H.264 with B-frames, keyframe every 10).
+fn numbered_video(dir: &Path, extra: &[&str]) -> PathBuf {
+    let out = dir.join("numbered.mkv");
+    let mut args = vec!["-y", "-v", "error", "-f", "lavfi", "-i", "color=c=black:s=64x48:r=25:d=2.4,format=gray,geq=lum='N*4'"];
+    args.extend_from_slice(extra);
+    args.extend_from_slice(&["-c:v", "libx264", "-qp", "0", "-g", "10", "-bf", "2", "-pix_fmt", "yuv420p", out.to_str().unwrap()]);
+    let st = Command::new("ffmpeg").args(&args).status().expect("ffmpeg (scripts/install-deps --test installs it)");
+    assert!(st.success());
+    out
+}
+
+fn gray(frame: &mmant::video::RgbFrame) -> f64 {
+    frame.data.iter().map(|&b| b as f64).sum::<f64>() / frame.data.len() as f64
+}
+
+#[test]
+fn every_frame_is_found_in_any_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = numbered_video(dir.path(), &[]);
+    let mut v = VideoFile::open(&path).unwrap();
+    assert_eq!(v.metadata.frames, 60);
+    assert!((v.metadata.fps - 25.0).abs() < 0.01, "{:?}", v.metadata);
+    assert!(!v.metadata.variable_fps);
+    assert_eq!((v.metadata.width, v.metadata.height), (64, 48));
+    // backwards, jumps across keyframes, repeats, sequential
+    for k in [59usize, 0, 31, 30, 29, 9, 10, 11, 45, 45, 46, 47, 3] {
+        let f = v.frame(k, 0, 0).unwrap();
+        assert_eq!(f.index, k);
+        assert!((gray(&f) - 4.0 * k as f64).abs() < 1.5, "frame {k}: gray {}", gray(&f));
+    }
+    let small = v.frame(12, 32, 24).unwrap();
+    assert_eq!((small.width, small.height, small.data.len()), (32, 24, 32 * 24 * 3));
+    let e = v.frame(60, 0, 0).unwrap_err().to_string();
+    assert!(e.contains("frame 60 asked for, the video has 60 frames"), "{e}");
+}
+
+#[test]
+fn variable_frame_rate_keeps_ordinals() {
+    let dir = tempfile::tempdir().unwrap();
+    // frames after 30 come twice as far apart: time × fps would point at the wrong frame
+    let path = numbered_video(dir.path(), &["-vf", "setpts='if(lt(N,30),N,30+2*(N-30))/(25*TB)'", "-fps_mode", "vfr"]);
+    let mut v = VideoFile::open(&path).unwrap();
+    assert_eq!(v.metadata.frames, 60);
+    assert!(v.metadata.variable_fps, "{:?}", v.metadata);
+    for k in [50usize, 35, 5] {
+        assert!((gray(&v.frame(k, 0, 0).unwrap()) - 4.0 * k as f64).abs() < 1.5, "frame {k}");
+    }
+}
+
+#[test]
+fn real_clip_random_access_equals_sequential_decoding() {
+    let clip = common::shared_data("..").join("video/v_GGSY1Qvo990.mp4");
+    let mut v = VideoFile::open(&clip).unwrap();
+    assert_eq!(v.metadata.frames, 355);
+    assert_eq!((v.metadata.width, v.metadata.height), (320, 240));
+    assert_eq!(v.metadata.codec, "h264");
+    let sequential: Vec<Vec<u8>> = (0..40).map(|k| v.frame(k, 80, 60).unwrap().data).collect();
+    for k in [39usize, 7, 20, 0, 33] {
+        assert_eq!(v.frame(k, 80, 60).unwrap().data, sequential[k], "frame {k}");
+    }
+    let last = v.frame(354, 0, 0).unwrap();
+    assert_eq!(last.data.len(), 320 * 240 * 3);
+}
+
+#[test]
+fn bad_files_are_clear_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("garbage.mp4");
+    std::fs::write(&p, b"this is not a video at all").unwrap();
+    let e = VideoFile::open(&p).err().unwrap().to_string();
+    assert!(e.contains("garbage.mp4: cannot open"), "{e}");
+    let e = VideoFile::open(&dir.path().join("missing.mp4")).err().unwrap().to_string();
+    assert!(e.contains("missing.mp4: cannot open"), "{e}");
+    // a truncated real video opens with the frames it has, or fails clearly, never panics
+    let clip = std::fs::read(common::shared_data("..").join("video/v_GGSY1Qvo990.mp4")).unwrap();
+    let cut = dir.path().join("cut.mp4");
+    std::fs::write(&cut, &clip[..clip.len() / 3]).unwrap();
+    if let Ok(mut v) = VideoFile::open(&cut) {
+        let _ = v.frame(v.metadata.frames - 1, 0, 0);
+    }
+}

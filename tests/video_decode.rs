@@ -89,3 +89,43 @@ fn bad_files_are_clear_errors() {
         let _ = v.frame(v.metadata.frames - 1, 0, 0);
     }
 }
+
+#[test]
+fn worker_answers_the_latest_request_without_blocking_the_caller() {
+    use mmant::video::{DecoderWorker, Reply};
+    use std::time::Duration;
+    let dir = tempfile::tempdir().unwrap();
+    let path = numbered_video(dir.path(), &[]);
+    let mut w = DecoderWorker::spawn(path, 8 << 20);
+    match w.wait(Duration::from_secs(20)) {
+        Some(Reply::Opened(m)) => assert_eq!(m.frames, 60),
+        other => panic!("expected Opened, got {other:?}"),
+    }
+    // a burst of requests (scrubbing): the last one must be answered, stale ones may be dropped
+    for k in 0..40 {
+        w.request(k, 0, 0);
+    }
+    let latest = w.latest();
+    let mut got_latest = false;
+    while let Some(reply) = w.wait(Duration::from_secs(20)) {
+        match reply {
+            Reply::Frame { generation, frame } => {
+                assert!(frame.index < 40);
+                if generation == latest {
+                    assert_eq!(frame.index, 39);
+                    assert!((gray(&frame) - 156.0).abs() < 1.5);
+                    got_latest = true;
+                    break;
+                }
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+    assert!(got_latest);
+    // a repeated request comes from the cache
+    let g = w.request(39, 0, 0);
+    assert!(matches!(w.wait(Duration::from_secs(5)), Some(Reply::Frame { generation, .. }) if generation == g));
+    // errors come back as replies
+    let g = w.request(1000, 0, 0);
+    assert!(matches!(w.wait(Duration::from_secs(5)), Some(Reply::Error { generation, message }) if generation == g && message.contains("frame 1000")));
+}

@@ -7,9 +7,11 @@
 
 mod decoder;
 mod index;
+mod worker;
 
 pub use decoder::{RgbFrame, VideoFile};
 pub use index::{FrameIndex, Metadata};
+pub use worker::{DecoderWorker, FrameCache, Reply};
 
 use std::path::PathBuf;
 

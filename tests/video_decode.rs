@@ -42,6 +42,10 @@ fn every_frame_is_found_in_any_order() {
     assert_eq!((small.width, small.height, small.data.len()), (32, 24, 32 * 24 * 3));
     let e = v.frame(60, 0, 0).unwrap_err().to_string();
     assert!(e.contains("frame 60 asked for, the video has 60 frames"), "{e}");
+    // opening again uses the cached index and finds the same frames
+    let mut again = VideoFile::open(&path).unwrap();
+    assert_eq!(again.index, v.index);
+    assert!((gray(&again.frame(33, 0, 0).unwrap()) - 132.0).abs() < 1.5);
 }
 
 #[test]

@@ -72,9 +72,10 @@ impl VideoFile {
                 rotation(&s),
             )
         };
-        let mut entries: Vec<(i64, bool)> = Vec::new();
+        let cached = super::index::cached(path);
+        let mut entries: Vec<(i64, bool)> = cached.as_ref().map(|ix| ix.pts.iter().copied().zip(ix.keyframe.iter().copied()).collect()).unwrap_or_default();
         let mut complete = true;
-        for (s, packet) in input.packets() {
+        for (s, packet) in input.packets().take_while(|_| cached.is_none()) {
             if s.index() != stream || packet.size() == 0 {
                 continue;
             }
@@ -103,6 +104,9 @@ impl VideoFile {
         file.index.keyframe = entries.iter().map(|e| e.1).collect();
         if file.index.is_empty() {
             return Err(VideoError::Decode { path: path.to_owned(), reason: "the video stream has no frames".into() });
+        }
+        if cached.is_none() {
+            super::index::store(path, &file.index);
         }
         let (fps, variable, duration) = file.index.rate();
         file.metadata.frames = file.index.len();

@@ -69,6 +69,55 @@ impl FrameIndex {
     }
 }
 
+/// Where frame indexes are cached: $MMANT_CACHE or ~/.cache/mmant, then `index/`.
+fn cache_dir() -> Option<std::path::PathBuf> {
+    let base = std::env::var_os("MMANT_CACHE")
+        .map(std::path::PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| std::path::PathBuf::from(h).join(".cache/mmant")))?;
+    Some(base.join("index"))
+}
+
+#[derive(Serialize, Deserialize)]
+struct CachedIndex {
+    path: String,
+    size: u64,
+    modified_ns: u128,
+    index: FrameIndex,
+}
+
+fn stamp(path: &std::path::Path) -> Option<(String, u64, u128)> {
+    let canonical = path.canonicalize().ok()?;
+    let meta = std::fs::metadata(&canonical).ok()?;
+    let modified = meta.modified().ok()?.duration_since(std::time::UNIX_EPOCH).ok()?.as_nanos();
+    Some((canonical.display().to_string(), meta.len(), modified))
+}
+
+fn cache_file(key: &str) -> Option<std::path::PathBuf> {
+    let hash = key.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ b as u64).wrapping_mul(0x0100_0000_01b3));
+    Some(cache_dir()?.join(format!("{hash:016x}.json")))
+}
+
+/// The cached index of `path`, if one exists for this exact file (same size and modification
+/// time); a stale or unreadable cache entry is ignored.
+pub(crate) fn cached(path: &std::path::Path) -> Option<FrameIndex> {
+    let (key, size, modified_ns) = stamp(path)?;
+    let bytes = std::fs::read(cache_file(&key)?).ok()?;
+    let c: CachedIndex = serde_json::from_slice(&bytes).ok()?;
+    (c.path == key && c.size == size && c.modified_ns == modified_ns && !c.index.is_empty()).then_some(c.index)
+}
+
+/// Caches the index of `path`; failing to write a cache is not an error.
+pub(crate) fn store(path: &std::path::Path, index: &FrameIndex) {
+    let Some((key, size, modified_ns)) = stamp(path) else { return };
+    let Some(file) = cache_file(&key) else { return };
+    if let Some(dir) = file.parent() {
+        let _ = std::fs::create_dir_all(dir);
+    }
+    if let Ok(json) = serde_json::to_vec(&CachedIndex { path: key, size, modified_ns, index: index.clone() }) {
+        let _ = crate::fsutil::write_atomic(&file, &json);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -12,3 +12,4 @@ pub mod model;
 pub mod text;
 pub mod train;
 pub mod video;
+pub mod viewer;

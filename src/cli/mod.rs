@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
-use clap::{Args, CommandFactory, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand};
 
 use crate::data::Dataset;
 use crate::eval::{self, Baseline, GridConfig};
@@ -29,6 +29,8 @@ pub enum Command {
     Train(TrainArgs),
     /// Embed label names (`_` read as spaces) with all-MiniLM-L6-v2 for m&m-Ant's text modality
     EmbedLabels(EmbedLabelsArgs),
+    /// Open the viewer on a label file (and optionally its video and a checkpoint)
+    View(ViewArgs),
     /// Benchmarks: side-by-side timings in one run
     #[command(subcommand)]
     Bench(BenchCommand),
@@ -95,6 +97,24 @@ pub struct TrainArgs {
     /// Continue from <out>/model after its last epoch
     #[arg(long)]
     pub resume: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ViewArgs {
+    /// The video file
+    pub video: Option<PathBuf>,
+    /// Per-frame labels (MS-TCN ground truth or a segmentation output)
+    #[arg(long)]
+    pub labels: Option<PathBuf>,
+    /// The labels' mapping file (default: the checkpoint's vocabulary)
+    #[arg(long)]
+    pub mapping: Option<PathBuf>,
+    /// A trained checkpoint (`<dir>/model`)
+    #[arg(long)]
+    pub checkpoint: Option<PathBuf>,
+    /// Frames per second of the labels (default: the video's, else 15)
+    #[arg(long)]
+    pub fps: Option<f64>,
 }
 
 #[derive(Debug, Args)]
@@ -232,17 +252,13 @@ pub struct EvalArgs {
 pub fn run(args: impl IntoIterator<Item = impl Into<OsString> + Clone>) -> Result<ExitCode> {
     let cli = Cli::parse_from(args);
     match cli.command {
-        None => {
-            // the viewer will open here; until it exists, say what there is
-            Cli::command().print_help()?;
-            println!();
-            Ok(ExitCode::SUCCESS)
-        }
+        None => view_demo(),
         Some(Command::Data(DataCommand::Check(a))) => data_check(&a),
         Some(Command::Eval(a)) => eval_command(&a),
         Some(Command::Bench(BenchCommand::Attention(a))) => bench_attention(&a),
         Some(Command::Train(a)) => train_command(&a),
         Some(Command::EmbedLabels(a)) => embed_labels(&a),
+        Some(Command::View(a)) => view(&a),
         Some(Command::Bench(BenchCommand::Model(a))) => bench_model(&a),
     }
 }
@@ -449,5 +465,59 @@ fn embed_labels(a: &EmbedLabelsArgs) -> Result<ExitCode> {
     let emb = encoder.embed(&sentences)?;
     crate::text::write_label_embeddings(&a.out, vocab.names(), &emb)?;
     println!("wrote {} ({} labels × {})", a.out.display(), vocab.len(), encoder.dim);
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Builds the viewer's state from a label file and a vocabulary (a mapping file, or the
+/// checkpoint's).
+pub fn viewer_app(labels: Option<&Path>, mapping: Option<&Path>, checkpoint: Option<&Path>, video: Option<&Path>, fps: Option<f64>) -> Result<crate::viewer::ViewerApp> {
+    let vocab = match (mapping, checkpoint) {
+        (Some(m), _) => crate::data::Vocabulary::read(m)?,
+        (None, Some(c)) => crate::data::Vocabulary::from_names(crate::model::checkpoint::read_meta(c)?.vocabulary),
+        (None, None) if labels.is_some() => bail!("--labels needs --mapping (or a --checkpoint, whose vocabulary is used)"),
+        (None, None) => crate::data::Vocabulary::default(),
+    };
+    let (name, gt) = match labels {
+        Some(p) => {
+            let ids = crate::data::FrameLabels::read(p)?.encode_strict(&vocab)?;
+            (p.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default(), Some(ids))
+        }
+        None => (video.and_then(|v| v.file_stem()).map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "video".into()), None),
+    };
+    let frames = match (&gt, video) {
+        (Some(g), _) => g.len(),
+        (None, Some(v)) => crate::video::VideoFile::open(v)?.metadata.frames,
+        (None, None) => bail!("nothing to show: give a video or --labels"),
+    };
+    let state = crate::viewer::ViewerState::new(name, vocab, frames, fps.unwrap_or(15.0), gt);
+    Ok(crate::viewer::ViewerApp::new(state, checkpoint.map(Path::to_path_buf), video.map(Path::to_path_buf)))
+}
+
+fn view(a: &ViewArgs) -> Result<ExitCode> {
+    let app = viewer_app(a.labels.as_deref(), a.mapping.as_deref(), a.checkpoint.as_deref(), a.video.as_deref(), a.fps)?;
+    crate::viewer::run(app)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The demo compiled into the binary (assets/demo), unpacked into a temporary folder.
+pub fn demo_files() -> Result<(tempfile::TempDir, PathBuf, PathBuf, PathBuf)> {
+    let dir = tempfile::tempdir()?;
+    let files: [(&str, &[u8]); 4] = [
+        ("P06_cam01_P06_friedegg.txt", include_bytes!("../../assets/demo/P06_cam01_P06_friedegg.txt")),
+        ("mapping.txt", include_bytes!("../../assets/demo/mapping.txt")),
+        ("model.json", include_bytes!("../../assets/demo/model.json")),
+        ("model.safetensors", include_bytes!("../../assets/demo/model.safetensors")),
+    ];
+    for (name, bytes) in files {
+        std::fs::write(dir.path().join(name), bytes)?;
+    }
+    let p = dir.path().to_path_buf();
+    Ok((dir, p.join("P06_cam01_P06_friedegg.txt"), p.join("mapping.txt"), p.join("model")))
+}
+
+fn view_demo() -> Result<ExitCode> {
+    let (_dir, labels, mapping, model) = demo_files()?;
+    let app = viewer_app(Some(&labels), Some(&mapping), Some(&model), None, Some(15.0))?;
+    crate::viewer::run(app)?;
     Ok(ExitCode::SUCCESS)
 }

@@ -1,0 +1,138 @@
+//! The timeline panel: named tracks of coloured segments, the observation point, the anticipated
+//! future (faded and hatched: unmistakably a prediction), the playhead, hover details, zoom.
+
+use egui::{Align2, Color32, FontId, Pos2, Rect, Sense, Stroke, Ui, Vec2};
+
+use super::state::{Command, ViewerState};
+use crate::data::segments;
+
+pub const TRACK_HEIGHT: f32 = 22.0;
+const LABEL_WIDTH: f32 = 130.0;
+
+/// One stable colour per class (golden-ratio hues); NONE is grey.
+pub fn class_color(id: u32, classes: usize) -> Color32 {
+    if id as usize >= classes {
+        return Color32::from_gray(110);
+    }
+    let h = (id as f32 * 0.618_034).fract();
+    let c = egui::ecolor::Hsva::new(h, 0.55, 0.85, 1.0);
+    c.into()
+}
+
+struct TrackSpec<'a> {
+    name: &'a str,
+    labels: &'a [u32],
+    offset: usize,
+    predicted: bool,
+}
+
+pub struct Timeline;
+
+impl Timeline {
+    /// Draws the timeline; returns the commands the user gave through it.
+    pub fn ui(ui: &mut Ui, state: &ViewerState) -> Vec<Command> {
+        let mut commands = Vec::new();
+        let mut tracks: Vec<TrackSpec> = Vec::new();
+        if let Some(gt) = &state.ground_truth {
+            tracks.push(TrackSpec { name: "ground truth", labels: gt, offset: 0, predicted: false });
+        }
+        if let Some(a) = &state.anticipation {
+            tracks.push(TrackSpec { name: "model: coarse", labels: &a.coarse, offset: 0, predicted: false });
+            if let Some(f) = &a.fine {
+                tracks.push(TrackSpec { name: "model: fine", labels: f, offset: 0, predicted: false });
+            }
+            tracks.push(TrackSpec { name: "anticipated", labels: &a.future, offset: a.observed, predicted: true });
+        }
+        let height = (tracks.len().max(1) as f32) * (TRACK_HEIGHT + 4.0) + 18.0;
+        let (rect, response) = ui.allocate_exact_size(Vec2::new(ui.available_width(), height), Sense::click_and_drag());
+        let painter = ui.painter_at(rect);
+        let area = Rect::from_min_max(Pos2::new(rect.left() + LABEL_WIDTH, rect.top()), rect.max);
+        let (v0, v1) = state.view;
+        let x_of = |frame: f64| area.left() + ((frame - v0) / (v1 - v0).max(1e-9)) as f32 * area.width();
+        let frame_of = |x: f32| v0 + ((x - area.left()) / area.width().max(1.0)) as f64 * (v1 - v0);
+        let classes = state.vocab.len();
+        let mut hovered: Option<String> = None;
+        let pointer = response.hover_pos();
+        for (i, t) in tracks.iter().enumerate() {
+            let y = rect.top() + 14.0 + i as f32 * (TRACK_HEIGHT + 4.0);
+            painter.text(Pos2::new(rect.left() + 4.0, y + TRACK_HEIGHT / 2.0), Align2::LEFT_CENTER, t.name, FontId::proportional(13.0), ui.visuals().text_color());
+            for s in segments(t.labels) {
+                let (a, b) = ((s.start + t.offset) as f64, (s.end + t.offset) as f64);
+                if b < v0 || a > v1 {
+                    continue;
+                }
+                let r = Rect::from_min_max(Pos2::new(x_of(a).max(area.left()), y), Pos2::new(x_of(b).min(area.right()), y + TRACK_HEIGHT));
+                let color = class_color(s.label, classes);
+                if t.predicted {
+                    painter.rect_filled(r, 0.0, color.gamma_multiply(0.45));
+                    // hatching marks a prediction even in grayscale
+                    let mut x = r.left();
+                    while x < r.right() {
+                        painter.line_segment([Pos2::new(x, r.bottom()), Pos2::new((x + 8.0).min(r.right()), r.top())], Stroke::new(1.0, Color32::from_white_alpha(90)));
+                        x += 8.0;
+                    }
+                } else {
+                    painter.rect_filled(r, 0.0, color);
+                }
+                if pointer.is_some_and(|p| r.contains(p)) {
+                    let name = state.vocab.name(s.label).unwrap_or("NONE");
+                    hovered = Some(format!(
+                        "{}: {name}\nframes {}–{} ({:.2}–{:.2} s), {} frames",
+                        t.name,
+                        a as usize,
+                        b as usize,
+                        a / state.fps,
+                        b / state.fps,
+                        (b - a) as usize
+                    ));
+                }
+            }
+        }
+        // observation point and playhead
+        if let Some(a) = &state.anticipation {
+            let x = x_of(a.observed as f64);
+            painter.line_segment([Pos2::new(x, rect.top()), Pos2::new(x, rect.bottom())], Stroke::new(2.0, Color32::from_rgb(250, 200, 40)));
+            painter.text(Pos2::new(x + 3.0, rect.top()), Align2::LEFT_TOP, "observed | anticipated", FontId::proportional(11.0), Color32::from_rgb(250, 200, 40));
+        }
+        let x = x_of(state.playhead as f64);
+        painter.line_segment([Pos2::new(x, rect.top()), Pos2::new(x, rect.bottom())], Stroke::new(2.0, Color32::from_rgb(230, 60, 60)));
+
+        if let Some(text) = hovered {
+            response.clone().on_hover_text(text);
+        }
+        if (response.clicked() || response.dragged()) && let Some(p) = response.interact_pointer_pos() {
+            if p.x >= area.left() {
+                commands.push(Command::Seek(frame_of(p.x).round().max(0.0) as usize));
+            }
+        }
+        commands
+    }
+
+    /// Zoom factor from the wheel, around the frame under the mouse.
+    pub fn zoomed(view: (f64, f64), frames: usize, around: f64, factor: f64) -> (f64, f64) {
+        let (v0, v1) = view;
+        let width = ((v1 - v0) * factor).clamp(10.0, frames.max(10) as f64);
+        let t = ((around - v0) / (v1 - v0).max(1e-9)).clamp(0.0, 1.0);
+        let start = (around - t * width).clamp(0.0, (frames as f64 - width).max(0.0));
+        (start, start + width)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn zoom_keeps_the_frame_under_the_mouse() {
+        let v = Timeline::zoomed((0.0, 1000.0), 1000, 250.0, 0.5);
+        assert_eq!(v, (125.0, 625.0));
+        assert_eq!(Timeline::zoomed(v, 1000, 250.0, 100.0), (0.0, 1000.0));
+    }
+
+    #[test]
+    fn colors_are_stable_and_none_is_grey() {
+        assert_eq!(class_color(3, 48), class_color(3, 48));
+        assert_ne!(class_color(3, 48), class_color(4, 48));
+        assert_eq!(class_color(48, 48), Color32::from_gray(110));
+    }
+}

@@ -100,6 +100,17 @@ impl Timeline {
         if let Some(text) = hovered {
             response.clone().on_hover_text(text);
         }
+        // legend: the classes that occur in the tracks, in vocabulary order
+        let mut present: Vec<u32> = tracks.iter().flat_map(|t| t.labels.iter().copied()).collect();
+        present.sort_unstable();
+        present.dedup();
+        ui.horizontal_wrapped(|ui| {
+            for id in present {
+                let (chip, _) = ui.allocate_exact_size(Vec2::splat(10.0), Sense::hover());
+                ui.painter().rect_filled(chip, 2.0, class_color(id, classes));
+                ui.small(state.vocab.name(id).unwrap_or("NONE"));
+            }
+        });
         if (response.clicked() || response.dragged()) && let Some(p) = response.interact_pointer_pos() {
             if p.x >= area.left() {
                 commands.push(Command::Seek(frame_of(p.x).round().max(0.0) as usize));

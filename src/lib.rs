@@ -5,6 +5,7 @@
 
 pub mod data;
 pub mod bench;
+pub mod channel;
 pub mod cli;
 pub mod eval;
 pub mod fsutil;

@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::mpsc::{Receiver, Sender, TryRecvError, channel};
+use std::sync::mpsc::{Receiver, Sender, channel};
 
 use super::{Metadata, RgbFrame, VideoFile};
 
@@ -108,15 +108,8 @@ impl DecoderWorker {
                     }
                 };
                 let mut cache = FrameCache::new(cache_bytes);
-                while let Ok(mut req) = req_rx.recv() {
-                    // latest request wins
-                    loop {
-                        match req_rx.try_recv() {
-                            Ok(newer) => req = newer,
-                            Err(TryRecvError::Empty) => break,
-                            Err(TryRecvError::Disconnected) => return,
-                        }
-                    }
+                while let Ok(req) = req_rx.recv() {
+                    let Some(req) = crate::channel::newest(&req_rx, req) else { return };
                     let reply = match cache.get(&req.key) {
                         Some(frame) => Reply::Frame { generation: req.generation, frame },
                         None => match file.frame(req.key.frame, req.key.width, req.key.height) {

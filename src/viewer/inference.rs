@@ -2,7 +2,7 @@
 //! anticipations; stale results are recognised by their generation and dropped by the caller.
 
 use std::path::PathBuf;
-use std::sync::mpsc::{Receiver, Sender, TryRecvError, channel};
+use std::sync::mpsc::{Receiver, Sender, channel};
 use std::time::Instant;
 
 use candle_core::Device;
@@ -54,14 +54,8 @@ impl InferenceWorker {
                     }
                 };
                 let stride = model.checkpoint.meta.stride;
-                while let Ok(mut req) = req_rx.recv() {
-                    loop {
-                        match req_rx.try_recv() {
-                            Ok(newer) => req = newer,
-                            Err(TryRecvError::Empty) => break,
-                            Err(TryRecvError::Disconnected) => return,
-                        }
-                    }
+                while let Ok(req) = req_rx.recv() {
+                    let Some(req) = crate::channel::newest(&req_rx, req) else { return };
                     let started = Instant::now();
                     let obs = Observation { video: "viewer", labels: &req.labels, features: None, total_frames: req.total };
                     let reply = match model.run(&obs) {

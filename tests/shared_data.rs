@@ -121,7 +121,7 @@ fn last_observed_grid_on_50salads_matches_a_plain_reimplementation() {
 }
 
 #[test]
-fn transition_prior_beats_nothing_and_stays_in_range_on_breakfast_split1() {
+fn transition_prior_grid_is_complete_and_in_range_on_breakfast_split1() {
     let root = shared_data("breakfast");
     let out = tempfile::tempdir().unwrap();
     let o = mmant(&[
@@ -135,7 +135,7 @@ fn transition_prior_beats_nothing_and_stays_in_range_on_breakfast_split1() {
     let values: Vec<f64> = row.split('|').filter_map(|c| c.trim().parse().ok()).skip(1).collect();
     assert_eq!(values.len(), 16, "{row}");
     assert!(values.iter().all(|v| (0.0..=100.0).contains(v)), "{row}");
-    // a prior that switches actions must be worse for short horizons than for... no: simply not all equal
+    // a method that predicts changes of action cannot score the same in every cell
     assert!(values.iter().any(|v| (v - values[0]).abs() > 1e-6), "{row}");
 }
 

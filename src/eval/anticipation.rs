@@ -3,14 +3,15 @@
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use serde::Serialize;
 
 use super::baselines::{AnticipationError, Anticipator, LastObserved, Observation, TransitionPrior};
 use super::moc::{ClassCounts, eval_window, observed_frames};
+use super::recognition::{background_ids, read_recognition};
 use super::segmentation::{SegmentationCounts, SegmentationScores};
-use crate::data::{DataError, Dataset, FrameLabels, Split};
+use crate::data::{DataError, Dataset, Split};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
 #[serde(rename_all = "kebab-case")]
@@ -104,13 +105,6 @@ pub struct GridReport {
     pub warnings: Vec<String>,
 }
 
-/// Reads a segmentation model's output for `video` from `dir` (with or without `.txt`).
-fn read_recognition(dir: &Path, video: &str) -> Result<FrameLabels, DataError> {
-    let with_txt = dir.join(format!("{video}.txt"));
-    let path = if with_txt.exists() { with_txt } else { dir.join(video) };
-    FrameLabels::read(&path)
-}
-
 /// The grid for a baseline.
 pub fn evaluate(ds: &Dataset, splits: &[&Split], baseline: Baseline, cfg: &GridConfig) -> Result<GridReport, EvalError> {
     let classes = ds.levels[ds.level_index(&cfg.level)?].vocab.len();
@@ -121,17 +115,7 @@ pub fn evaluate(ds: &Dataset, splits: &[&Split], baseline: Baseline, cfg: &GridC
 pub fn evaluate_method(ds: &Dataset, splits: &[&Split], name: &str, make: &MethodFactory, cfg: &GridConfig) -> Result<GridReport, EvalError> {
     let level = ds.level_index(&cfg.level)?;
     let vocab = &ds.levels[level].vocab;
-    let background: Vec<u32> = cfg
-        .background
-        .iter()
-        .map(|b| {
-            vocab.id(b).ok_or_else(|| DataError::Unknown {
-                what: "background class",
-                name: b.clone(),
-                known: vocab.names().join(", "),
-            })
-        })
-        .collect::<Result<_, _>>()?;
+    let background = background_ids(vocab, &cfg.background)?;
     let mut warnings = Vec::new();
 
     // every video once, whatever the number of splits (features of test videos only)
@@ -211,7 +195,7 @@ pub fn evaluate_method(ds: &Dataset, splits: &[&Split], name: &str, make: &Metho
             .flat_map(|(a, &alpha)| cfg.betas.iter().enumerate().map(move |(b, &beta)| (a, b, alpha, beta)))
             .map(|(a, b, alpha, beta)| Cell { alpha, beta, moc: counts[a][b].moc() })
             .collect();
-        let observed = if recognized_setting(cfg) {
+        let observed = if cfg.observed_dir.is_some() {
             cfg.alphas.iter().zip(&observed_counts).map(|(&alpha, c)| ObservedScores { alpha, scores: c.summary() }).collect()
         } else {
             Vec::new()
@@ -240,10 +224,6 @@ pub fn evaluate_method(ds: &Dataset, splits: &[&Split], name: &str, make: &Metho
         mean,
         warnings,
     })
-}
-
-fn recognized_setting(cfg: &GridConfig) -> bool {
-    cfg.observed_dir.is_some()
 }
 
 fn mean_cells(results: &[SplitResult]) -> Vec<Cell> {

@@ -4,7 +4,7 @@
 use serde::Serialize;
 
 use super::segmentation::{SegmentationCounts, SegmentationScores};
-use crate::data::{DataError, Dataset, FrameLabels, Split};
+use crate::data::{DataError, Dataset, FrameLabels, Split, Vocabulary};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct RecognitionReport {
@@ -17,6 +17,22 @@ pub struct RecognitionReport {
     pub length_mismatches: Vec<String>,
 }
 
+/// Reads a segmentation model's output for `video` from `dir`: `<video>.txt`, or `<video>` as
+/// MS-TCN names its prediction files.
+pub(crate) fn read_recognition(dir: &std::path::Path, video: &str) -> Result<FrameLabels, DataError> {
+    let with_txt = dir.join(format!("{video}.txt"));
+    let path = if with_txt.exists() { with_txt } else { dir.join(video) };
+    FrameLabels::read(&path)
+}
+
+/// The class ids of the background classes named on the command line.
+pub(crate) fn background_ids(vocab: &Vocabulary, names: &[String]) -> Result<Vec<u32>, DataError> {
+    names
+        .iter()
+        .map(|b| vocab.id(b).ok_or_else(|| DataError::Unknown { what: "background class", name: b.clone(), known: vocab.names().join(", ") }))
+        .collect()
+}
+
 pub fn evaluate_recognition(
     ds: &Dataset,
     splits: &[&Split],
@@ -26,19 +42,14 @@ pub fn evaluate_recognition(
 ) -> Result<RecognitionReport, DataError> {
     let level = ds.level_index(level)?;
     let vocab = &ds.levels[level].vocab;
-    let background: Vec<u32> = background
-        .iter()
-        .map(|b| vocab.id(b).ok_or_else(|| DataError::Unknown { what: "background class", name: b.clone(), known: vocab.names().join(", ") }))
-        .collect::<Result<_, _>>()?;
+    let background = background_ids(vocab, background)?;
     let mut counts = SegmentationCounts::default();
     let mut mismatches = Vec::new();
     let mut videos = 0;
     for split in splits {
         for video in &split.test {
             let gt = ds.load_video(video, None)?.levels.swap_remove(level);
-            let with_txt = predictions.join(format!("{video}.txt"));
-            let path = if with_txt.exists() { with_txt } else { predictions.join(video) };
-            let recognized = FrameLabels::read(&path)?.encode_strict(vocab)?;
+            let recognized = read_recognition(predictions, video)?.encode_strict(vocab)?;
             if recognized.len() != gt.len() {
                 mismatches.push(format!("{video}: {} predicted frames, {} ground-truth frames", recognized.len(), gt.len()));
             }

@@ -32,6 +32,14 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     result
 }
 
+/// Where `scripts/fetch-models` puts model weights: $MMANT_MODELS or ~/.cache/mmant/models.
+pub fn models_root() -> PathBuf {
+    std::env::var_os("MMANT_MODELS").map(PathBuf::from).unwrap_or_else(|| {
+        let home = std::env::var_os("HOME").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("."));
+        home.join(".cache/mmant/models")
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

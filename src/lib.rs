@@ -8,6 +8,7 @@ pub mod bench;
 pub mod channel;
 pub mod cli;
 pub mod eval;
+pub mod features;
 pub mod fsutil;
 pub mod model;
 pub mod text;

@@ -29,6 +29,10 @@ pub enum Command {
     Train(TrainArgs),
     /// Embed label names (`_` read as spaces) with all-MiniLM-L6-v2 for m&m-Ant's text modality
     EmbedLabels(EmbedLabelsArgs),
+    /// Extract per-frame CNN features of videos: <out>/<video>.npy (float32, C×T) + JSON sidecar
+    Extract(ExtractArgs),
+    /// Top-5 ImageNet classes of photographs: checks that backbone weights are loaded right
+    Classify(ClassifyArgs),
     /// Open the viewer on a label file (and optionally its video and a checkpoint)
     View(ViewArgs),
     /// Benchmarks: side-by-side timings in one run
@@ -127,6 +131,46 @@ pub struct EmbedLabelsArgs {
     /// Folder with config.json, model.safetensors and tokenizer.json (default: scripts/fetch-models' cache)
     #[arg(long)]
     pub model_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct BackboneArgs {
+    #[arg(long, value_enum, default_value = "efficientnet-lite0")]
+    pub backbone: crate::features::Backbone,
+    /// Weights: .safetensors or .pth state dict with torchvision's names (ResNets) or
+    /// efficientnet_lite_pytorch's (default for efficientnet-lite0: scripts/fetch-models' copy)
+    #[arg(long)]
+    pub weights: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ExtractArgs {
+    /// Video files (any container and codec FFmpeg reads)
+    #[arg(required = true)]
+    pub videos: Vec<PathBuf>,
+    /// Output folder
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Sample one frame in `stride`
+    #[arg(long, default_value_t = 1)]
+    pub stride: usize,
+    /// Frames per forward pass
+    #[arg(long, default_value_t = 16)]
+    pub batch: usize,
+    #[command(flatten)]
+    pub backbone: BackboneArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct ClassifyArgs {
+    /// Image files (PNG, JPEG)
+    #[arg(required = true)]
+    pub images: Vec<PathBuf>,
+    #[command(flatten)]
+    pub backbone: BackboneArgs,
+    /// Print JSON
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -259,6 +303,8 @@ pub fn run(args: impl IntoIterator<Item = impl Into<OsString> + Clone>) -> Resul
         Some(Command::Train(a)) => train_command(&a),
         Some(Command::EmbedLabels(a)) => embed_labels(&a),
         Some(Command::View(a)) => view(&a),
+        Some(Command::Extract(a)) => extract(&a),
+        Some(Command::Classify(a)) => classify(&a),
         Some(Command::Bench(BenchCommand::Model(a))) => bench_model(&a),
     }
 }
@@ -465,6 +511,76 @@ fn embed_labels(a: &EmbedLabelsArgs) -> Result<ExitCode> {
     let emb = encoder.embed(&sentences)?;
     crate::text::write_label_embeddings(&a.out, vocab.names(), &emb)?;
     println!("wrote {} ({} labels × {})", a.out.display(), vocab.len(), encoder.dim);
+    Ok(ExitCode::SUCCESS)
+}
+
+fn load_backbone(a: &BackboneArgs) -> Result<crate::features::Network> {
+    let weights = match (&a.weights, a.backbone.default_weights()) {
+        (Some(w), _) => w.clone(),
+        (None, Some(w)) if w.exists() => w,
+        (None, Some(w)) => bail!("{}: weights not found; run scripts/fetch-models (or give --weights)", w.display()),
+        (None, None) => bail!("{} needs --weights: torchvision's ImageNet weights (.pth or .safetensors); none ship with mmant", a.backbone),
+    };
+    Ok(crate::features::Network::load(a.backbone, &weights, &candle_core::Device::Cpu)?)
+}
+
+/// Set by SIGINT while `extract` runs, so that it stops between batches and writes nothing.
+static INTERRUPTED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+extern "C" fn on_sigint(_: libc::c_int) {
+    INTERRUPTED.store(true, std::sync::atomic::Ordering::Relaxed);
+}
+
+fn extract(a: &ExtractArgs) -> Result<ExitCode> {
+    let net = load_backbone(&a.backbone)?;
+    // SAFETY: the handler only stores to an atomic, which is async-signal-safe
+    unsafe { libc::signal(libc::SIGINT, on_sigint as *const () as libc::sighandler_t) };
+    let opts = crate::features::ExtractOptions { stride: a.stride.max(1), batch: a.batch.max(1) };
+    for video in &a.videos {
+        let bar = indicatif::ProgressBar::new(0);
+        bar.set_style(indicatif::ProgressStyle::with_template("{msg} {bar:30} {pos}/{len} frames {per_sec} eta {eta}").expect("valid template"));
+        bar.set_message(video.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default());
+        let out = crate::features::extract_video(
+            &net,
+            video,
+            &a.out,
+            &opts,
+            &mut |done, total| {
+                bar.set_length(total as u64);
+                bar.set_position(done as u64);
+            },
+            &INTERRUPTED,
+        );
+        bar.finish_and_clear();
+        let out = out?;
+        println!(
+            "{}: {} × {} ({}, {} of {} frames, stride {})",
+            out.npy.display(),
+            out.sidecar.dim,
+            out.sidecar.samples,
+            out.sidecar.backbone,
+            out.sidecar.samples,
+            out.sidecar.video_frames,
+            out.sidecar.stride
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn classify(a: &ClassifyArgs) -> Result<ExitCode> {
+    let net = load_backbone(&a.backbone)?;
+    let mut all = Vec::new();
+    for image in &a.images {
+        let top = crate::features::classify_image(&net, image, 5)?;
+        if !a.json {
+            let classes: Vec<String> = top.iter().map(|(c, p)| format!("{c} {:.1}%", p * 100.0)).collect();
+            println!("{}: {}", image.display(), classes.join(", "));
+        }
+        all.push(serde_json::json!({"image": image.display().to_string(), "top5": top}));
+    }
+    if a.json {
+        println!("{}", serde_json::to_string_pretty(&all)?);
+    }
     Ok(ExitCode::SUCCESS)
 }
 

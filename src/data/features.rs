@@ -26,8 +26,11 @@ pub struct FeatureSidecar {
     pub orientation: Option<Orientation>,
     pub dim: Option<usize>,
     pub backbone: Option<String>,
+    /// Column t of the array is video frame t·stride (features extracted from every
+    /// stride-th frame); the reader repeats each column to give one row per video frame.
     pub stride: Option<usize>,
     pub fps: Option<f64>,
+    pub video_frames: Option<usize>,
 }
 
 impl FeatureSidecar {
@@ -54,6 +57,9 @@ pub struct Features {
     pub dim: usize,
     pub frames: usize,
     pub data: Vec<f32>,
+    /// The CNN that made them, when the sidecar says: features of different backbones are
+    /// different spaces, and a checkpoint refuses the wrong one.
+    pub backbone: Option<String>,
 }
 
 impl Features {
@@ -79,11 +85,20 @@ impl Features {
             Orientation::ChannelsFirst => (shape[0], shape[1]),
             Orientation::TimeFirst => (shape[1], shape[0]),
         };
-        let data = match orientation {
+        let mut data = match orientation {
             Orientation::TimeFirst => values,
             Orientation::ChannelsFirst => transpose(&values, dim, frames),
         };
-        Ok(Features { dim, frames, data })
+        let mut frames = frames;
+        let stride = sidecar.as_ref().and_then(|s| s.stride).unwrap_or(1).max(1);
+        if stride > 1 {
+            // one row per video frame: frame k takes the column of the sample at or before it
+            let video_frames = sidecar.as_ref().and_then(|s| s.video_frames).unwrap_or(frames * stride).min(frames * stride);
+            data = (0..video_frames).flat_map(|k| data[(k / stride) * dim..(k / stride + 1) * dim].iter().copied()).collect();
+            frames = video_frames;
+        }
+        let backbone = sidecar.and_then(|s| s.backbone);
+        Ok(Features { dim, frames, data, backbone })
     }
 
     /// Only the shape (and orientation) of a feature file, without reading its values.
@@ -93,10 +108,13 @@ impl Features {
         let npy = npyz::NpyFile::new(std::io::BufReader::new(file))
             .map_err(|e| DataError::file(path, "a .npy file", e.to_string()))?;
         let shape = shape_2d(path, npy.shape())?;
-        Ok(match orientation_of(path, &shape, expected_dim, sidecar.as_ref())? {
+        let (dim, samples) = match orientation_of(path, &shape, expected_dim, sidecar.as_ref())? {
             Orientation::ChannelsFirst => (shape[0], shape[1]),
             Orientation::TimeFirst => (shape[1], shape[0]),
-        })
+        };
+        let stride = sidecar.as_ref().and_then(|s| s.stride).unwrap_or(1).max(1);
+        let frames = sidecar.as_ref().and_then(|s| s.video_frames).unwrap_or(samples * stride).min(samples * stride);
+        Ok((dim, if stride > 1 { frames } else { samples }))
     }
 }
 
@@ -201,6 +219,20 @@ pub fn write_npy_f32(path: &Path, shape: [usize; 2], values: &[f32]) -> Result<(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn strided_features_give_one_row_per_video_frame() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("v.npy");
+        // C = 1, three samples of a 7-frame video at stride 3: frames 0–2, 3–5, 6
+        write_npy_f32(&p, [1, 3], &[10., 20., 30.]).unwrap();
+        std::fs::write(dir.path().join("v.json"), r#"{"orientation": "CxT", "stride": 3, "video_frames": 7, "backbone": "resnet18"}"#).unwrap();
+        let f = Features::read(&p, None).unwrap();
+        assert_eq!(f.frames, 7);
+        assert_eq!(f.data, vec![10., 10., 10., 20., 20., 20., 30.]);
+        assert_eq!(f.backbone.as_deref(), Some("resnet18"));
+        assert_eq!(Features::read_shape(&p, None).unwrap(), (1, 7));
+    }
 
     #[test]
     fn channels_first_is_transposed_to_time_first() {

@@ -21,11 +21,7 @@ pub enum TextError {
 
 /// Where `scripts/fetch-models` puts the encoder: $MMANT_MODELS or ~/.cache/mmant/models.
 pub fn default_model_dir() -> PathBuf {
-    let base = std::env::var_os("MMANT_MODELS").map(PathBuf::from).unwrap_or_else(|| {
-        let home = std::env::var_os("HOME").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("."));
-        home.join(".cache/mmant/models")
-    });
-    base.join("all-MiniLM-L6-v2")
+    crate::fsutil::models_root().join("all-MiniLM-L6-v2")
 }
 
 /// The sentence a label name stands for: `take_out_pancake` → "take out pancake".

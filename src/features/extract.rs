@@ -1,0 +1,176 @@
+//! `mmant extract`: one video → `<out>/<video>.npy` (float32, C×T) and `<out>/<video>.json`.
+//!
+//! A decoding thread reads every `stride`-th frame (resized by swscale, centre-cropped and
+//! normalised) into batches and hands them over a bounded channel to the caller's thread, which
+//! runs the network (candle's matmuls and the depthwise kernel use both cores), so decoding and
+//! inference overlap. Nothing is written until the last frame is done; both files are written to
+//! temporary files and renamed, so an interrupted run leaves the folder as it was.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc;
+
+use candle_core::Tensor;
+use serde::{Deserialize, Serialize};
+
+use super::preprocess::{push_center_crop, resized_size};
+use super::{Backbone, FeatureError, INPUT_SIZE, Network, Normalization, RESIZE_SHORTER};
+use crate::data::features::Orientation;
+use crate::video::VideoFile;
+
+#[derive(Debug, Clone)]
+pub struct ExtractOptions {
+    /// Every `stride`-th frame is sampled (frame 0, stride, 2·stride, …).
+    pub stride: usize,
+    /// Frames per forward pass.
+    pub batch: usize,
+}
+
+impl Default for ExtractOptions {
+    fn default() -> Self {
+        ExtractOptions { stride: 1, batch: 16 }
+    }
+}
+
+/// The sidecar written beside each feature file. `orientation`, `dim`, `backbone`, `stride`
+/// and `fps` are the fields the data layer reads (`data::features::FeatureSidecar`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ExtractSidecar {
+    pub orientation: Orientation,
+    pub dim: usize,
+    pub backbone: String,
+    pub weights: String,
+    pub weights_sha256: String,
+    pub input_size: u32,
+    pub preprocessing: String,
+    pub normalization: Normalization,
+    pub stride: usize,
+    /// Average frame rate of the video; a sampled feature column t is video frame t·stride.
+    pub fps: f64,
+    pub variable_fps: bool,
+    /// Frames in the video (decoded pictures).
+    pub video_frames: usize,
+    /// Columns of the feature array: ⌈video_frames / stride⌉.
+    pub samples: usize,
+    pub video: String,
+    pub mmant_version: String,
+}
+
+pub struct Extracted {
+    pub npy: PathBuf,
+    pub sidecar: ExtractSidecar,
+}
+
+type Batch = Result<(Vec<f32>, usize), FeatureError>;
+
+/// Decodes the sampled frames of `path` into normalised batches, sent over `tx`.
+fn decode_batches(path: &Path, stride: usize, batch: usize, norm: Normalization, tx: mpsc::SyncSender<Batch>, cancel: &AtomicBool) {
+    let mut video = match VideoFile::open(path) {
+        Ok(v) => v,
+        Err(e) => {
+            let _ = tx.send(Err(e.into()));
+            return;
+        }
+    };
+    let (w, h) = resized_size(video.metadata.width, video.metadata.height);
+    let side = INPUT_SIZE as usize;
+    let frames: Vec<usize> = (0..video.metadata.frames).step_by(stride).collect();
+    for chunk in frames.chunks(batch) {
+        if cancel.load(Ordering::Relaxed) {
+            return;
+        }
+        let mut data = Vec::with_capacity(chunk.len() * 3 * side * side);
+        for &k in chunk {
+            match video.frame(k, w, h) {
+                Ok(f) => push_center_crop(&f.data, f.width, f.height, norm, &mut data),
+                Err(e) => {
+                    let _ = tx.send(Err(e.into()));
+                    return;
+                }
+            }
+        }
+        if tx.send(Ok((data, chunk.len()))).is_err() {
+            return; // the consumer stopped
+        }
+    }
+}
+
+/// Extracts features of one video into `out_dir`. `progress(done, total)` is called after every
+/// batch; setting `cancel` stops at the next batch and writes nothing.
+pub fn extract_video(
+    net: &Network,
+    video_path: &Path,
+    out_dir: &Path,
+    opts: &ExtractOptions,
+    progress: &mut dyn FnMut(usize, usize),
+    cancel: &AtomicBool,
+) -> Result<Extracted, FeatureError> {
+    let stride = opts.stride.max(1);
+    // opened here for its metadata and errors; the decoding thread opens its own (FFmpeg's
+    // contexts cannot move between threads; the frame index is cached)
+    let meta = VideoFile::open(video_path)?.metadata.clone();
+    let total = meta.frames.div_ceil(stride);
+    let backbone: Backbone = net.backbone;
+    let norm = backbone.normalization();
+    let weights_sha256 = super::sha256_file(&net.weights)?;
+    let side = INPUT_SIZE as usize;
+    let dim = backbone.dim();
+    let mut columns: Vec<f32> = Vec::with_capacity(total * dim);
+    let (tx, rx) = mpsc::sync_channel::<Batch>(2);
+    std::thread::scope(|scope| -> Result<(), FeatureError> {
+        let batch = opts.batch.max(1);
+        scope.spawn(move || decode_batches(video_path, stride, batch, norm, tx, cancel));
+        let mut done = 0;
+        for item in rx.iter() {
+            if cancel.load(Ordering::Relaxed) {
+                break;
+            }
+            let (data, n) = item?;
+            let x = Tensor::from_vec(data, (n, 3, side, side), net.device()).map_err(FeatureError::model("batch"))?;
+            let f = net.features(&x).and_then(|f| f.flatten_all()).and_then(|f| f.to_vec1::<f32>());
+            columns.extend(f.map_err(FeatureError::model(format!("{}: frames {}…", video_path.display(), done * stride)))?);
+            done += n;
+            progress(done, total);
+        }
+        Ok(())
+    })?;
+    if cancel.load(Ordering::Relaxed) {
+        return Err(FeatureError::Cancelled { path: video_path.to_owned() });
+    }
+    let samples = columns.len() / dim;
+    if samples != total {
+        return Err(FeatureError::Model { context: format!("{}", video_path.display()), source: candle_core::Error::Msg(format!("{samples} feature columns for {total} sampled frames")) });
+    }
+    // rows of `columns` are frames; MS-TCN stores channels first
+    let mut channels_first = vec![0f32; columns.len()];
+    for (t, row) in columns.chunks_exact(dim).enumerate() {
+        for (c, &v) in row.iter().enumerate() {
+            channels_first[c * samples + t] = v;
+        }
+    }
+    let stem = video_path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "video".into());
+    std::fs::create_dir_all(out_dir).map_err(|source| FeatureError::Io { path: out_dir.to_owned(), source })?;
+    let npy = out_dir.join(format!("{stem}.npy"));
+    let sidecar = ExtractSidecar {
+        orientation: Orientation::ChannelsFirst,
+        dim,
+        backbone: backbone.name().to_owned(),
+        weights: net.weights.display().to_string(),
+        weights_sha256,
+        input_size: INPUT_SIZE,
+        preprocessing: format!("swscale bilinear resize of the shorter side to {RESIZE_SHORTER}, centre crop {INPUT_SIZE}×{INPUT_SIZE}, (x/255 − mean)/std"),
+        normalization: norm,
+        stride,
+        fps: meta.fps,
+        variable_fps: meta.variable_fps,
+        video_frames: meta.frames,
+        samples,
+        video: video_path.display().to_string(),
+        mmant_version: env!("CARGO_PKG_VERSION").to_owned(),
+    };
+    let json = serde_json::to_vec_pretty(&sidecar).expect("sidecar serialises");
+    let sidecar_path = crate::data::features::FeatureSidecar::path_for(&npy);
+    crate::fsutil::write_atomic(&sidecar_path, &json).map_err(|source| FeatureError::Io { path: sidecar_path, source })?;
+    crate::data::features::write_npy_f32(&npy, [dim, samples], &channels_first)?;
+    Ok(Extracted { npy, sidecar })
+}

@@ -50,6 +50,11 @@ impl CheckpointAnticipator {
             }
             InputKind::Features { dim, backbone } => {
                 let f = obs.features.ok_or("the checkpoint observes features and none were loaded")?;
+                if let (Some(want), Some(have)) = (backbone, &f.backbone)
+                    && want != have
+                {
+                    return Err(format!("the checkpoint was trained on {want} features, these are {have} features (a different feature space)"));
+                }
                 if f.dim != *dim {
                     return Err(format!(
                         "the checkpoint expects {dim}-d features{}, the video's are {}-d",

@@ -99,6 +99,8 @@ pub struct Prepared {
     pub classes: usize,
     pub fine_classes: usize,
     pub input_dim: usize,
+    /// The CNN the features came from, when their sidecars say (all must agree).
+    pub backbone: Option<String>,
 }
 
 /// Reads the training videos of the split and cuts the examples.
@@ -126,11 +128,17 @@ pub fn prepare(ds: &Dataset, cfg: &TrainConfig) -> Result<Prepared> {
             examples.extend(cut(i, labels, fine, alpha, cfg.stride, cfg.queries, classes as u32));
         }
         if let Some(f) = video.features.take() {
+            if let (Some(first), Some(this)) = (features.first().and_then(|f: &Features| f.backbone.as_ref()), f.backbone.as_ref())
+                && first != this
+            {
+                bail!("video {name}: features from {this}, the first training video's are from {first}: different feature spaces cannot be mixed");
+            }
             features.push(f);
         }
     }
     let input_dim = feature_dim.unwrap_or(classes);
-    Ok(Prepared { examples, features, classes, fine_classes, input_dim })
+    let backbone = features.iter().find_map(|f| f.backbone.clone());
+    Ok(Prepared { examples, features, classes, fine_classes, input_dim, backbone })
 }
 
 pub fn model_config(cfg: &TrainConfig, p: &Prepared, text_dim: usize) -> ModelConfig {
@@ -254,7 +262,7 @@ pub fn train(ds: &Dataset, cfg: &TrainConfig, dev: &Device) -> Result<(Model, Ve
         model: model_cfg.clone(),
         input: match cfg.input {
             InputChoice::GtLabels => InputKind::GtLabels { classes: prepared.classes },
-            InputChoice::Features => InputKind::Features { dim: prepared.input_dim, backbone: None },
+            InputChoice::Features => InputKind::Features { dim: prepared.input_dim, backbone: prepared.backbone.clone() },
         },
         dataset: ds.name.clone(),
         split: cfg.split.clone(),

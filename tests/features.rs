@@ -177,3 +177,23 @@ fn a_checkpoint_refuses_features_of_another_backbone() {
     let err = stderr(&o);
     assert!(!o.status.success() && err.contains("trained on resnet18 features") && err.contains("efficientnet-lite0"), "{err}");
 }
+
+#[test]
+fn sample_count_follows_the_stride_and_extraction_is_deterministic() {
+    let dir = tempfile::tempdir().unwrap();
+    let video = test_video(dir.path()); // 23 frames
+    let weights = random_resnet18(dir.path());
+    let net = Network::load(Backbone::Resnet18, &weights, &Device::Cpu).unwrap();
+    let never = AtomicBool::new(false);
+    for (stride, samples) in [(5usize, 5usize), (7, 4), (23, 1), (30, 1)] {
+        let out = dir.path().join(format!("s{stride}"));
+        let r = extract_video(&net, &video, &out, &ExtractOptions { stride, batch: 4 }, &mut |_, _| {}, &never).unwrap();
+        assert_eq!((r.sidecar.samples, r.sidecar.stride), (samples, stride));
+        let raw = npyz::NpyFile::new(std::fs::File::open(&r.npy).unwrap()).unwrap();
+        assert_eq!(raw.shape(), &[512, samples as u64], "stride {stride}");
+    }
+    // the same video twice, with other batch sizes: identical bytes
+    let again = dir.path().join("again");
+    extract_video(&net, &video, &again, &ExtractOptions { stride: 5, batch: 2 }, &mut |_, _| {}, &never).unwrap();
+    assert_eq!(std::fs::read(again.join("pattern.npy")).unwrap(), std::fs::read(dir.path().join("s5/pattern.npy")).unwrap());
+}

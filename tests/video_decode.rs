@@ -48,6 +48,64 @@ fn every_frame_is_found_in_any_order() {
     assert!((gray(&again.frame(33, 0, 0).unwrap()) - 132.0).abs() < 1.5);
 }
 
+fn ffmpeg(args: &[&str]) {
+    let st = Command::new("ffmpeg").args(["-y", "-v", "error"]).args(args).status().expect("ffmpeg (scripts/install-deps --test installs it)");
+    assert!(st.success(), "ffmpeg {args:?}");
+}
+
+/// Frames ffprobe counts by decoding the whole stream.
+fn ffprobe_frames(path: &Path) -> usize {
+    let o = Command::new("ffprobe")
+        .args(["-v", "error", "-select_streams", "v:0", "-count_frames", "-show_entries", "stream=nb_read_frames", "-of", "csv=p=0"])
+        .arg(path)
+        .output()
+        .expect("ffprobe");
+    String::from_utf8_lossy(&o.stdout).trim().parse().expect("a frame count")
+}
+
+#[test]
+fn frame_counts_match_ffprobe_and_seeks_match_sequential_decoding() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = |name: &str| dir.path().join(name).to_str().unwrap().to_owned();
+    let cases = [
+        // odd size (lossless FFV1: H.264 4:2:0 needs even sizes)
+        ("odd.mkv", vec!["-f", "lavfi", "-i", "testsrc=s=63x47:r=30:d=1.5", "-c:v", "ffv1"]),
+        // one long GOP with B-frames: every seek decodes from frame 0
+        ("long_gop.mp4", vec!["-f", "lavfi", "-i", "testsrc=s=96x64:r=25:d=4", "-c:v", "libx264", "-g", "250", "-bf", "3", "-pix_fmt", "yuv420p"]),
+        // short GOPs, no B-frames, MPEG-4 part 2 in AVI
+        ("short_gop.avi", vec!["-f", "lavfi", "-i", "testsrc=s=80x60:r=24:d=2", "-c:v", "mpeg4", "-g", "5", "-bf", "0"]),
+        // VP9 in WebM
+        ("vp9.webm", vec!["-f", "lavfi", "-i", "testsrc=s=64x48:r=25:d=1.2", "-c:v", "libvpx-vp9", "-g", "12", "-deadline", "realtime"]),
+    ];
+    for (name, mut args) in cases {
+        let out = d(name);
+        args.push(&out);
+        ffmpeg(&args);
+        let path = dir.path().join(name);
+        let mut v = VideoFile::open(&path).unwrap();
+        let n = ffprobe_frames(&path);
+        assert_eq!(v.metadata.frames, n, "{name}: frame count vs ffprobe");
+        let sequential: Vec<Vec<u8>> = (0..n).map(|k| v.frame(k, 0, 0).unwrap().data).collect();
+        for k in [n - 1, n / 2, 1, n - 2, 0, n / 3 + 1] {
+            assert_eq!(v.frame(k, 0, 0).unwrap().data, sequential[k], "{name}: frame {k} after a seek");
+        }
+        assert_ne!(sequential[0], sequential[n / 2], "{name}: the pattern moves");
+    }
+    assert_eq!(VideoFile::open(&dir.path().join("odd.mkv")).unwrap().metadata.width, 63);
+}
+
+#[test]
+fn rotation_metadata_is_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let plain = dir.path().join("plain.mp4");
+    let rotated = dir.path().join("rotated.mp4");
+    ffmpeg(&["-f", "lavfi", "-i", "testsrc=s=64x48:r=25:d=0.4", "-c:v", "libx264", "-pix_fmt", "yuv420p", plain.to_str().unwrap()]);
+    ffmpeg(&["-i", plain.to_str().unwrap(), "-c", "copy", "-metadata:s:v:0", "rotate=90", rotated.to_str().unwrap()]);
+    assert_eq!(VideoFile::open(&plain).unwrap().metadata.rotation, 0);
+    let m = VideoFile::open(&rotated).unwrap().metadata;
+    assert_eq!(m.rotation.rem_euclid(360), 90, "{m:?}");
+}
+
 #[test]
 fn variable_frame_rate_keeps_ordinals() {
     let dir = tempfile::tempdir().unwrap();

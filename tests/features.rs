@@ -103,7 +103,7 @@ fn interrupted_extraction_leaves_the_folder_as_it_was() {
     std::fs::create_dir_all(&out).unwrap();
     let cancel = AtomicBool::new(false);
     let mut calls = 0;
-    let r = extract_video(&net, &video, &out, &ExtractOptions { stride: 1, batch: 4 }, &mut |_, _| {
+    let r = extract_video(&net, &video, &out, &ExtractOptions { stride: 1, batch: 4, ..Default::default() }, &mut |_, _| {
         calls += 1;
         cancel.store(true, Ordering::Relaxed); // as Ctrl-C after the first batch
     }, &cancel);
@@ -187,13 +187,38 @@ fn sample_count_follows_the_stride_and_extraction_is_deterministic() {
     let never = AtomicBool::new(false);
     for (stride, samples) in [(5usize, 5usize), (7, 4), (23, 1), (30, 1)] {
         let out = dir.path().join(format!("s{stride}"));
-        let r = extract_video(&net, &video, &out, &ExtractOptions { stride, batch: 4 }, &mut |_, _| {}, &never).unwrap();
+        let r = extract_video(&net, &video, &out, &ExtractOptions { stride, batch: 4, ..Default::default() }, &mut |_, _| {}, &never).unwrap();
         assert_eq!((r.sidecar.samples, r.sidecar.stride), (samples, stride));
         let raw = npyz::NpyFile::new(std::fs::File::open(&r.npy).unwrap()).unwrap();
         assert_eq!(raw.shape(), &[512, samples as u64], "stride {stride}");
     }
     // the same video twice, with other batch sizes: identical bytes
     let again = dir.path().join("again");
-    extract_video(&net, &video, &again, &ExtractOptions { stride: 5, batch: 2 }, &mut |_, _| {}, &never).unwrap();
+    extract_video(&net, &video, &again, &ExtractOptions { stride: 5, batch: 2, ..Default::default() }, &mut |_, _| {}, &never).unwrap();
     assert_eq!(std::fs::read(again.join("pattern.npy")).unwrap(), std::fs::read(dir.path().join("s5/pattern.npy")).unwrap());
+}
+
+#[test]
+fn a_truncated_video_stops_at_the_first_bad_frame_or_continues_as_asked() {
+    let dir = tempfile::tempdir().unwrap();
+    let clip = std::fs::read(shared_data("..").join("video/v_GGSY1Qvo990.mp4")).unwrap();
+    let cut = dir.path().join("cut.mp4");
+    std::fs::write(&cut, &clip[..clip.len() / 3]).unwrap();
+    let weights = random_resnet18(dir.path());
+    let net = Network::load(Backbone::Resnet18, &weights, &Device::Cpu).unwrap();
+    let never = AtomicBool::new(false);
+    let out = dir.path().join("stop");
+    let opts = ExtractOptions { stride: 10, batch: 8, ..Default::default() };
+    let err = extract_video(&net, &cut, &out, &opts, &mut |_, _| {}, &never).err().expect("the stream is cut").to_string();
+    assert!(err.contains("cut.mp4: frame "), "{err}");
+    assert!(!out.exists() || std::fs::read_dir(&out).unwrap().count() == 0, "nothing written");
+    let first_bad: usize = err.split("frame ").nth(1).unwrap().split(':').next().unwrap().parse().unwrap();
+    let opts = ExtractOptions { on_bad_frame: mmant::features::BadFramePolicy::Continue, ..opts };
+    let r = extract_video(&net, &cut, &dir.path().join("continue"), &opts, &mut |_, _| {}, &never).unwrap();
+    assert_eq!(r.sidecar.bad_frames.first(), Some(&first_bad));
+    assert_eq!(r.sidecar.samples, r.sidecar.video_frames.div_ceil(10));
+    let f = mmant::data::Features::read(&r.npy, None).unwrap();
+    // a bad frame repeats the last good sampled frame's features
+    let last_good = (first_bad / 10 - 1) * 10;
+    assert_eq!(f.row(first_bad), f.row(last_good));
 }

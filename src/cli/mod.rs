@@ -157,6 +157,10 @@ pub struct ExtractArgs {
     /// Frames per forward pass
     #[arg(long, default_value_t = 16)]
     pub batch: usize,
+    /// A frame that cannot be decoded: stop, or continue with the previous frame's pixels
+    /// (listed in the sidecar's bad_frames)
+    #[arg(long, value_enum, default_value = "stop")]
+    pub on_bad_frame: crate::features::BadFramePolicy,
     #[command(flatten)]
     pub backbone: BackboneArgs,
 }
@@ -535,7 +539,7 @@ fn extract(a: &ExtractArgs) -> Result<ExitCode> {
     let net = load_backbone(&a.backbone)?;
     // SAFETY: the handler only stores to an atomic, which is async-signal-safe
     unsafe { libc::signal(libc::SIGINT, on_sigint as *const () as libc::sighandler_t) };
-    let opts = crate::features::ExtractOptions { stride: a.stride.max(1), batch: a.batch.max(1) };
+    let opts = crate::features::ExtractOptions { stride: a.stride.max(1), batch: a.batch.max(1), on_bad_frame: a.on_bad_frame };
     for video in &a.videos {
         let bar = indicatif::ProgressBar::new(0);
         bar.set_style(indicatif::ProgressStyle::with_template("{msg} {bar:30} {pos}/{len} frames {per_sec} eta {eta}").expect("valid template"));
@@ -563,6 +567,12 @@ fn extract(a: &ExtractArgs) -> Result<ExitCode> {
             out.sidecar.video_frames,
             out.sidecar.stride
         );
+        if let Some(first) = out.sidecar.bad_frames.first() {
+            eprintln!(
+                "warning: {} sampled frames could not be decoded (first: frame {first}); their features repeat the previous frame's (sidecar: bad_frames)",
+                out.sidecar.bad_frames.len()
+            );
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

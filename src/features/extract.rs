@@ -24,11 +24,22 @@ pub struct ExtractOptions {
     pub stride: usize,
     /// Frames per forward pass.
     pub batch: usize,
+    pub on_bad_frame: BadFramePolicy,
+}
+
+/// What to do with a frame that cannot be decoded (a corrupt or truncated stream).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum BadFramePolicy {
+    /// Stop with an error naming the frame; nothing is written.
+    #[default]
+    Stop,
+    /// Give the frame the previous good frame's pixels, list it in the sidecar's `bad_frames`.
+    Continue,
 }
 
 impl Default for ExtractOptions {
     fn default() -> Self {
-        ExtractOptions { stride: 1, batch: 16 }
+        ExtractOptions { stride: 1, batch: 16, on_bad_frame: BadFramePolicy::Stop }
     }
 }
 
@@ -54,6 +65,9 @@ pub struct ExtractSidecar {
     pub samples: usize,
     pub video: String,
     pub mmant_version: String,
+    /// Sampled frames that could not be decoded (with `--on-bad-frame continue`).
+    #[serde(default)]
+    pub bad_frames: Vec<usize>,
 }
 
 pub struct Extracted {
@@ -61,10 +75,16 @@ pub struct Extracted {
     pub sidecar: ExtractSidecar,
 }
 
-type Batch = Result<(Vec<f32>, usize), FeatureError>;
+/// Normalised pixels of `n` frames, and which of them could not be decoded.
+struct Batch {
+    data: Vec<f32>,
+    n: usize,
+    bad: Vec<usize>,
+}
 
 /// Decodes the sampled frames of `path` into normalised batches, sent over `tx`.
-fn decode_batches(path: &Path, stride: usize, batch: usize, norm: Normalization, tx: mpsc::SyncSender<Batch>, cancel: &AtomicBool) {
+fn decode_batches(path: &Path, opts: &ExtractOptions, norm: Normalization, tx: mpsc::SyncSender<Result<Batch, FeatureError>>, cancel: &AtomicBool) {
+    let (stride, batch) = (opts.stride.max(1), opts.batch.max(1));
     let mut video = match VideoFile::open(path) {
         Ok(v) => v,
         Err(e) => {
@@ -75,21 +95,32 @@ fn decode_batches(path: &Path, stride: usize, batch: usize, norm: Normalization,
     let (w, h) = resized_size(video.metadata.width, video.metadata.height);
     let side = INPUT_SIZE as usize;
     let frames: Vec<usize> = (0..video.metadata.frames).step_by(stride).collect();
+    let plane = 3 * side * side;
+    // the last good frame's input, for frames that cannot be decoded (mid-grey before any)
+    let mut last_good = vec![0f32; plane];
     for chunk in frames.chunks(batch) {
         if cancel.load(Ordering::Relaxed) {
             return;
         }
-        let mut data = Vec::with_capacity(chunk.len() * 3 * side * side);
+        let mut data = Vec::with_capacity(chunk.len() * plane);
+        let mut bad = Vec::new();
         for &k in chunk {
             match video.frame(k, w, h) {
-                Ok(f) => push_center_crop(&f.data, f.width, f.height, norm, &mut data),
-                Err(e) => {
+                Ok(f) => {
+                    push_center_crop(&f.data, f.width, f.height, norm, &mut data);
+                    last_good.copy_from_slice(&data[data.len() - plane..]);
+                }
+                Err(e) if opts.on_bad_frame == BadFramePolicy::Stop => {
                     let _ = tx.send(Err(e.into()));
                     return;
                 }
+                Err(_) => {
+                    data.extend_from_slice(&last_good);
+                    bad.push(k);
+                }
             }
         }
-        if tx.send(Ok((data, chunk.len()))).is_err() {
+        if tx.send(Ok(Batch { data, n: chunk.len(), bad })).is_err() {
             return; // the consumer stopped
         }
     }
@@ -116,16 +147,17 @@ pub fn extract_video(
     let side = INPUT_SIZE as usize;
     let dim = backbone.dim();
     let mut columns: Vec<f32> = Vec::with_capacity(total * dim);
-    let (tx, rx) = mpsc::sync_channel::<Batch>(2);
+    let mut bad_frames = Vec::new();
+    let (tx, rx) = mpsc::sync_channel(2);
     std::thread::scope(|scope| -> Result<(), FeatureError> {
-        let batch = opts.batch.max(1);
-        scope.spawn(move || decode_batches(video_path, stride, batch, norm, tx, cancel));
+        scope.spawn(move || decode_batches(video_path, opts, norm, tx, cancel));
         let mut done = 0;
         for item in rx.iter() {
             if cancel.load(Ordering::Relaxed) {
                 break;
             }
-            let (data, n) = item?;
+            let Batch { data, n, bad } = item?;
+            bad_frames.extend(bad);
             let x = Tensor::from_vec(data, (n, 3, side, side), net.device()).map_err(FeatureError::model("batch"))?;
             let f = net.features(&x).and_then(|f| f.flatten_all()).and_then(|f| f.to_vec1::<f32>());
             columns.extend(f.map_err(FeatureError::model(format!("{}: frames {}…", video_path.display(), done * stride)))?);
@@ -167,6 +199,7 @@ pub fn extract_video(
         samples,
         video: video_path.display().to_string(),
         mmant_version: env!("CARGO_PKG_VERSION").to_owned(),
+        bad_frames,
     };
     let json = serde_json::to_vec_pretty(&sidecar).expect("sidecar serialises");
     let sidecar_path = crate::data::features::FeatureSidecar::path_for(&npy);

@@ -17,7 +17,7 @@ use candle_core::{DType, Device, Module, Tensor};
 use candle_nn::VarBuilder;
 use serde::{Deserialize, Serialize};
 
-pub use extract::{ExtractOptions, ExtractSidecar, extract_video};
+pub use extract::{BadFramePolicy, ExtractOptions, ExtractSidecar, extract_video};
 
 #[derive(Debug, thiserror::Error)]
 pub enum FeatureError {

@@ -34,7 +34,7 @@ pub(crate) fn init() {
     static ONCE: std::sync::Once = std::sync::Once::new();
     ONCE.call_once(|| {
         let _ = ffmpeg_next::init();
-        // FFmpeg's own warnings would go to stderr under the UI; errors reach the user as VideoError
-        ffmpeg_next::util::log::set_level(ffmpeg_next::util::log::Level::Error);
+        // FFmpeg's own messages would go to stderr (under the UI, or dozens per corrupt frame); errors reach the user as VideoError, naming the frame
+        ffmpeg_next::util::log::set_level(ffmpeg_next::util::log::Level::Fatal);
     });
 }

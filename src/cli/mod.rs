@@ -183,6 +183,37 @@ pub enum BenchCommand {
     Attention(BenchAttentionArgs),
     /// m&m-Ant forward latency and training throughput, explicit vs fused attention
     Model(BenchModelArgs),
+    /// Decode throughput vs the ffmpeg tool, and seek latency (direct, worker uncached/cached)
+    Decode(BenchDecodeArgs),
+    /// Feature-extraction throughput of each backbone at 224×224 beside its FLOPs per frame
+    Extract(BenchExtractArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct BenchDecodeArgs {
+    /// The video (default: a generated 1080p H.264 file with a 250-frame GOP)
+    #[arg(long)]
+    pub video: Option<PathBuf>,
+    /// Frames of the generated video
+    #[arg(long, default_value_t = 500)]
+    pub frames: usize,
+    /// Keyframe interval of the generated video
+    #[arg(long, default_value_t = 250)]
+    pub gop: usize,
+    #[arg(long, default_value_t = 100)]
+    pub seeks: usize,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct BenchExtractArgs {
+    #[arg(long, default_value_t = 16)]
+    pub batch: usize,
+    #[arg(long, default_value_t = 3)]
+    pub repeats: usize,
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]
@@ -310,6 +341,11 @@ pub fn run(args: impl IntoIterator<Item = impl Into<OsString> + Clone>) -> Resul
         Some(Command::Extract(a)) => extract(&a),
         Some(Command::Classify(a)) => classify(&a),
         Some(Command::Bench(BenchCommand::Model(a))) => bench_model(&a),
+        Some(Command::Bench(BenchCommand::Decode(a))) => bench_decode(&a),
+        Some(Command::Bench(BenchCommand::Extract(a))) => {
+            let report = crate::bench::video::run_extract(a.batch.max(1), a.repeats)?;
+            print_report(&report, a.json)
+        }
     }
 }
 
@@ -490,6 +526,25 @@ fn train_command(a: &TrainArgs) -> Result<ExitCode> {
     crate::train::train(&ds, &cfg, &candle_core::Device::Cpu)?;
     println!("wrote {}", a.out.join("model.safetensors").display());
     Ok(ExitCode::SUCCESS)
+}
+
+fn print_report<T: serde::Serialize + std::fmt::Display>(report: &T, json: bool) -> Result<ExitCode> {
+    if json {
+        println!("{}", serde_json::to_string_pretty(report)?);
+    } else {
+        print!("{report}");
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn bench_decode(a: &BenchDecodeArgs) -> Result<ExitCode> {
+    let dir = tempfile::tempdir()?;
+    let (video, gop) = match &a.video {
+        Some(v) => (v.clone(), 0),
+        None => (crate::bench::video::generate_test_video(dir.path(), a.frames, a.gop)?, a.gop),
+    };
+    let report = crate::bench::video::run_decode(&video, gop, a.seeks.max(1))?;
+    print_report(&report, a.json)
 }
 
 fn bench_model(a: &BenchModelArgs) -> Result<ExitCode> {

@@ -53,6 +53,29 @@ impl Config {
     }
 }
 
+impl Config {
+    /// Multiply-adds of one forward pass on a `size`×`size` image (convolutions and the
+    /// classifier), for benchmarks that put throughput beside the work done.
+    pub fn macs(&self, size: usize) -> u64 {
+        let mut hw = size.div_ceil(2);
+        let mut macs = (hw * hw * self.stem_channels * 3 * 9) as u64;
+        for stage in &self.stages {
+            for r in 0..stage.repeats {
+                let (c_in, stride) = if r == 0 { (stage.c_in, stage.stride) } else { (stage.c_out, 1) };
+                let mid = c_in * stage.expand;
+                if stage.expand != 1 {
+                    macs += (hw * hw * mid * c_in) as u64;
+                }
+                hw = hw.div_ceil(stride);
+                macs += (hw * hw * mid * stage.kernel * stage.kernel) as u64;
+                macs += (hw * hw * stage.c_out * mid) as u64;
+            }
+        }
+        let last = self.stages.last().map_or(self.stem_channels, |s| s.c_out);
+        macs + (hw * hw * self.head_channels * last) as u64 + (self.head_channels * self.num_classes) as u64
+    }
+}
+
 /// TensorFlow "SAME" padding of one spatial axis: (before, after).
 pub fn same_padding(size: usize, kernel: usize, stride: usize) -> (usize, usize) {
     let out = size.div_ceil(stride);
@@ -266,6 +289,13 @@ fn depthwise_reference(x: &Tensor, w: &Tensor, bias: &Tensor, k: usize, s: usize
 mod tests {
     use super::*;
     use candle_core::{DType, Device};
+
+    #[test]
+    fn lite0_work_per_frame_matches_a_count_over_the_reference_implementation() {
+        // forward hooks on efficientnet_lite_pytorch's Conv2d/Linear modules at 224×224 count
+        // 385 187 552 multiply-adds
+        assert_eq!(Config::lite0().macs(224), 385_187_552);
+    }
 
     #[test]
     fn same_padding_matches_tensorflow() {

@@ -1,0 +1,242 @@
+//! `mmant bench decode` and `mmant bench extract`.
+//!
+//! Decode: sequential throughput of our decoder (every frame to packed RGB at the native size)
+//! against the ffmpeg command-line tool doing the same (`-pix_fmt rgb24 -f null`) on the same file
+//! in the same run; latency of seeks to random frames, straight from `VideoFile` and through the
+//! viewer's decoder worker, first uncached and then the same frames again from its LRU cache.
+//! Extract: frames/s of each backbone at 224×224, beside its floating-point work per frame.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+use candle_core::{DType, Device, Tensor};
+use candle_nn::{VarBuilder, VarMap};
+use serde::Serialize;
+
+use super::attention::machine_description;
+use crate::features::{Backbone, Network};
+use crate::video::{DecoderWorker, Reply, VideoFile};
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Percentiles {
+    pub p50_ms: f64,
+    pub p95_ms: f64,
+    pub max_ms: f64,
+}
+
+fn percentiles(mut ms: Vec<f64>) -> Percentiles {
+    ms.sort_by(f64::total_cmp);
+    let at = |q: f64| ms[((ms.len() as f64 - 1.0) * q).round() as usize];
+    Percentiles { p50_ms: at(0.5), p95_ms: at(0.95), max_ms: at(1.0) }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DecodeReport {
+    pub machine: String,
+    pub video: String,
+    pub frames: usize,
+    pub size: (u32, u32),
+    pub codec: String,
+    pub gop: usize,
+    pub mmant_fps: f64,
+    pub ffmpeg_fps: Option<f64>,
+    /// mmant's throughput / ffmpeg's.
+    pub ratio: Option<f64>,
+    pub seeks: usize,
+    pub seek_direct: Percentiles,
+    pub seek_worker_uncached: Percentiles,
+    pub seek_worker_cached: Percentiles,
+}
+
+/// A 1080p H.264 file with one keyframe every `gop` frames (generated with the ffmpeg tool).
+pub fn generate_test_video(dir: &Path, frames: usize, gop: usize) -> Result<PathBuf> {
+    let out = dir.join(format!("bench-1080p-gop{gop}.mp4"));
+    if out.exists() {
+        return Ok(out);
+    }
+    let secs = format!("{}", frames as f64 / 25.0);
+    let st = Command::new("ffmpeg")
+        .args(["-y", "-v", "error", "-f", "lavfi", "-i", &format!("testsrc2=s=1920x1080:r=25:d={secs}"), "-c:v", "libx264", "-preset", "veryfast"])
+        .args(["-g", &gop.to_string(), "-keyint_min", &gop.to_string(), "-sc_threshold", "0", "-bf", "2", "-pix_fmt", "yuv420p"])
+        .arg(&out)
+        .status()
+        .context("running the ffmpeg tool to generate the benchmark video (scripts/install-deps --test installs it)")?;
+    if !st.success() {
+        bail!("ffmpeg could not generate {}", out.display());
+    }
+    Ok(out)
+}
+
+fn ffmpeg_decode_seconds(path: &Path) -> Option<f64> {
+    let start = Instant::now();
+    let st = Command::new("ffmpeg").args(["-v", "error", "-i"]).arg(path).args(["-an", "-pix_fmt", "rgb24", "-f", "null", "-"]).status().ok()?;
+    st.success().then(|| start.elapsed().as_secs_f64())
+}
+
+pub fn run_decode(path: &Path, gop: usize, seeks: usize) -> Result<DecodeReport> {
+    let mut v = VideoFile::open(path)?;
+    let meta = v.metadata.clone();
+    // warm the page cache and the frame index for both sides
+    ffmpeg_decode_seconds(path);
+    let start = Instant::now();
+    for k in 0..meta.frames {
+        std::hint::black_box(v.frame(k, 0, 0)?);
+    }
+    let mmant_fps = meta.frames as f64 / start.elapsed().as_secs_f64();
+    let ffmpeg_fps = ffmpeg_decode_seconds(path).map(|s| meta.frames as f64 / s);
+    // random frames, the same list for every measurement (a fixed LCG: no clock-dependent seed)
+    let mut state = 0x2545F4914F6CDD1Du64;
+    let targets: Vec<usize> = (0..seeks)
+        .map(|_| {
+            state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            (state >> 33) as usize % meta.frames
+        })
+        .collect();
+    let direct: Vec<f64> = targets
+        .iter()
+        .map(|&k| {
+            let t = Instant::now();
+            let _ = std::hint::black_box(v.frame(k, 0, 0));
+            t.elapsed().as_secs_f64() * 1000.0
+        })
+        .collect();
+    let frame_bytes = meta.width as usize * meta.height as usize * 3;
+    let mut worker = DecoderWorker::spawn(path.to_owned(), frame_bytes * (seeks + 1));
+    match worker.wait(Duration::from_secs(120)) {
+        Some(Reply::Opened(_)) => {}
+        other => bail!("decoder worker did not open {}: {other:?}", path.display()),
+    }
+    let mut round_trips = |targets: &[usize]| -> Result<Vec<f64>> {
+        targets
+            .iter()
+            .map(|&k| {
+                let t = Instant::now();
+                let generation = worker.request(k, 0, 0);
+                loop {
+                    match worker.wait(Duration::from_secs(60)) {
+                        Some(Reply::Frame { generation: g, .. }) if g == generation => return Ok(t.elapsed().as_secs_f64() * 1000.0),
+                        Some(Reply::Error { message, .. }) => bail!("frame {k}: {message}"),
+                        Some(_) => continue,
+                        None => bail!("frame {k}: no reply within 60 s"),
+                    }
+                }
+            })
+            .collect()
+    };
+    let uncached = round_trips(&targets)?;
+    let cached = round_trips(&targets)?;
+    Ok(DecodeReport {
+        machine: machine_description(),
+        video: path.display().to_string(),
+        frames: meta.frames,
+        size: (meta.width, meta.height),
+        codec: meta.codec.clone(),
+        gop,
+        mmant_fps,
+        ratio: ffmpeg_fps.map(|f| mmant_fps / f),
+        ffmpeg_fps,
+        seeks,
+        seek_direct: percentiles(direct),
+        seek_worker_uncached: percentiles(uncached),
+        seek_worker_cached: percentiles(cached),
+    })
+}
+
+impl std::fmt::Display for DecodeReport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        writeln!(f, "machine: {}", self.machine)?;
+        writeln!(f, "video: {} ({} frames, {}×{}, {}, keyframe every {} frames)", self.video, self.frames, self.size.0, self.size.1, self.codec, self.gop)?;
+        match (self.ffmpeg_fps, self.ratio) {
+            (Some(ff), Some(r)) => writeln!(f, "sequential decode to RGB: mmant {:.1} frames/s, ffmpeg tool {ff:.1} frames/s, ratio {r:.2}", self.mmant_fps)?,
+            _ => writeln!(f, "sequential decode to RGB: mmant {:.1} frames/s (ffmpeg tool not found)", self.mmant_fps)?,
+        }
+        let p = |x: &Percentiles| format!("p50 {:.1} ms, p95 {:.1} ms, max {:.1} ms", x.p50_ms, x.p95_ms, x.max_ms);
+        writeln!(f, "{} seeks to random frames:", self.seeks)?;
+        writeln!(f, "  VideoFile::frame            {}", p(&self.seek_direct))?;
+        writeln!(f, "  decoder worker, uncached    {}", p(&self.seek_worker_uncached))?;
+        writeln!(f, "  decoder worker, cached      {}", p(&self.seek_worker_cached))
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ExtractRow {
+    pub backbone: String,
+    pub weights: String,
+    pub batch: usize,
+    pub frames_per_s: f64,
+    /// Multiply-adds per 224×224 frame (ResNets: torchvision's published counts; Lite0: counted
+    /// from our configuration), ×2 = floating-point operations.
+    pub gmacs_per_frame: f64,
+    pub achieved_gflops: f64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ExtractReport {
+    pub machine: String,
+    pub rows: Vec<ExtractRow>,
+}
+
+/// Multiply-adds at 224×224 in billions (ResNets: torchvision's weight metadata `_ops`).
+fn gmacs(b: Backbone) -> f64 {
+    match b {
+        Backbone::EfficientnetLite0 => crate::features::efficientnet_lite::Config::lite0().macs(224) as f64 / 1e9,
+        Backbone::Resnet18 => 1.814,
+        Backbone::Resnet34 => 3.664,
+        Backbone::Resnet50 => 4.089,
+    }
+}
+
+/// Network forward throughput (preprocessed 224×224 input, no decoding) for each backbone, with
+/// the shipped weights where they exist and random weights otherwise (speed does not depend on
+/// the values).
+pub fn run_extract(batch: usize, repeats: usize) -> Result<ExtractReport> {
+    let dir = tempfile::tempdir()?;
+    let mut rows = Vec::new();
+    for backbone in Backbone::ALL {
+        let (weights, label) = match backbone.default_weights().filter(|p| p.exists()) {
+            Some(p) => (p, "shipped".to_owned()),
+            None => {
+                let vm = VarMap::new();
+                let vb = VarBuilder::from_varmap(&vm, DType::F32, &Device::Cpu);
+                use candle_transformers::models::resnet;
+                match backbone {
+                    Backbone::EfficientnetLite0 => {
+                        crate::features::efficientnet_lite::EfficientNetLite::new(&crate::features::efficientnet_lite::Config::lite0(), vb)?;
+                    }
+                    Backbone::Resnet18 => drop(resnet::resnet18(1000, vb)?),
+                    Backbone::Resnet34 => drop(resnet::resnet34(1000, vb)?),
+                    Backbone::Resnet50 => drop(resnet::resnet50(1000, vb)?),
+                }
+                let p = dir.path().join(format!("{backbone}.safetensors"));
+                vm.save(&p)?;
+                (p, "random".to_owned())
+            }
+        };
+        let net = Network::load(backbone, &weights, &Device::Cpu)?;
+        let x = Tensor::rand(-1f32, 1f32, (batch, 3, 224, 224), &Device::Cpu)?;
+        let ms = super::attention::median_ms(repeats, || net.features(&x).expect("forward"));
+        let fps = batch as f64 / (ms / 1000.0);
+        rows.push(ExtractRow {
+            backbone: backbone.name().into(),
+            weights: label,
+            batch,
+            frames_per_s: fps,
+            gmacs_per_frame: gmacs(backbone),
+            achieved_gflops: fps * gmacs(backbone) * 2.0,
+        });
+    }
+    Ok(ExtractReport { machine: machine_description(), rows })
+}
+
+impl std::fmt::Display for ExtractReport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        writeln!(f, "machine: {}", self.machine)?;
+        writeln!(f, "{:<20} {:>8} {:>6} {:>10} {:>14} {:>16}", "backbone", "weights", "batch", "frames/s", "GMAC/frame", "achieved GFLOP/s")?;
+        for r in &self.rows {
+            writeln!(f, "{:<20} {:>8} {:>6} {:>10.1} {:>14.3} {:>16.1}", r.backbone, r.weights, r.batch, r.frames_per_s, r.gmacs_per_frame, r.achieved_gflops)?;
+        }
+        Ok(())
+    }
+}

@@ -39,7 +39,7 @@ pub enum BadFramePolicy {
 
 impl Default for ExtractOptions {
     fn default() -> Self {
-        ExtractOptions { stride: 1, batch: 16, on_bad_frame: BadFramePolicy::Stop }
+        ExtractOptions { stride: 1, batch: 8, on_bad_frame: BadFramePolicy::Stop }
     }
 }
 

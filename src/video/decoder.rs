@@ -40,7 +40,9 @@ fn open_input(path: &Path) -> Result<(ffmpeg::format::context::Input, usize), Vi
 
 fn open_decoder(path: &Path, input: &ffmpeg::format::context::Input, stream: usize) -> Result<ffmpeg::decoder::Video, VideoError> {
     let params = input.stream(stream).expect("stream index from best()").parameters();
-    let ctx = ffmpeg::codec::context::Context::from_parameters(params).map_err(|e| VideoError::Open { path: path.to_owned(), reason: e.to_string() })?;
+    let mut ctx = ffmpeg::codec::context::Context::from_parameters(params).map_err(|e| VideoError::Open { path: path.to_owned(), reason: e.to_string() })?;
+    // frame threading on every core, as the ffmpeg tool does ("auto")
+    ctx.set_threading(ffmpeg::codec::threading::Config { kind: ffmpeg::codec::threading::Type::Frame, count: 0, ..Default::default() });
     ctx.decoder().video().map_err(|e| VideoError::Open { path: path.to_owned(), reason: format!("no decoder: {e}") })
 }
 
@@ -183,6 +185,10 @@ impl VideoFile {
             let mut sent = false;
             for (s, packet) in self.input.packets() {
                 if s.index() == stream {
+                    // Frames before the target that no other frame refers to need not be
+                    // decoded at all (exact: nothing depends on them); the rest must be.
+                    let skippable = packet.pts().is_some_and(|p| p < target);
+                    self.decoder.skip_frame(if skippable { ffmpeg::Discard::NonReference } else { ffmpeg::Discard::Default });
                     let _ = self.decoder.send_packet(&packet);
                     sent = true;
                     break;

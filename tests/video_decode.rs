@@ -143,6 +143,11 @@ fn bad_files_are_clear_errors() {
     assert!(e.contains("garbage.mp4: cannot open"), "{e}");
     let e = VideoFile::open(&dir.path().join("missing.mp4")).err().unwrap().to_string();
     assert!(e.contains("missing.mp4: cannot open"), "{e}");
+    // a file with only an audio stream
+    let audio = dir.path().join("audio.m4a");
+    ffmpeg(&["-f", "lavfi", "-i", "sine=d=0.5", "-c:a", "aac", audio.to_str().unwrap()]);
+    let e = VideoFile::open(&audio).err().unwrap().to_string();
+    assert!(e.contains("audio.m4a: expected a video stream, found none"), "{e}");
     // a truncated real video opens with the frames it has, or fails clearly, never panics
     let clip = std::fs::read(common::shared_data("..").join("video/v_GGSY1Qvo990.mp4")).unwrap();
     let cut = dir.path().join("cut.mp4");

@@ -683,8 +683,9 @@ fn view(a: &ViewArgs) -> Result<ExitCode> {
 /// The demo compiled into the binary (assets/demo), unpacked into a temporary folder.
 pub fn demo_files() -> Result<(tempfile::TempDir, PathBuf, PathBuf, PathBuf)> {
     let dir = tempfile::tempdir()?;
-    let files: [(&str, &[u8]); 4] = [
+    let files: [(&str, &[u8]); 5] = [
         ("P06_cam01_P06_friedegg.txt", include_bytes!("../../assets/demo/P06_cam01_P06_friedegg.txt")),
+        ("P06_cam01_P06_friedegg.mp4", include_bytes!("../../assets/demo/P06_cam01_P06_friedegg.mp4")),
         ("mapping.txt", include_bytes!("../../assets/demo/mapping.txt")),
         ("model.json", include_bytes!("../../assets/demo/model.json")),
         ("model.safetensors", include_bytes!("../../assets/demo/model.safetensors")),

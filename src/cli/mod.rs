@@ -33,6 +33,8 @@ pub enum Command {
     Extract(ExtractArgs),
     /// Top-5 ImageNet classes of photographs: checks that backbone weights are loaded right
     Classify(ClassifyArgs),
+    /// Anticipate without the window: observe a prefix of labels or features, write the CSV the viewer exports
+    Predict(PredictArgs),
     /// Open the viewer on a label file (and optionally its video and a checkpoint)
     View(ViewArgs),
     /// Benchmarks: side-by-side timings in one run
@@ -119,6 +121,33 @@ pub struct ViewArgs {
     /// Frames per second of the labels (default: the video's, else 15)
     #[arg(long)]
     pub fps: Option<f64>,
+    /// Per-frame features of the video (.npy), for a checkpoint that observes features
+    #[arg(long)]
+    pub features: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct PredictArgs {
+    /// What the model observes: a label file (MS-TCN .txt or segment .csv) or a features .npy
+    pub input: PathBuf,
+    /// A trained checkpoint (`<dir>/model`)
+    #[arg(long)]
+    pub checkpoint: PathBuf,
+    /// Observation rate α: the model sees frames [0, ⌊αN⌋)
+    #[arg(long)]
+    pub alpha: f64,
+    /// Output CSV (segments; the columns are in README)
+    #[arg(long)]
+    pub csv: PathBuf,
+    /// One row per frame instead of one per segment
+    #[arg(long)]
+    pub per_frame: bool,
+    /// Ground-truth labels to include as a track (with a features input)
+    #[arg(long)]
+    pub labels: Option<PathBuf>,
+    /// Frames per second for the times in the CSV
+    #[arg(long, default_value_t = 15.0)]
+    pub fps: f64,
 }
 
 #[derive(Debug, Args)]
@@ -339,6 +368,7 @@ pub fn run(args: impl IntoIterator<Item = impl Into<OsString> + Clone>) -> Resul
         Some(Command::EmbedLabels(a)) => embed_labels(&a),
         Some(Command::View(a)) => view(&a),
         Some(Command::Extract(a)) => extract(&a),
+        Some(Command::Predict(a)) => predict(&a),
         Some(Command::Classify(a)) => classify(&a),
         Some(Command::Bench(BenchCommand::Model(a))) => bench_model(&a),
         Some(Command::Bench(BenchCommand::Decode(a))) => bench_decode(&a),
@@ -674,14 +704,54 @@ pub fn viewer_app(labels: Option<&Path>, mapping: Option<&Path>, checkpoint: Opt
     Ok(crate::viewer::ViewerApp::new(state, checkpoint.map(Path::to_path_buf), video.map(Path::to_path_buf)))
 }
 
+fn predict(a: &PredictArgs) -> Result<ExitCode> {
+    use crate::viewer::app::read_labels;
+    let device = candle_core::Device::Cpu;
+    let ckpt = crate::model::checkpoint::Checkpoint::load(&a.checkpoint, &device)?;
+    let vocab = crate::data::Vocabulary::from_names(ckpt.meta.vocabulary.clone());
+    let is_features = a.input.extension().is_some_and(|e| e == "npy");
+    let features = is_features.then(|| crate::data::Features::read(&a.input, None)).transpose()?;
+    let gt_path = if is_features { a.labels.clone() } else { Some(a.input.clone()) };
+    let gt = gt_path.as_ref().map(|p| read_labels(p, &vocab).map_err(anyhow::Error::msg)).transpose()?;
+    let frames = gt.as_ref().map(Vec::len).or(features.as_ref().map(|f| f.frames)).unwrap_or(0);
+    if frames == 0 {
+        bail!("{}: no frames", a.input.display());
+    }
+    if !(0.0..=1.0).contains(&a.alpha) {
+        bail!("--alpha must lie in [0, 1], found {}", a.alpha);
+    }
+    let observed = ((a.alpha * frames as f64) as usize).max(1);
+    let name = a.input.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+    let mut state = crate::viewer::ViewerState::new(name, vocab, frames, a.fps, gt.clone());
+    state.level = ckpt.meta.level.clone();
+    state.checkpoint_name = a.checkpoint.parent().and_then(|p| p.file_name()).map(|n| n.to_string_lossy().into_owned());
+    let model = crate::model::anticipate::CheckpointAnticipator::new(ckpt, device);
+    // with features observed, only the number of observed labels is read
+    let labels = gt.as_ref().map(|g| g[..observed].to_vec()).unwrap_or_else(|| vec![0; observed]);
+    state.anticipation = Some(crate::viewer::inference::anticipate(&model, &labels, features.as_ref(), frames)?);
+    let bytes = if a.per_frame { state.frames_csv()? } else { state.segments_csv()?.0 };
+    crate::fsutil::write_atomic(&a.csv, &bytes).with_context(|| format!("writing {}", a.csv.display()))?;
+    println!("{}: observed {observed} of {frames} frames (α = {}), anticipated {} frames", a.csv.display(), a.alpha, frames - observed);
+    Ok(ExitCode::SUCCESS)
+}
+
 fn view(a: &ViewArgs) -> Result<ExitCode> {
-    let app = viewer_app(a.labels.as_deref(), a.mapping.as_deref(), a.checkpoint.as_deref(), a.video.as_deref(), a.fps)?;
+    let mut app = viewer_app(a.labels.as_deref(), a.mapping.as_deref(), a.checkpoint.as_deref(), a.video.as_deref(), a.fps)?;
+    if let Some(f) = &a.features {
+        app.open_file(crate::viewer::app::FileKind::Features, f.clone());
+    }
     crate::viewer::run(app)?;
     Ok(ExitCode::SUCCESS)
 }
 
 /// The demo compiled into the binary (assets/demo), unpacked into a temporary folder.
 pub fn demo_files() -> Result<(tempfile::TempDir, PathBuf, PathBuf, PathBuf)> {
+    let (dir, labels, mapping, model, _) = demo_files_with_video()?;
+    Ok((dir, labels, mapping, model))
+}
+
+/// The demo's files and its rendered video.
+pub fn demo_files_with_video() -> Result<(tempfile::TempDir, PathBuf, PathBuf, PathBuf, PathBuf)> {
     let dir = tempfile::tempdir()?;
     let files: [(&str, &[u8]); 5] = [
         ("P06_cam01_P06_friedegg.txt", include_bytes!("../../assets/demo/P06_cam01_P06_friedegg.txt")),
@@ -694,12 +764,16 @@ pub fn demo_files() -> Result<(tempfile::TempDir, PathBuf, PathBuf, PathBuf)> {
         std::fs::write(dir.path().join(name), bytes)?;
     }
     let p = dir.path().to_path_buf();
-    Ok((dir, p.join("P06_cam01_P06_friedegg.txt"), p.join("mapping.txt"), p.join("model")))
+    Ok((dir, p.join("P06_cam01_P06_friedegg.txt"), p.join("mapping.txt"), p.join("model"), p.join("P06_cam01_P06_friedegg.mp4")))
 }
 
 fn view_demo() -> Result<ExitCode> {
-    let (_dir, labels, mapping, model) = demo_files()?;
-    let app = viewer_app(Some(&labels), Some(&mapping), Some(&model), None, Some(15.0))?;
+    let (_dir, labels, mapping, model, video) = demo_files_with_video()?;
+    let mut app = viewer_app(Some(&labels), Some(&mapping), Some(&model), Some(&video), Some(15.0))?;
+    app.window_title = "mmant demo — the video is a rendering of Breakfast's P06_cam01_P06_friedegg labels, not the real video".into();
+    app.demo = true;
+    app.state.playing = true;
+    app.state.follow_playhead = true;
     crate::viewer::run(app)?;
     Ok(ExitCode::SUCCESS)
 }

@@ -71,10 +71,7 @@ impl FrameIndex {
 
 /// Where frame indexes are cached: $MMANT_CACHE or ~/.cache/mmant, then `index/`.
 fn cache_dir() -> Option<std::path::PathBuf> {
-    let base = std::env::var_os("MMANT_CACHE")
-        .map(std::path::PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| std::path::PathBuf::from(h).join(".cache/mmant")))?;
-    Some(base.join("index"))
+    Some(crate::fsutil::cache_root()?.join("index"))
 }
 
 #[derive(Serialize, Deserialize)]

@@ -1,64 +1,323 @@
-//! The eframe application: polls the decoder and model workers, turns input into commands, and
-//! draws the panels. All decoding, inference and file I/O happen on worker threads.
+//! The eframe application: polls the decoder, model and file workers, turns input into commands,
+//! and draws the panels. Decoding, inference, feature extraction, file dialogs and file I/O all
+//! happen on other threads; the UI thread only draws and handles input.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::mpsc::{Receiver, Sender, channel};
 use std::time::Instant;
 
 use egui::{ColorImage, TextureHandle, TextureOptions};
+use serde::{Deserialize, Serialize};
 
 use super::inference::{self, InferenceWorker};
-use super::state::{Command, ViewerState};
+use super::plots::Plots;
+use super::state::{Command, Menu, ViewerState};
 use super::timeline::Timeline;
+use crate::data::{Features, Vocabulary};
+use crate::model::checkpoint::InputKind;
 use crate::video::{self, DecoderWorker};
+
+/// The kinds of file the viewer opens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum FileKind {
+    Video,
+    Labels,
+    Features,
+    Checkpoint,
+}
+
+/// What persists between sessions (eframe storage).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Settings {
+    pub recent: Vec<(FileKind, PathBuf)>,
+    pub speed: f32,
+    pub alpha: f32,
+    pub follow_playhead: bool,
+    pub show_plots: bool,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings { recent: Vec::new(), speed: 1.0, alpha: 0.3, follow_playhead: false, show_plots: true }
+    }
+}
+
+const RECENT_MAX: usize = 10;
+
+/// Results of background tasks (dialogs, file reads and writes, feature extraction).
+enum Event {
+    Picked(FileKind, Option<PathBuf>),
+    ExportTo(Option<PathBuf>),
+    Exported(Result<(PathBuf, usize), String>),
+    LabelsLoaded(PathBuf, Result<Vec<u32>, String>),
+    FeaturesLoaded(PathBuf, Result<Features, String>),
+    ExtractProgress(usize, usize),
+}
 
 pub struct ViewerApp {
     pub state: ViewerState,
+    pub settings: Settings,
     inference: Option<InferenceWorker>,
+    /// What the loaded checkpoint observes (known once the worker has loaded it).
+    checkpoint_input: Option<InputKind>,
     /// Stride τ of the checkpoint: the model reruns once per τ observed frames.
     stride: usize,
-    last_observation: Option<usize>,
+    /// The last request: (observation bucket, labels version, features present).
+    last_request: Option<(usize, u64, bool)>,
+    labels_version: u64,
+    video_path: Option<PathBuf>,
     video: Option<DecoderWorker>,
     frame_texture: Option<TextureHandle>,
     shown_frame: Option<usize>,
     clock: Option<Instant>,
-    export_path: PathBuf,
+    features: Option<Arc<Features>>,
+    extracting: Option<(usize, usize)>,
+    events: (Sender<Event>, Receiver<Event>),
+    show_help: bool,
+    plots: Plots,
+    /// How the window is drawn (renderer, software adapter), for the status bar.
+    pub renderer_note: Option<String>,
+    /// UI-thread CPU time of the last frames, for `mmant bench viewer`.
+    pub frame_times_ms: Vec<f64>,
+    pub window_title: String,
+    /// The demo starts playing and following the playhead whatever the saved settings say.
+    pub demo: bool,
 }
 
 impl ViewerApp {
     pub fn new(state: ViewerState, checkpoint: Option<PathBuf>, video: Option<PathBuf>) -> Self {
         let mut app = ViewerApp {
-            inference: checkpoint.map(InferenceWorker::spawn),
+            settings: Settings::default(),
+            inference: None,
+            checkpoint_input: None,
             stride: 1,
-            last_observation: None,
-            video: video.map(|v| DecoderWorker::spawn(v, 256 << 20)),
+            last_request: None,
+            labels_version: 0,
+            video_path: None,
+            video: None,
             frame_texture: None,
             shown_frame: None,
             clock: None,
-            export_path: PathBuf::from(format!("{}_segments.csv", state.video_name)),
+            features: None,
+            extracting: None,
+            events: channel(),
+            show_help: false,
+            plots: Plots::default(),
+            renderer_note: None,
+            frame_times_ms: Vec::new(),
+            window_title: format!("mmant — {}", state.video_name),
+            demo: false,
             state,
         };
-        if app.video.is_none() {
+        if let Some(v) = video {
+            app.open_video(v);
+        } else {
             app.state.status = "no video: the timeline works from the labels alone".into();
         }
-        if app.inference.is_none() {
-            app.state.status.push_str(if app.state.status.is_empty() { "no checkpoint: nothing is anticipated" } else { "; no checkpoint" });
+        match checkpoint {
+            Some(c) => app.open_checkpoint(c),
+            None => app.state.status.push_str(if app.state.status.is_empty() { "no checkpoint: nothing is anticipated" } else { "; no checkpoint" }),
         }
         app
     }
 
+    /// Restores persisted settings (recent files, speed, α, panels).
+    pub fn with_settings(mut self, settings: Settings) -> Self {
+        if !self.demo {
+            self.state.speed = settings.speed;
+            self.state.alpha = settings.alpha;
+            self.state.follow_playhead = settings.follow_playhead;
+        }
+        // files opened on the command line this time come first
+        let mut recent = std::mem::take(&mut self.settings.recent);
+        recent.extend(settings.recent.iter().filter(|r| !recent.contains(r)).cloned().collect::<Vec<_>>());
+        recent.truncate(RECENT_MAX);
+        self.settings = Settings { recent, ..settings };
+        self
+    }
+
+    fn remember(&mut self, kind: FileKind, path: &Path) {
+        self.settings.recent.retain(|(_, p)| p != path);
+        self.settings.recent.insert(0, (kind, path.to_owned()));
+        self.settings.recent.truncate(RECENT_MAX);
+    }
+
+    fn open_video(&mut self, path: PathBuf) {
+        self.remember(FileKind::Video, &path);
+        self.video = Some(DecoderWorker::spawn(path.clone(), 256 << 20));
+        self.video_path = Some(path);
+        self.frame_texture = None;
+        self.shown_frame = None;
+    }
+
+    fn open_checkpoint(&mut self, path: PathBuf) {
+        self.remember(FileKind::Checkpoint, &path);
+        self.state.checkpoint_name = path.parent().and_then(|p| p.file_name()).or(path.file_name()).map(|n| n.to_string_lossy().into_owned());
+        self.inference = Some(InferenceWorker::spawn(path));
+        self.checkpoint_input = None;
+        self.state.anticipation = None;
+        self.last_request = None;
+    }
+
+    /// Opens a file as the menu would (reading happens on a worker thread).
+    pub fn open_file(&mut self, kind: FileKind, path: PathBuf) {
+        self.open(kind, path)
+    }
+
+    /// Reads a file on a worker thread; the result arrives as an event.
+    fn open(&mut self, kind: FileKind, path: PathBuf) {
+        match kind {
+            FileKind::Video => self.open_video(path),
+            FileKind::Checkpoint => self.open_checkpoint(path),
+            FileKind::Labels => {
+                self.remember(kind, &path);
+                let tx = self.events.0.clone();
+                let vocab = self.state.vocab.clone();
+                std::thread::spawn(move || {
+                    let r = read_labels(&path, &vocab);
+                    let _ = tx.send(Event::LabelsLoaded(path, r));
+                });
+            }
+            FileKind::Features => {
+                self.remember(kind, &path);
+                let tx = self.events.0.clone();
+                std::thread::spawn(move || {
+                    let r = Features::read(&path, None).map_err(|e| e.to_string());
+                    let _ = tx.send(Event::FeaturesLoaded(path, r));
+                });
+            }
+        }
+    }
+
+    /// Opens a file dialog on a worker thread (rfd), never on the UI thread.
+    fn pick(&self, kind: FileKind) {
+        let tx = self.events.0.clone();
+        std::thread::spawn(move || {
+            let dialog = rfd::FileDialog::new();
+            let dialog = match kind {
+                FileKind::Video => dialog.add_filter("video", &["mp4", "mkv", "avi", "mov", "webm", "m4v", "mpg"]),
+                FileKind::Labels => dialog.add_filter("labels (MS-TCN .txt, segment .csv)", &["txt", "csv"]),
+                FileKind::Features => dialog.add_filter("features", &["npy"]),
+                FileKind::Checkpoint => dialog.add_filter("checkpoint", &["safetensors", "json"]),
+            };
+            let _ = tx.send(Event::Picked(kind, dialog.pick_file()));
+        });
+    }
+
+    /// Builds the CSV here (cheap) and writes it on a worker thread, atomically.
+    fn export(&self, path: PathBuf) {
+        let tx = self.events.0.clone();
+        let csv = self.state.segments_csv();
+        std::thread::spawn(move || {
+            let r = csv.map_err(|e| e.to_string()).and_then(|(bytes, rows)| {
+                crate::fsutil::write_atomic(&path, &bytes).map(|()| (path.clone(), rows)).map_err(|e| format!("{}: {e}", path.display()))
+            });
+            let _ = tx.send(Event::Exported(r));
+        });
+    }
+
+    /// Commands that are the app's (files, dialogs, panels); the rest change the state.
+    pub fn run_command(&mut self, cmd: Command) {
+        match cmd {
+            Command::OpenVideo => self.pick(FileKind::Video),
+            Command::OpenLabels => self.pick(FileKind::Labels),
+            Command::OpenFeatures => self.pick(FileKind::Features),
+            Command::OpenCheckpoint => self.pick(FileKind::Checkpoint),
+            Command::ExportCsv => {
+                let tx = self.events.0.clone();
+                let name = format!("{}_segments.csv", self.state.video_name);
+                std::thread::spawn(move || {
+                    let _ = tx.send(Event::ExportTo(rfd::FileDialog::new().set_file_name(name).add_filter("CSV", &["csv"]).save_file()));
+                });
+            }
+            Command::ToggleHelp => self.show_help = !self.show_help,
+            Command::TogglePlots => self.settings.show_plots = !self.settings.show_plots,
+            other => self.state.apply(other),
+        }
+        self.settings.speed = self.state.speed;
+        self.settings.alpha = self.state.alpha;
+        self.settings.follow_playhead = self.state.follow_playhead;
+    }
+
+    fn handle_events(&mut self) {
+        while let Ok(event) = self.events.1.try_recv() {
+            match event {
+                Event::Picked(_, None) | Event::ExportTo(None) => {
+                    self.state.status = "no file chosen (if no dialog appeared, no file-chooser portal is running: give files on the command line)".into()
+                }
+                Event::Picked(kind, Some(path)) => self.open(kind, path),
+                Event::ExportTo(Some(path)) => self.export(path),
+                Event::Exported(Ok((path, rows))) => self.state.status = format!("exported {rows} segments to {}", path.display()),
+                Event::Exported(Err(e)) => self.state.status = format!("export failed, nothing written: {e}"),
+                Event::LabelsLoaded(path, Ok(labels)) => {
+                    self.state.status = format!("labels: {} ({} frames)", path.display(), labels.len());
+                    if labels.len() != self.state.frames && self.video.is_some() {
+                        self.state.status.push_str(&format!("; the video has {} frames", self.state.frames));
+                    }
+                    self.state.frames = labels.len().max(self.state.frames);
+                    self.state.ground_truth = Some(labels);
+                    self.state.view = (0.0, self.state.frames as f64);
+                    self.labels_version += 1;
+                }
+                Event::LabelsLoaded(_, Err(e)) | Event::FeaturesLoaded(_, Err(e)) => self.state.status = e,
+                Event::FeaturesLoaded(path, Ok(f)) => {
+                    self.extracting = None;
+                    self.state.status = format!("features: {} ({}-d, {} frames{})", path.display(), f.dim, f.frames, f.backbone.as_deref().map(|b| format!(", {b}")).unwrap_or_default());
+                    self.features = Some(Arc::new(f));
+                    self.last_request = None;
+                }
+                Event::ExtractProgress(done, total) => self.extracting = Some((done, total)),
+            }
+        }
+    }
+
+    /// Extracts the video's features in the background with the backbone the checkpoint was
+    /// trained on (when it ships with mmant), into the cache; progress arrives as events.
+    fn extract_features_for(&mut self, backbone_name: &str) {
+        let (Some(video), Some(backbone)) = (self.video_path.clone(), crate::features::Backbone::from_name(backbone_name)) else { return };
+        let Some(weights) = backbone.default_weights().filter(|w| w.exists()) else {
+            self.state.status = format!("the checkpoint observes {backbone} features: open them (File → Open features), or extract them with `mmant extract --backbone {backbone} --weights …`");
+            return;
+        };
+        let out = crate::fsutil::cache_root().unwrap_or_else(std::env::temp_dir).join("features").join(backbone.name());
+        let tx = self.events.0.clone();
+        self.extracting = Some((0, 1));
+        std::thread::spawn(move || {
+            let r = (|| -> Result<(PathBuf, Features), String> {
+                let net = crate::features::Network::load(backbone, &weights, &candle_core::Device::Cpu).map_err(|e| e.to_string())?;
+                let never = std::sync::atomic::AtomicBool::new(false);
+                let progress_tx = tx.clone();
+                let opts = crate::features::ExtractOptions { on_bad_frame: crate::features::BadFramePolicy::Continue, ..Default::default() };
+                let done = crate::features::extract_video(&net, &video, &out, &opts, &mut |d, t| drop(progress_tx.send(Event::ExtractProgress(d, t))), &never)
+                    .map_err(|e| e.to_string())?;
+                let f = Features::read(&done.npy, None).map_err(|e| e.to_string())?;
+                Ok((done.npy, f))
+            })();
+            let _ = match r {
+                Ok((path, f)) => tx.send(Event::FeaturesLoaded(path, Ok(f))),
+                Err(e) => tx.send(Event::FeaturesLoaded(video, Err(format!("feature extraction failed: {e}")))),
+            };
+        });
+    }
+
     /// Worker replies → state; newer requests → workers. Never waits.
     fn poll_workers(&mut self, ctx: &egui::Context) {
+        self.handle_events();
         if let Some(w) = &self.inference {
+            let mut drop_worker = false;
             while let Some(reply) = w.poll() {
                 match reply {
                     inference::Reply::Loaded(meta) => {
                         self.stride = meta.stride.max(1);
                         if meta.vocabulary != self.state.vocab.names() {
                             self.state.status = format!("the checkpoint's {} classes differ from the labels' {}: anticipation is off", meta.vocabulary.len(), self.state.vocab.len());
-                            self.inference = None;
-                            return;
+                            drop_worker = true;
+                            break;
                         }
+                        self.state.level = meta.level.clone();
                         self.state.status = format!("model: {} trained on {} split {}", match meta.model { crate::model::checkpoint::ModelConfig::Futr(_) => "FUTR", _ => "m&m-Ant" }, meta.dataset, meta.split);
+                        self.checkpoint_input = Some(meta.input.clone());
                     }
                     inference::Reply::Result { generation, view } => {
                         if generation == w.latest() || self.state.anticipation.is_none() {
@@ -70,24 +329,22 @@ impl ViewerApp {
                 }
                 ctx.request_repaint();
             }
-        }
-        let observed = self.state.observation_point();
-        let bucket = observed / self.stride;
-        if let (Some(w), Some(gt)) = (&mut self.inference, &self.state.ground_truth) {
-            if self.last_observation != Some(bucket) && observed > 0 {
-                // ground-truth observation: the labels of the observed frames
-                w.request(gt[..observed.min(gt.len())].to_vec(), self.state.frames);
-                self.last_observation = Some(bucket);
+            if drop_worker {
+                self.inference = None;
             }
         }
+        self.request_anticipation();
         if let Some(v) = &mut self.video {
             while let Some(reply) = v.poll() {
                 match reply {
                     video::Reply::Opened(m) => {
-                        if m.frames != self.state.frames {
-                            self.state.status = format!("the video has {} frames, the labels {}", m.frames, self.state.frames);
+                        if self.state.ground_truth.is_none() {
+                            self.state.frames = m.frames;
+                            self.state.view = (0.0, m.frames as f64);
+                        } else if m.frames != self.state.frames {
+                            self.state.status = format!("the video has {} frames, the labels {}: frame numbers follow the video's decoded pictures", m.frames, self.state.frames);
                         }
-                        if self.state.fps <= 0.0 {
+                        if m.fps > 0.0 {
                             self.state.fps = m.fps;
                         }
                     }
@@ -108,6 +365,51 @@ impl ViewerApp {
                 v.request(self.state.playhead, 0, 0);
                 self.shown_frame = Some(self.state.playhead);
             }
+        }
+        if self.extracting.is_some() {
+            ctx.request_repaint_after(std::time::Duration::from_millis(200));
+        }
+    }
+
+    /// Asks the model for the current observation point, once per τ frames (newest wins).
+    fn request_anticipation(&mut self) {
+        let observed = self.state.observation_point().min(self.state.frames);
+        let (Some(input), Some(_)) = (self.checkpoint_input.clone(), &self.inference) else { return };
+        let key = (observed / self.stride, self.labels_version, self.features.is_some());
+        if self.last_request == Some(key) || observed == 0 {
+            return;
+        }
+        let (labels, features) = match &input {
+            InputKind::GtLabels { .. } => match &self.state.ground_truth {
+                Some(gt) => (gt[..observed.min(gt.len())].to_vec(), None),
+                None => {
+                    self.state.status = "the checkpoint observes labels: open a label file (File → Open labels) to anticipate".into();
+                    self.last_request = Some(key);
+                    return;
+                }
+            },
+            InputKind::Features { backbone, .. } => match &self.features {
+                Some(f) => {
+                    let observed = observed.min(f.frames);
+                    // only the observed length is read from the labels when features are observed
+                    let labels = self.state.ground_truth.as_ref().map(|g| g[..observed.min(g.len())].to_vec()).unwrap_or_else(|| vec![0; observed]);
+                    (labels, Some(f.clone()))
+                }
+                None => {
+                    self.last_request = Some(key);
+                    if self.extracting.is_none() {
+                        match backbone {
+                            Some(b) if self.video_path.is_some() => self.extract_features_for(&b.clone()),
+                            _ => self.state.status = "the checkpoint observes features: open the video's .npy (File → Open features)".into(),
+                        }
+                    }
+                    return;
+                }
+            },
+        };
+        if let Some(w) = &mut self.inference {
+            w.request(labels, features, self.state.frames);
+            self.last_request = Some(key);
         }
     }
 
@@ -131,88 +433,213 @@ impl ViewerApp {
             if (self.state.playhead as f64) > v1 || (self.state.playhead as f64) < v0 {
                 let w = v1 - v0;
                 let s = (self.state.playhead as f64 - 0.1 * w).max(0.0);
-                self.state.view = (s, s + w);
+                self.state.apply(Command::SetView(s, s + w));
             }
         }
         ctx.request_repaint();
     }
 
+    /// Shortcuts, unless a text field has the keyboard.
     fn keyboard(&mut self, ui: &egui::Ui) {
-        let keys = [
-            (egui::Key::Space, Command::TogglePlay),
-            (egui::Key::ArrowRight, Command::StepForward),
-            (egui::Key::ArrowLeft, Command::StepBack),
-            (egui::Key::F, Command::ToggleFollowPlayhead),
-            (egui::Key::Home, Command::ZoomFit),
-        ];
         if ui.ctx().egui_wants_keyboard_input() {
             return;
         }
-        for (key, cmd) in keys {
-            if ui.input(|i| i.key_pressed(key)) {
-                self.state.apply(cmd);
+        // shortcuts with modifiers first, so that Shift+→ is not also →
+        let mut commands: Vec<Command> = Command::MENU.to_vec();
+        commands.sort_by_key(|c| c.shortcut().map_or(0, |s| -((s.modifiers.shift as i32) + (s.modifiers.command as i32))));
+        for cmd in commands {
+            if let Some(sc) = cmd.shortcut()
+                && ui.input_mut(|i| i.consume_shortcut(&sc))
+            {
+                self.run_command(cmd);
             }
         }
     }
 
+    fn menu_bar(&mut self, ui: &mut egui::Ui, commands: &mut Vec<Command>) {
+        egui::MenuBar::new().ui(ui, |ui| {
+            for (menu, title) in [(Menu::File, "File"), (Menu::Playback, "Playback"), (Menu::View, "View"), (Menu::Help, "Help")] {
+                ui.menu_button(title, |ui| {
+                    for cmd in Command::MENU.iter().filter(|c| c.menu() == menu) {
+                        let mut button = egui::Button::new(cmd.title());
+                        if let Some(sc) = cmd.shortcut() {
+                            button = button.shortcut_text(ui.ctx().format_shortcut(&sc));
+                        }
+                        if ui.add(button).clicked() {
+                            commands.push(cmd.clone());
+                            ui.close();
+                        }
+                    }
+                    if menu == Menu::File {
+                        ui.separator();
+                        ui.menu_button("Recent", |ui| {
+                            if self.settings.recent.is_empty() {
+                                ui.label("nothing yet");
+                            }
+                            for (kind, path) in self.settings.recent.clone() {
+                                if ui.button(format!("{kind:?}: {}", path.display())).clicked() {
+                                    self.open(kind, path);
+                                    ui.close();
+                                }
+                            }
+                        });
+                    }
+                });
+            }
+        });
+    }
+
+    fn help_overlay(&mut self, ctx: &egui::Context) {
+        let mut open = self.show_help;
+        egui::Window::new("Keyboard shortcuts").open(&mut open).collapsible(false).resizable(false).show(ctx, |ui| {
+            egui::Grid::new("shortcuts").striped(true).show(ui, |ui| {
+                for cmd in Command::MENU.iter() {
+                    ui.label(cmd.title());
+                    ui.monospace(cmd.shortcut().map(|s| ctx.format_shortcut(&s)).unwrap_or_default());
+                    ui.end_row();
+                }
+                ui.label("Zoom the timeline");
+                ui.monospace("mouse wheel");
+                ui.end_row();
+                ui.label("Pan / scrub");
+                ui.monospace("drag tracks / drag ruler");
+                ui.end_row();
+            });
+        });
+        self.show_help = open;
+    }
+
     pub fn draw(&mut self, ui: &mut egui::Ui) {
+        let started = cpu_time();
         let ctx = ui.ctx().clone();
         self.poll_workers(&ctx);
         self.advance_playback(&ctx);
         self.keyboard(ui);
         let mut commands = Vec::new();
+        egui::Panel::top("menu").show(ui, |ui| self.menu_bar(ui, &mut commands));
         egui::Panel::top("toolbar").show(ui, |ui| {
             ui.horizontal(|ui| {
                 if ui.button(if self.state.playing { "Pause" } else { "Play" }).on_hover_text("Space").clicked() {
                     commands.push(Command::TogglePlay);
                 }
-                ui.add(egui::Slider::new(&mut self.state.speed, 0.25..=4.0).text("speed").logarithmic(true));
+                if ui.add(egui::Slider::new(&mut self.state.speed, 0.25..=4.0).text("speed").logarithmic(true)).changed() {
+                    self.settings.speed = self.state.speed;
+                }
                 ui.label(format!("frame {} / {}  ({:.2} s)", self.state.playhead, self.state.frames, self.state.playhead as f64 / self.state.fps));
                 let mut alpha = self.state.alpha;
                 if ui.add_enabled(!self.state.follow_playhead, egui::Slider::new(&mut alpha, 0.0..=1.0).text("observation rate α")).changed() {
                     commands.push(Command::SetAlpha(alpha));
                 }
                 let mut follow = self.state.follow_playhead;
-                if ui.checkbox(&mut follow, "follow playhead").on_hover_text("F").changed() {
+                if ui.checkbox(&mut follow, "follow playhead").on_hover_text("L").changed() {
                     commands.push(Command::ToggleFollowPlayhead);
                 }
-                if ui.button("Export CSV").clicked() {
-                    commands.push(Command::ExportCsv(self.export_path.clone()));
+                if ui.button("Export CSV").on_hover_text("Ctrl+E").clicked() {
+                    commands.push(Command::ExportCsv);
                 }
             });
         });
         egui::Panel::bottom("status").show(ui, |ui| {
-            ui.label(&self.state.status);
+            ui.horizontal(|ui| {
+                if let Some((done, total)) = self.extracting {
+                    ui.add(egui::ProgressBar::new(done as f32 / total.max(1) as f32).desired_width(160.0).text(format!("features {done}/{total}")));
+                }
+                ui.label(&self.state.status);
+                if let Some(note) = &self.renderer_note {
+                    ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| ui.weak(note));
+                }
+            });
         });
         egui::Panel::bottom("timeline").show(ui, |ui| {
             let hover = ui.input(|i| (i.pointer.hover_pos(), i.smooth_scroll_delta.y));
             commands.extend(Timeline::ui(ui, &self.state));
-            if let (Some(pos), dy) = hover {
-                if dy != 0.0 && ui.max_rect().contains(pos) {
-                    let (v0, v1) = self.state.view;
-                    let around = v0 + ((pos.x - ui.max_rect().left()) / ui.max_rect().width()) as f64 * (v1 - v0);
-                    self.state.view = Timeline::zoomed(self.state.view, self.state.frames, around, (-dy as f64 * 0.005).exp());
-                }
+            if let (Some(pos), dy) = hover
+                && dy != 0.0
+                && ui.max_rect().contains(pos)
+            {
+                let (v0, v1) = self.state.view;
+                let around = v0 + ((pos.x - ui.max_rect().left()) / ui.max_rect().width()) as f64 * (v1 - v0);
+                let (a, b) = Timeline::zoomed(self.state.view, self.state.frames, around, (-dy as f64 * 0.005).exp());
+                commands.push(Command::SetView(a, b));
             }
         });
+        if self.settings.show_plots {
+            egui::Panel::right("plots").default_size(300.0).show(ui, |ui| self.plots.ui(ui, &self.state));
+        }
         egui::CentralPanel::default().show(ui, |ui| match &self.frame_texture {
             Some(t) => {
                 let size = t.size_vec2();
                 let scale = (ui.available_width() / size.x).min(ui.available_height() / size.y).max(0.1);
-                ui.image((t.id(), size * scale));
+                ui.centered_and_justified(|ui| ui.image((t.id(), size * scale)));
             }
             None => {
-                ui.centered_and_justified(|ui| ui.label(if self.video.is_some() { "decoding..." } else { "no video for these labels" }));
+                ui.centered_and_justified(|ui| ui.label(if self.video.is_some() { "decoding…" } else { "no video for these labels" }));
             }
         });
+        if self.show_help {
+            self.help_overlay(&ctx);
+        }
         for c in commands {
-            self.state.apply(c);
+            self.run_command(c);
+        }
+        if let (Some(a), Some(b)) = (started, cpu_time()) {
+            self.frame_times_ms.push((b - a) * 1000.0);
+            if self.frame_times_ms.len() > 10_000 {
+                self.frame_times_ms.drain(..5_000);
+            }
         }
     }
+}
+
+/// CPU time of the calling thread in seconds (Linux), for the UI frame-time benchmark.
+fn cpu_time() -> Option<f64> {
+    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    // SAFETY: clock_gettime writes into the timespec we own
+    (unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) } == 0).then(|| ts.tv_sec as f64 + ts.tv_nsec as f64 * 1e-9)
+}
+
+/// Reads per-frame labels: an MS-TCN `.txt` (one label per line) or our segment CSV (its
+/// ground_truth rows), encoded with `vocab`; an unknown label names the file and line.
+pub fn read_labels(path: &Path, vocab: &Vocabulary) -> Result<Vec<u32>, String> {
+    if path.extension().is_some_and(|e| e.eq_ignore_ascii_case("csv")) {
+        return read_segment_csv(path, vocab);
+    }
+    let labels = crate::data::FrameLabels::read(path).map_err(|e| e.to_string())?;
+    labels.encode_strict(vocab).map_err(|e| e.to_string())
+}
+
+fn read_segment_csv(path: &Path, vocab: &Vocabulary) -> Result<Vec<u32>, String> {
+    let mut r = csv::Reader::from_path(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let headers = r.headers().map_err(|e| format!("{}: {e}", path.display()))?.clone();
+    let col = |name: &str| headers.iter().position(|h| h == name).ok_or_else(|| format!("{}: expected a `{name}` column, found {:?}", path.display(), headers));
+    let (track, label, start, end) = (col("track")?, col("label")?, col("start_frame")?, col("end_frame")?);
+    let mut out = Vec::new();
+    for (i, rec) in r.records().enumerate() {
+        let line = i + 2;
+        let rec = rec.map_err(|e| format!("{}: line {line}: {e}", path.display()))?;
+        if &rec[track] != "ground_truth" {
+            continue;
+        }
+        let num = |c: usize| rec[c].parse::<usize>().map_err(|_| format!("{}: line {line}: expected a frame number, found {:?}", path.display(), &rec[c]));
+        let (a, b) = (num(start)?, num(end)?);
+        if a != out.len() || b < a {
+            return Err(format!("{}: line {line}: expected a segment starting at frame {}, found {a}–{b}", path.display(), out.len()));
+        }
+        let id = vocab.id(&rec[label]).ok_or_else(|| format!("{}: line {line}: label {:?} is not in the vocabulary", path.display(), &rec[label]))?;
+        out.extend(std::iter::repeat_n(id, b - a));
+    }
+    if out.is_empty() {
+        return Err(format!("{}: no ground_truth segments", path.display()));
+    }
+    Ok(out)
 }
 
 impl eframe::App for ViewerApp {
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
         self.draw(ui);
+    }
+
+    fn save(&mut self, storage: &mut dyn eframe::Storage) {
+        eframe::set_value(storage, eframe::APP_KEY, &self.settings);
     }
 }

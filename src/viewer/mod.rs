@@ -4,20 +4,57 @@
 
 pub mod app;
 pub mod inference;
+pub mod plots;
 pub mod state;
 pub mod timeline;
 
-pub use app::ViewerApp;
+pub use app::{Settings, ViewerApp};
 pub use state::{Command, ViewerState};
 
-/// Opens the native window (wgpu, falling back to glow when no adapter is found).
+/// Opens the native window with wgpu; when wgpu finds no adapter it falls back to OpenGL (glow)
+/// and says so in the status bar, as it does when the adapter is a software rasteriser.
 pub fn run(app: ViewerApp) -> anyhow::Result<()> {
-    let title = format!("mmant — {}", app.state.video_name);
-    let options = eframe::NativeOptions { viewport: egui::ViewportBuilder::default().with_inner_size([1100.0, 720.0]), ..Default::default() };
+    let title = app.window_title.clone();
     let mut app = Some(app);
-    let result = eframe::run_native(&title, options, Box::new(|_cc| Ok(Box::new(app.take().expect("created once")))));
-    match result {
-        Ok(()) => Ok(()),
-        Err(e) => Err(anyhow::anyhow!("opening the window: {e}")),
+    let mut wgpu_error = None;
+    for renderer in [eframe::Renderer::Wgpu, eframe::Renderer::Glow] {
+        let options = eframe::NativeOptions {
+            viewport: egui::ViewportBuilder::default().with_inner_size([1280.0, 800.0]).with_app_id("mmant"),
+            renderer,
+            ..Default::default()
+        };
+        let fallback_note = wgpu_error.clone();
+        let result = eframe::run_native(
+            &title,
+            options,
+            Box::new(|cc| {
+                let mut app = app.take().expect("the window is created once");
+                if let Some(storage) = cc.storage
+                    && let Some(settings) = eframe::get_value::<Settings>(storage, eframe::APP_KEY)
+                {
+                    app = app.with_settings(settings);
+                }
+                app.renderer_note = match (&cc.wgpu_render_state, fallback_note) {
+                    (Some(rs), _) => {
+                        let info = rs.adapter.get_info();
+                        Some(if info.device_type == wgpu::DeviceType::Cpu {
+                            format!("software rendering ({}): expect a slower window", info.name)
+                        } else {
+                            format!("wgpu: {} ({:?})", info.name, info.backend)
+                        })
+                    }
+                    (None, Some(e)) => Some(format!("no wgpu adapter ({e}): drawing with OpenGL (glow)")),
+                    (None, None) => Some("OpenGL (glow)".into()),
+                };
+                Ok(Box::new(app))
+            }),
+        );
+        match result {
+            Ok(()) => return Ok(()),
+            // the app was never created: wgpu could not start; try glow with the same app
+            Err(e) if app.is_some() && renderer == eframe::Renderer::Wgpu => wgpu_error = Some(e.to_string()),
+            Err(e) => return Err(anyhow::anyhow!("opening the window: {e}")),
+        }
     }
+    Err(anyhow::anyhow!("opening the window: {}", wgpu_error.unwrap_or_default()))
 }

@@ -1,7 +1,5 @@
 //! The viewer's state and the commands that change it; no drawing here.
 
-use std::path::Path;
-
 use crate::data::{Vocabulary, segments};
 
 /// Every user action, with its default shortcut and menu text (the Rerun pattern).
@@ -10,35 +8,121 @@ pub enum Command {
     TogglePlay,
     StepForward,
     StepBack,
+    SecondForward,
+    SecondBack,
+    GoToStart,
+    GoToEnd,
+    Slower,
+    Faster,
+    ZoomFit,
+    AlphaUp,
+    AlphaDown,
+    ToggleFollowPlayhead,
+    TogglePlots,
+    ToggleHelp,
+    OpenVideo,
+    OpenLabels,
+    OpenFeatures,
+    OpenCheckpoint,
+    ExportCsv,
     Seek(usize),
     SetAlpha(f32),
-    ToggleFollowPlayhead,
-    ZoomFit,
-    ExportCsv(std::path::PathBuf),
+    /// Visible frame range of the timeline.
+    SetView(f64, f64),
+}
+
+/// The menu a command is listed in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Menu {
+    File,
+    Playback,
+    View,
+    Help,
 }
 
 impl Command {
+    /// Every command a menu lists, in menu order.
+    pub const MENU: [Command; 20] = [
+        Command::OpenVideo,
+        Command::OpenLabels,
+        Command::OpenFeatures,
+        Command::OpenCheckpoint,
+        Command::ExportCsv,
+        Command::TogglePlay,
+        Command::StepBack,
+        Command::StepForward,
+        Command::SecondBack,
+        Command::SecondForward,
+        Command::GoToStart,
+        Command::GoToEnd,
+        Command::Slower,
+        Command::Faster,
+        Command::AlphaDown,
+        Command::AlphaUp,
+        Command::ToggleFollowPlayhead,
+        Command::ZoomFit,
+        Command::TogglePlots,
+        Command::ToggleHelp,
+    ];
+
     pub fn title(&self) -> &'static str {
         match self {
             Command::TogglePlay => "Play / pause",
             Command::StepForward => "Next frame",
             Command::StepBack => "Previous frame",
+            Command::SecondForward => "One second forward",
+            Command::SecondBack => "One second back",
+            Command::GoToStart => "Go to start",
+            Command::GoToEnd => "Go to end",
+            Command::Slower => "Slower",
+            Command::Faster => "Faster",
+            Command::ZoomFit => "Fit timeline",
+            Command::AlphaUp => "Observe more (α + 5 %)",
+            Command::AlphaDown => "Observe less (α − 5 %)",
+            Command::ToggleFollowPlayhead => "Follow playhead",
+            Command::TogglePlots => "Plots panel",
+            Command::ToggleHelp => "Keyboard shortcuts",
+            Command::OpenVideo => "Open video…",
+            Command::OpenLabels => "Open labels…",
+            Command::OpenFeatures => "Open features…",
+            Command::OpenCheckpoint => "Open checkpoint…",
+            Command::ExportCsv => "Export CSV…",
             Command::Seek(_) => "Seek",
             Command::SetAlpha(_) => "Set observation rate",
-            Command::ToggleFollowPlayhead => "Follow playhead",
-            Command::ZoomFit => "Fit timeline",
-            Command::ExportCsv(_) => "Export CSV…",
+            Command::SetView(..) => "Set timeline view",
         }
     }
 
-    pub fn shortcut(&self) -> Option<&'static str> {
+    pub fn shortcut(&self) -> Option<egui::KeyboardShortcut> {
+        use egui::{Key, KeyboardShortcut as K, Modifiers as M};
+        Some(match self {
+            Command::TogglePlay => K::new(M::NONE, Key::Space),
+            Command::StepForward => K::new(M::NONE, Key::ArrowRight),
+            Command::StepBack => K::new(M::NONE, Key::ArrowLeft),
+            Command::SecondForward => K::new(M::SHIFT, Key::ArrowRight),
+            Command::SecondBack => K::new(M::SHIFT, Key::ArrowLeft),
+            Command::GoToStart => K::new(M::NONE, Key::Home),
+            Command::GoToEnd => K::new(M::NONE, Key::End),
+            Command::Slower => K::new(M::NONE, Key::OpenBracket),
+            Command::Faster => K::new(M::NONE, Key::CloseBracket),
+            Command::ZoomFit => K::new(M::NONE, Key::F),
+            Command::AlphaUp => K::new(M::NONE, Key::Plus),
+            Command::AlphaDown => K::new(M::NONE, Key::Minus),
+            Command::ToggleFollowPlayhead => K::new(M::NONE, Key::L),
+            Command::TogglePlots => K::new(M::NONE, Key::G),
+            Command::ToggleHelp => K::new(M::NONE, Key::Questionmark),
+            Command::OpenVideo => K::new(M::COMMAND, Key::O),
+            Command::ExportCsv => K::new(M::COMMAND, Key::E),
+            _ => return None,
+        })
+    }
+
+    pub fn menu(&self) -> Menu {
         match self {
-            Command::TogglePlay => Some("Space"),
-            Command::StepForward => Some("→"),
-            Command::StepBack => Some("←"),
-            Command::ToggleFollowPlayhead => Some("F"),
-            Command::ZoomFit => Some("Home"),
-            _ => None,
+            Command::OpenVideo | Command::OpenLabels | Command::OpenFeatures | Command::OpenCheckpoint | Command::ExportCsv => Menu::File,
+            Command::ZoomFit | Command::TogglePlots | Command::AlphaUp | Command::AlphaDown | Command::ToggleFollowPlayhead | Command::SetView(..) => Menu::View,
+            Command::ToggleHelp => Menu::Help,
+            _ => Menu::Playback,
         }
     }
 }
@@ -73,6 +157,10 @@ pub struct ViewerState {
     /// Visible frame range of the timeline.
     pub view: (f64, f64),
     pub status: String,
+    /// The level the tracks show (e.g. "action").
+    pub level: String,
+    /// The checkpoint's name, for the export.
+    pub checkpoint_name: Option<String>,
 }
 
 impl ViewerState {
@@ -91,6 +179,8 @@ impl ViewerState {
             anticipation: None,
             view: (0.0, frames.max(1) as f64),
             status: String::new(),
+            level: "action".into(),
+            checkpoint_name: None,
         }
     }
 
@@ -99,22 +189,34 @@ impl ViewerState {
         if self.follow_playhead { self.playhead } else { ((self.alpha as f64) * self.frames as f64) as usize }
     }
 
+    /// Applies a command that changes only this state; the others (files, dialogs, panels) are
+    /// the app's and are ignored here.
     pub fn apply(&mut self, cmd: Command) {
         let last = self.frames.saturating_sub(1);
+        let second = self.fps.round().max(1.0) as usize;
         match cmd {
             Command::TogglePlay => self.playing = !self.playing,
             Command::StepForward => self.playhead = (self.playhead + 1).min(last),
             Command::StepBack => self.playhead = self.playhead.saturating_sub(1),
+            Command::SecondForward => self.playhead = (self.playhead + second).min(last),
+            Command::SecondBack => self.playhead = self.playhead.saturating_sub(second),
+            Command::GoToStart => self.playhead = 0,
+            Command::GoToEnd => self.playhead = last,
+            Command::Slower => self.speed = (self.speed / 2.0).max(0.25),
+            Command::Faster => self.speed = (self.speed * 2.0).min(4.0),
             Command::Seek(f) => self.playhead = f.min(last),
             Command::SetAlpha(a) => self.alpha = a.clamp(0.0, 1.0),
+            Command::AlphaUp => self.alpha = (self.alpha + 0.05).min(1.0),
+            Command::AlphaDown => self.alpha = (self.alpha - 0.05).max(0.0),
             Command::ToggleFollowPlayhead => self.follow_playhead = !self.follow_playhead,
             Command::ZoomFit => self.view = (0.0, self.frames.max(1) as f64),
-            Command::ExportCsv(path) => {
-                self.status = match self.export_csv(&path) {
-                    Ok(n) => format!("exported {n} segments to {}", path.display()),
-                    Err(e) => format!("export failed: {e}"),
-                }
+            Command::SetView(a, b) => {
+                let n = self.frames.max(1) as f64;
+                let w = (b - a).clamp(10f64.min(n), n);
+                let a = a.clamp(0.0, n - w);
+                self.view = (a, a + w);
             }
+            _ => {}
         }
     }
 
@@ -122,47 +224,113 @@ impl ViewerState {
         self.vocab.name(id).map(str::to_owned).unwrap_or_else(|| "NONE".to_owned())
     }
 
-    /// Writes every track as segments: `video,level,source,label_id,label,start_frame,end_frame,
-    /// start_s,end_s,fps,obs_ratio` (frames half-open), atomically.
-    pub fn export_csv(&self, path: &Path) -> anyhow::Result<usize> {
+    /// The tracks to draw and export, in order: ground truth, the model's coarse and fine
+    /// labels of the observed part, the anticipated future.
+    pub fn tracks(&self) -> Vec<Track<'_>> {
+        let mut t = Vec::new();
+        if let Some(gt) = &self.ground_truth {
+            t.push(Track { kind: TrackKind::GroundTruth, labels: gt, offset: 0 });
+        }
+        if let Some(a) = &self.anticipation {
+            t.push(Track { kind: TrackKind::Coarse, labels: &a.coarse, offset: 0 });
+            if let Some(f) = &a.fine {
+                t.push(Track { kind: TrackKind::Fine, labels: f, offset: 0 });
+            }
+            t.push(Track { kind: TrackKind::Anticipated, labels: &a.future, offset: a.observed });
+        }
+        t
+    }
+
+    fn observation_rate(&self) -> Option<f64> {
+        self.anticipation.as_ref().map(|a| a.observed as f64 / self.frames.max(1) as f64)
+    }
+
+    /// Every track as segments (columns in README, frames half-open [start, end)).
+    pub fn segments_csv(&self) -> anyhow::Result<(Vec<u8>, usize)> {
         let mut w = csv::Writer::from_writer(Vec::new());
-        w.write_record(["video", "level", "source", "label_id", "label", "start_frame", "end_frame", "start_s", "end_s", "fps", "obs_ratio"])?;
-        let obs_ratio = self.anticipation.as_ref().map(|a| a.observed as f64 / self.frames.max(1) as f64);
+        w.write_record(SEGMENT_COLUMNS)?;
+        let rate = self.observation_rate().map(|r| format!("{r:.4}")).unwrap_or_default();
         let mut rows = 0;
-        let mut track = |source: &str, labels: &[u32], offset: usize| -> anyhow::Result<()> {
-            for s in segments(labels) {
-                let (a, b) = (s.start + offset, s.end + offset);
+        for t in self.tracks() {
+            for s in segments(t.labels) {
+                let (a, b) = (s.start + t.offset, s.end + t.offset);
                 w.write_record([
-                    self.video_name.clone(),
-                    "action".into(),
-                    source.into(),
-                    s.label.to_string(),
-                    self.label_name(s.label),
-                    a.to_string(),
-                    b.to_string(),
-                    format!("{:.3}", a as f64 / self.fps),
-                    format!("{:.3}", b as f64 / self.fps),
-                    self.fps.to_string(),
-                    obs_ratio.map(|r| format!("{r:.4}")).unwrap_or_default(),
+                    self.video_name.as_str(),
+                    t.kind.name(),
+                    &self.level,
+                    &self.label_name(s.label),
+                    &s.label.to_string(),
+                    &a.to_string(),
+                    &b.to_string(),
+                    &format!("{:.3}", a as f64 / self.fps),
+                    &format!("{:.3}", b as f64 / self.fps),
+                    &rate,
+                    self.checkpoint_name.as_deref().unwrap_or(""),
                 ])?;
                 rows += 1;
             }
-            Ok(())
-        };
-        if let Some(gt) = &self.ground_truth {
-            track("ground_truth", gt, 0)?;
         }
-        if let Some(a) = &self.anticipation {
-            track("model_coarse", &a.coarse, 0)?;
-            if let Some(f) = &a.fine {
-                track("model_fine", f, 0)?;
-            }
-            track("anticipated", &a.future, a.observed)?;
-        }
-        let bytes = w.into_inner().map_err(|e| anyhow::anyhow!("{}", e.error()))?;
-        crate::fsutil::write_atomic(path, &bytes)?;
-        Ok(rows)
+        Ok((w.into_inner().map_err(|e| anyhow::anyhow!("{}", e.error()))?, rows))
     }
+
+    /// One row per frame: `video,frame,time_s,<track>…` with the label of each track (empty where a
+    /// track does not cover the frame).
+    pub fn frames_csv(&self) -> anyhow::Result<Vec<u8>> {
+        let tracks = self.tracks();
+        let mut w = csv::Writer::from_writer(Vec::new());
+        let mut header = vec!["video".to_owned(), "frame".into(), "time_s".into()];
+        header.extend(tracks.iter().map(|t| t.kind.name().to_owned()));
+        w.write_record(&header)?;
+        for f in 0..self.frames {
+            let mut row = vec![self.video_name.clone(), f.to_string(), format!("{:.3}", f as f64 / self.fps)];
+            for t in &tracks {
+                row.push(f.checked_sub(t.offset).and_then(|i| t.labels.get(i)).map(|&l| self.label_name(l)).unwrap_or_default());
+            }
+            w.write_record(&row)?;
+        }
+        w.into_inner().map_err(|e| anyhow::anyhow!("{}", e.error()))
+    }
+}
+
+/// Columns of the segment CSV (README, "Exported CSV").
+pub const SEGMENT_COLUMNS: [&str; 11] =
+    ["video", "track", "level", "label", "label_id", "start_frame", "end_frame", "start_s", "end_s", "observation_rate", "checkpoint"];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TrackKind {
+    GroundTruth,
+    Coarse,
+    Fine,
+    Anticipated,
+}
+
+impl TrackKind {
+    /// The name in the CSV's `track` column.
+    pub fn name(self) -> &'static str {
+        match self {
+            TrackKind::GroundTruth => "ground_truth",
+            TrackKind::Coarse => "coarse",
+            TrackKind::Fine => "fine",
+            TrackKind::Anticipated => "anticipated",
+        }
+    }
+
+    /// The name on the timeline.
+    pub fn title(self) -> &'static str {
+        match self {
+            TrackKind::GroundTruth => "ground truth",
+            TrackKind::Coarse => "model: coarse",
+            TrackKind::Fine => "model: fine",
+            TrackKind::Anticipated => "anticipated",
+        }
+    }
+}
+
+pub struct Track<'a> {
+    pub kind: TrackKind,
+    pub labels: &'a [u32],
+    /// Frame of labels[0].
+    pub offset: usize,
 }
 
 #[cfg(test)]
@@ -179,12 +347,24 @@ mod tests {
         assert_eq!(s.playhead, 9);
         s.apply(Command::ToggleFollowPlayhead);
         assert_eq!(s.observation_point(), 9);
+        s.apply(Command::SecondBack);
+        assert_eq!(s.playhead, 0);
+        s.apply(Command::GoToEnd);
+        s.apply(Command::Faster);
+        s.apply(Command::Faster);
+        s.apply(Command::Faster);
+        assert_eq!((s.playhead, s.speed), (9, 4.0));
+        s.apply(Command::SetView(-5.0, 3.0));
+        assert_eq!(s.view, (0.0, 10.0), "never narrower than 10 frames, never outside the video");
+        s.checkpoint_name = Some("bf1".into());
         s.anticipation = Some(AnticipationView { observed: 5, future: vec![1, 1, 2, 2, 2], coarse: vec![0, 0, 1, 1, 1], fine: None, latency_ms: 1.0 });
-        let dir = tempfile::tempdir().unwrap();
-        let p = dir.path().join("out.csv");
-        s.apply(Command::ExportCsv(p.clone()));
-        let text = std::fs::read_to_string(&p).unwrap();
-        assert!(text.contains("v,action,anticipated,2,NONE,7,10,0.467,0.667,15,0.5000"), "{text}");
-        assert!(s.status.starts_with("exported 7 segments"), "{}", s.status);
+        let (bytes, rows) = s.segments_csv().unwrap();
+        let text = String::from_utf8(bytes).unwrap();
+        assert_eq!(text.lines().next().unwrap(), SEGMENT_COLUMNS.join(","));
+        assert!(text.contains("v,anticipated,action,NONE,2,7,10,0.467,0.667,0.5000,bf1"), "{text}");
+        assert_eq!(rows, 7);
+        let frames = String::from_utf8(s.frames_csv().unwrap()).unwrap();
+        assert_eq!(frames.lines().nth(1).unwrap(), "v,0,0.000,SIL,SIL,");
+        assert_eq!(frames.lines().nth(8).unwrap(), "v,7,0.467,pour,,NONE");
     }
 }

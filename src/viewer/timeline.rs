@@ -3,10 +3,12 @@
 
 use egui::{Align2, Color32, FontId, Pos2, Rect, Sense, Stroke, Ui, Vec2};
 
-use super::state::{Command, ViewerState};
+use super::state::{Command, TrackKind, ViewerState};
 use crate::data::segments;
 
 pub const TRACK_HEIGHT: f32 = 22.0;
+/// The strip above the tracks where dragging scrubs the playhead.
+const RULER_HEIGHT: f32 = 14.0;
 const LABEL_WIDTH: f32 = 130.0;
 
 /// One stable colour per class (golden-ratio hues); NONE is grey.
@@ -19,30 +21,13 @@ pub fn class_color(id: u32, classes: usize) -> Color32 {
     c.into()
 }
 
-struct TrackSpec<'a> {
-    name: &'a str,
-    labels: &'a [u32],
-    offset: usize,
-    predicted: bool,
-}
-
 pub struct Timeline;
 
 impl Timeline {
     /// Draws the timeline; returns the commands the user gave through it.
     pub fn ui(ui: &mut Ui, state: &ViewerState) -> Vec<Command> {
         let mut commands = Vec::new();
-        let mut tracks: Vec<TrackSpec> = Vec::new();
-        if let Some(gt) = &state.ground_truth {
-            tracks.push(TrackSpec { name: "ground truth", labels: gt, offset: 0, predicted: false });
-        }
-        if let Some(a) = &state.anticipation {
-            tracks.push(TrackSpec { name: "model: coarse", labels: &a.coarse, offset: 0, predicted: false });
-            if let Some(f) = &a.fine {
-                tracks.push(TrackSpec { name: "model: fine", labels: f, offset: 0, predicted: false });
-            }
-            tracks.push(TrackSpec { name: "anticipated", labels: &a.future, offset: a.observed, predicted: true });
-        }
+        let tracks = state.tracks();
         let height = (tracks.len().max(1) as f32) * (TRACK_HEIGHT + 4.0) + 18.0;
         let (rect, response) = ui.allocate_exact_size(Vec2::new(ui.available_width(), height), Sense::click_and_drag());
         let painter = ui.painter_at(rect);
@@ -52,10 +37,24 @@ impl Timeline {
         let frame_of = |x: f32| v0 + ((x - area.left()) / area.width().max(1.0)) as f64 * (v1 - v0);
         let classes = state.vocab.len();
         let mut hovered: Option<String> = None;
+        // ruler: time ticks at a round step giving about eight labels
+        painter.rect_filled(Rect::from_min_max(Pos2::new(area.left(), rect.top()), Pos2::new(area.right(), rect.top() + RULER_HEIGHT - 2.0)), 0.0, ui.visuals().faint_bg_color);
+        let fps = state.fps.max(1e-6);
+        let span_s = (v1 - v0) / fps;
+        let step = [0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0, 15.0, 30.0, 60.0, 120.0, 300.0, 600.0].into_iter().find(|s| span_s / s <= 8.0).unwrap_or(1200.0);
+        let mut t = (v0 / fps / step).ceil() * step;
+        while t * fps <= v1 {
+            let x = x_of(t * fps);
+            painter.line_segment([Pos2::new(x, rect.top()), Pos2::new(x, rect.top() + 4.0)], Stroke::new(1.0, ui.visuals().text_color()));
+            let label = if step < 1.0 { format!("{t:.1} s") } else { format!("{}:{:02}", (t / 60.0) as u64, (t % 60.0) as u64) };
+            painter.text(Pos2::new(x + 2.0, rect.top()), Align2::LEFT_TOP, label, FontId::proportional(10.0), ui.visuals().weak_text_color());
+            t += step;
+        }
         let pointer = response.hover_pos();
         for (i, t) in tracks.iter().enumerate() {
-            let y = rect.top() + 14.0 + i as f32 * (TRACK_HEIGHT + 4.0);
-            painter.text(Pos2::new(rect.left() + 4.0, y + TRACK_HEIGHT / 2.0), Align2::LEFT_CENTER, t.name, FontId::proportional(13.0), ui.visuals().text_color());
+            let y = rect.top() + RULER_HEIGHT + i as f32 * (TRACK_HEIGHT + 4.0);
+            let predicted = t.kind == TrackKind::Anticipated;
+            painter.text(Pos2::new(rect.left() + 4.0, y + TRACK_HEIGHT / 2.0), Align2::LEFT_CENTER, t.kind.title(), FontId::proportional(13.0), ui.visuals().text_color());
             for s in segments(t.labels) {
                 let (a, b) = ((s.start + t.offset) as f64, (s.end + t.offset) as f64);
                 if b < v0 || a > v1 {
@@ -63,7 +62,7 @@ impl Timeline {
                 }
                 let r = Rect::from_min_max(Pos2::new(x_of(a).max(area.left()), y), Pos2::new(x_of(b).min(area.right()), y + TRACK_HEIGHT));
                 let color = class_color(s.label, classes);
-                if t.predicted {
+                if predicted {
                     painter.rect_filled(r, 0.0, color.gamma_multiply(0.45));
                     // hatching marks a prediction even in grayscale
                     let mut x = r.left();
@@ -78,7 +77,7 @@ impl Timeline {
                     let name = state.vocab.name(s.label).unwrap_or("NONE");
                     hovered = Some(format!(
                         "{}: {name}\nframes {}–{} ({:.2}–{:.2} s), {} frames",
-                        t.name,
+                        t.kind.title(),
                         a as usize,
                         b as usize,
                         a / state.fps,
@@ -111,9 +110,21 @@ impl Timeline {
                 ui.small(state.vocab.name(id).unwrap_or("NONE"));
             }
         });
-        if (response.clicked() || response.dragged()) && let Some(p) = response.interact_pointer_pos() {
-            if p.x >= area.left() {
+        // click: seek; drag on the ruler strip above the tracks: scrub; drag on the tracks: pan
+        if let Some(p) = response.interact_pointer_pos().filter(|p| p.x >= area.left()) {
+            let on_ruler = if response.drag_started() {
+                let r = p.y < rect.top() + RULER_HEIGHT;
+                ui.memory_mut(|m| m.data.insert_temp(response.id, r));
+                r
+            } else {
+                ui.memory(|m| m.data.get_temp::<bool>(response.id)).unwrap_or(false)
+            };
+            if response.clicked() || (response.dragged() && on_ruler) {
                 commands.push(Command::Seek(frame_of(p.x).round().max(0.0) as usize));
+            } else if response.dragged() {
+                let frames_per_px = (v1 - v0) / area.width().max(1.0) as f64;
+                let dx = -response.drag_delta().x as f64 * frames_per_px;
+                commands.push(Command::SetView(v0 + dx, v1 + dx));
             }
         }
         commands

@@ -72,3 +72,109 @@ fn anticipation_runs_off_thread_and_follows_alpha() {
         .count();
     assert!(coloured > 5000, "only {coloured} coloured pixels in the timeline area");
 }
+
+fn labels_only_app() -> (tempfile::TempDir, ViewerApp) {
+    let dir = tempfile::tempdir().unwrap();
+    let labels = dir.path().join("v.txt");
+    let mapping = dir.path().join("mapping.txt");
+    std::fs::write(&mapping, "0 SIL\n1 pour_milk\n").unwrap();
+    std::fs::write(&labels, "SIL\n".repeat(20) + &"pour_milk\n".repeat(40)).unwrap();
+    let app = mmant::cli::viewer_app(Some(&labels), Some(&mapping), None, None, Some(15.0)).unwrap();
+    (dir, app)
+}
+
+#[test]
+fn keyboard_shortcuts_drive_playback_and_the_help_overlay() {
+    use egui::{Key, Modifiers};
+    let (_dir, app) = labels_only_app();
+    let mut h = harness(app);
+    h.run_steps(2);
+    h.key_press_modifiers(Modifiers::SHIFT, Key::ArrowRight);
+    h.run_steps(1);
+    assert_eq!(h.state().state.playhead, 15, "Shift+→ is one second (15 frames), not one frame");
+    h.key_press(Key::ArrowRight);
+    h.run_steps(1);
+    assert_eq!(h.state().state.playhead, 16);
+    h.key_press(Key::End);
+    h.run_steps(1);
+    assert_eq!(h.state().state.playhead, 59);
+    h.key_press(Key::CloseBracket);
+    h.run_steps(1);
+    assert_eq!(h.state().state.speed, 2.0);
+    let alpha = h.state().state.alpha;
+    h.key_press(Key::Plus);
+    h.run_steps(1);
+    assert!((h.state().state.alpha - alpha - 0.05).abs() < 1e-6);
+    h.key_press(Key::Questionmark);
+    h.run_steps(2);
+    let _ = h.get_by_label("Zoom the timeline"); // a row only the overlay has
+    h.key_press(Key::Space);
+    h.run_steps(1);
+    assert!(h.state().state.playing);
+}
+
+#[test]
+fn dragging_the_tracks_pans_and_the_wheel_zooms() {
+    let (_dir, app) = labels_only_app();
+    let mut h = harness(app);
+    h.run_steps(2);
+    h.state_mut().state.apply(Command::SetView(10.0, 40.0));
+    h.run_steps(1);
+    // the timeline sits at the bottom of the window; its tracks start below the ruler
+    let y = 600.0 - 120.0;
+    let mut found = None;
+    for dy in 0..100 {
+        let p = egui::pos2(600.0, y + dy as f32);
+        // find a point on the tracks: a click there seeks
+        let before = h.state().state.playhead;
+        h.event(egui::Event::PointerMoved(p));
+        h.event(egui::Event::PointerButton { pos: p, button: egui::PointerButton::Primary, pressed: true, modifiers: Default::default() });
+        h.event(egui::Event::PointerButton { pos: p, button: egui::PointerButton::Primary, pressed: false, modifiers: Default::default() });
+        h.run_steps(1);
+        if h.state().state.playhead != before {
+            found = Some(p);
+            break;
+        }
+    }
+    // the first point that seeks is on the ruler strip (14 px): the first track lies below it
+    let p = found.expect("a click on the timeline seeks") + egui::vec2(0.0, 20.0);
+    let view = h.state().state.view;
+    h.event(egui::Event::PointerButton { pos: p, button: egui::PointerButton::Primary, pressed: true, modifiers: Default::default() });
+    for i in 1..=10 {
+        h.event(egui::Event::PointerMoved(p + egui::vec2(-20.0 * i as f32, 0.0)));
+        h.run_steps(1);
+    }
+    h.event(egui::Event::PointerButton { pos: p + egui::vec2(-200.0, 0.0), button: egui::PointerButton::Primary, pressed: false, modifiers: Default::default() });
+    h.run_steps(1);
+    let panned = h.state().state.view;
+    assert!(panned.0 > view.0 && (panned.1 - panned.0 - (view.1 - view.0)).abs() < 1e-6, "dragging left pans right at the same zoom: {view:?} → {panned:?}");
+    h.event(egui::Event::MouseWheel { unit: egui::MouseWheelUnit::Point, delta: egui::vec2(0.0, 120.0), phase: egui::TouchPhase::Move, source: egui::MouseWheelSource::Wheel, modifiers: Default::default() });
+    h.run_steps(3);
+    let zoomed = h.state().state.view;
+    assert!(zoomed.1 - zoomed.0 < panned.1 - panned.0, "the wheel zooms in: {panned:?} → {zoomed:?}");
+}
+
+#[test]
+fn the_demo_plays_its_video_and_exports_what_it_shows() {
+    let (_dir, labels, mapping, model, video) = mmant::cli::demo_files_with_video().unwrap();
+    let app = mmant::cli::viewer_app(Some(&labels), Some(&mapping), Some(&model), Some(&video), Some(15.0)).unwrap();
+    let mut h = harness(app);
+    step_until(&mut h, "the first anticipation", |a| a.state.anticipation.is_some());
+    h.state_mut().state.apply(Command::Seek(500));
+    step_until(&mut h, "a decoded video frame", |a| a.state.status.contains("anticipated") || a.state.playhead == 500);
+    h.run_steps(20);
+    let (bytes, rows) = h.state().state.segments_csv().unwrap();
+    let mut r = csv::Reader::from_reader(bytes.as_slice());
+    let a = h.state().state.anticipation.clone().unwrap();
+    let mut anticipated = Vec::new();
+    for rec in r.records() {
+        let rec = rec.unwrap();
+        if &rec[1] == "anticipated" {
+            let (s, e): (usize, usize) = (rec[5].parse().unwrap(), rec[6].parse().unwrap());
+            anticipated.extend(std::iter::repeat_n(rec[4].parse::<u32>().unwrap(), e - s));
+            assert_eq!(&rec[10], "demo", "checkpoint column");
+        }
+    }
+    assert!(rows > 3);
+    assert_eq!(anticipated, a.future, "the exported anticipated track is the model's");
+}

@@ -760,10 +760,12 @@ pub fn demo_files_with_video() -> Result<(tempfile::TempDir, PathBuf, PathBuf, P
         ("model.json", include_bytes!("../../assets/demo/model.json")),
         ("model.safetensors", include_bytes!("../../assets/demo/model.safetensors")),
     ];
+    // in a folder named "demo": the checkpoint's name in exports is its folder's
+    let p = dir.path().join("demo");
+    std::fs::create_dir_all(&p)?;
     for (name, bytes) in files {
-        std::fs::write(dir.path().join(name), bytes)?;
+        std::fs::write(p.join(name), bytes)?;
     }
-    let p = dir.path().to_path_buf();
     Ok((dir, p.join("P06_cam01_P06_friedegg.txt"), p.join("mapping.txt"), p.join("model"), p.join("P06_cam01_P06_friedegg.mp4")))
 }
 

@@ -3,3 +3,4 @@
 pub mod attention;
 pub mod model;
 pub mod video;
+pub mod viewer;

@@ -26,7 +26,7 @@ pub struct Percentiles {
     pub max_ms: f64,
 }
 
-fn percentiles(mut ms: Vec<f64>) -> Percentiles {
+pub fn percentiles(mut ms: Vec<f64>) -> Percentiles {
     ms.sort_by(f64::total_cmp);
     let at = |q: f64| ms[((ms.len() as f64 - 1.0) * q).round() as usize];
     Percentiles { p50_ms: at(0.5), p95_ms: at(0.95), max_ms: at(1.0) }

@@ -216,6 +216,25 @@ pub enum BenchCommand {
     Decode(BenchDecodeArgs),
     /// Feature-extraction throughput of each backbone at 224×224 beside its FLOPs per frame
     Extract(BenchExtractArgs),
+    /// The viewer: UI-thread CPU per frame, playhead-to-anticipation latency at 2 000 tokens, memory on a one-hour 1080p file
+    Viewer(BenchViewerArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct BenchViewerArgs {
+    #[arg(long, default_value_t = 600)]
+    pub frames: usize,
+    /// Playhead moves timed at 2 000 observed tokens
+    #[arg(long, default_value_t = 20)]
+    pub moves: usize,
+    /// The video for the memory measurement (default: a generated one-hour 1080p file, 1.3 GB in a temporary folder)
+    #[arg(long)]
+    pub memory_video: Option<PathBuf>,
+    /// Skip the memory measurement
+    #[arg(long)]
+    pub no_memory: bool,
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]
@@ -372,6 +391,16 @@ pub fn run(args: impl IntoIterator<Item = impl Into<OsString> + Clone>) -> Resul
         Some(Command::Classify(a)) => classify(&a),
         Some(Command::Bench(BenchCommand::Model(a))) => bench_model(&a),
         Some(Command::Bench(BenchCommand::Decode(a))) => bench_decode(&a),
+        Some(Command::Bench(BenchCommand::Viewer(a))) => {
+            let dir = tempfile::tempdir()?;
+            let video = match (&a.memory_video, a.no_memory) {
+                (_, true) => None,
+                (Some(v), false) => Some(v.clone()),
+                (None, false) => Some(crate::bench::viewer::generate_hour_video(dir.path())?),
+            };
+            let report = crate::bench::viewer::run(a.frames, a.moves, video.as_deref())?;
+            print_report(&report, a.json)
+        }
         Some(Command::Bench(BenchCommand::Extract(a))) => {
             let report = crate::bench::video::run_extract(a.batch.max(1), a.repeats)?;
             print_report(&report, a.json)

@@ -70,6 +70,8 @@ pub struct ViewerApp {
     video: Option<DecoderWorker>,
     frame_texture: Option<TextureHandle>,
     shown_frame: Option<usize>,
+    /// The frame whose picture is on screen.
+    displayed_frame: Option<usize>,
     clock: Option<Instant>,
     features: Option<Arc<Features>>,
     extracting: Option<(usize, usize)>,
@@ -98,6 +100,7 @@ impl ViewerApp {
             video: None,
             frame_texture: None,
             shown_frame: None,
+            displayed_frame: None,
             clock: None,
             features: None,
             extracting: None,
@@ -158,6 +161,11 @@ impl ViewerApp {
         self.checkpoint_input = None;
         self.state.anticipation = None;
         self.last_request = None;
+    }
+
+    /// The frame whose picture is on screen, once the decoder has delivered one.
+    pub fn displayed_frame(&self) -> Option<usize> {
+        self.displayed_frame
     }
 
     /// Opens a file as the menu would (reading happens on a worker thread).
@@ -350,6 +358,7 @@ impl ViewerApp {
                     }
                     video::Reply::Frame { generation, frame } => {
                         if generation == v.latest() {
+                            self.displayed_frame = Some(frame.index);
                             let image = ColorImage::from_rgb([frame.width as usize, frame.height as usize], &frame.data);
                             match &mut self.frame_texture {
                                 Some(t) => t.set(image, TextureOptions::LINEAR),

@@ -53,6 +53,7 @@ pub fn anticipate(model: &CheckpointAnticipator, labels: &[u32], features: Optio
         future: a.frames,
         coarse: per_frame(&a.observed_coarse, stride, labels.len()),
         fine: a.observed_fine.map(|f| per_frame(&f, stride, labels.len())),
+        confidence: a.segments.iter().map(|s| (s.start, s.end, s.confidence)).collect(),
         latency_ms: started.elapsed().as_secs_f64() * 1000.0,
     })
 }

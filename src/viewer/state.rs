@@ -138,7 +138,18 @@ pub struct AnticipationView {
     pub coarse: Vec<u32>,
     /// Per-frame fine labels of the observed part (m&m-Ant).
     pub fine: Option<Vec<u32>>,
+    /// The model's confidence (softmax probability of its class) per anticipated segment, by
+    /// frame range after the observation point.
+    pub confidence: Vec<(usize, usize, f32)>,
     pub latency_ms: f64,
+}
+
+impl AnticipationView {
+    /// The model's confidence in its anticipated label at `frame` (a video frame ≥ observed).
+    pub fn confidence_at(&self, frame: usize) -> Option<f32> {
+        let t = frame.checked_sub(self.observed)?;
+        self.confidence.iter().find(|(a, b, _)| (*a..*b).contains(&t)).or(self.confidence.last()).map(|c| c.2)
+    }
 }
 
 pub struct ViewerState {
@@ -338,6 +349,15 @@ mod tests {
     use super::*;
 
     #[test]
+    fn confidence_is_looked_up_by_anticipated_segment() {
+        let v = AnticipationView { observed: 10, future: vec![1; 8], coarse: vec![], fine: None, confidence: vec![(0, 3, 0.9), (3, 6, 0.4)], latency_ms: 0.0 };
+        assert_eq!(v.confidence_at(9), None);
+        assert_eq!(v.confidence_at(12), Some(0.9));
+        assert_eq!(v.confidence_at(13), Some(0.4));
+        assert_eq!(v.confidence_at(17), Some(0.4), "frames past the decoded half take the last segment's");
+    }
+
+    #[test]
     fn commands_and_export() {
         let vocab = Vocabulary::from_names(["SIL", "pour"]);
         let mut s = ViewerState::new("v".into(), vocab, 10, 15.0, Some(vec![0, 0, 0, 1, 1, 1, 1, 1, 1, 0]));
@@ -357,7 +377,7 @@ mod tests {
         s.apply(Command::SetView(-5.0, 3.0));
         assert_eq!(s.view, (0.0, 10.0), "never narrower than 10 frames, never outside the video");
         s.checkpoint_name = Some("bf1".into());
-        s.anticipation = Some(AnticipationView { observed: 5, future: vec![1, 1, 2, 2, 2], coarse: vec![0, 0, 1, 1, 1], fine: None, latency_ms: 1.0 });
+        s.anticipation = Some(AnticipationView { observed: 5, future: vec![1, 1, 2, 2, 2], coarse: vec![0, 0, 1, 1, 1], fine: None, confidence: vec![], latency_ms: 1.0 });
         let (bytes, rows) = s.segments_csv().unwrap();
         let text = String::from_utf8(bytes).unwrap();
         assert_eq!(text.lines().next().unwrap(), SEGMENT_COLUMNS.join(","));

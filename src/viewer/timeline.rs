@@ -75,14 +75,19 @@ impl Timeline {
                 }
                 if pointer.is_some_and(|p| r.contains(p)) {
                     let name = state.vocab.name(s.label).unwrap_or("NONE");
+                    let confidence = match (&state.anticipation, predicted) {
+                        (Some(v), true) => v.confidence_at(a as usize).map(|c| format!("\nconfidence {:.0} %", 100.0 * c)).unwrap_or_default(),
+                        _ => String::new(),
+                    };
                     hovered = Some(format!(
-                        "{}: {name}\nframes {}–{} ({:.2}–{:.2} s), {} frames",
+                        "{}: {name}\nframes {}–{} ({:.2}–{:.2} s), {} frames ({:.2} s){confidence}",
                         t.kind.title(),
                         a as usize,
                         b as usize,
                         a / state.fps,
                         b / state.fps,
-                        (b - a) as usize
+                        (b - a) as usize,
+                        (b - a) / state.fps
                     ));
                 }
             }

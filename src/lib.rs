@@ -3,6 +3,7 @@
 //! Data flows one way: video → frames → features → model → predictions → timeline/CSV.
 //! This crate's modules follow that flow; `data` and `eval` are the foundation the others use.
 
+pub mod annotation;
 pub mod data;
 pub mod bench;
 pub mod channel;

@@ -189,7 +189,7 @@ pub fn parse_columns(path: &Path, bytes: &[u8], columns: usize) -> Result<Vec<Fr
 
 /// A maximal run of one label over frames `[start, end)` (half-open, as MS-TCN's
 /// `get_labels_start_end_time` would have it if it did not drop the last frame).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Segment {
     pub label: u32,
     pub start: usize,

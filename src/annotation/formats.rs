@@ -1,0 +1,270 @@
+//! Annotation files: our segment CSV (every level; round-trips exactly), MS-TCN per-frame `.txt`
+//! (one level) and DARai-style per-frame `L1,L2,L3` lines. Frame numbers are decoder ordinals.
+
+use std::path::Path;
+
+use super::{Annotation, Level, Track};
+use crate::data::{Segment, Vocabulary};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// `video,track,level,label,label_id,start_frame,end_frame,start_s,end_s,observation_rate,checkpoint,parent_level`
+    SegmentCsv,
+    /// One label per line, one level.
+    MsTcn,
+    /// `L1,L2,L3` per line.
+    Darai,
+}
+
+/// The segment CSV's columns: the viewer's export columns and the parent level of a fine level.
+pub const COLUMNS: [&str; 12] =
+    ["video", "track", "level", "label", "label_id", "start_frame", "end_frame", "start_s", "end_s", "observation_rate", "checkpoint", "parent_level"];
+
+impl Format {
+    /// From the extension, and for `.txt` from the first line (commas: DARai).
+    pub fn detect(path: &Path, bytes: &[u8]) -> Format {
+        if path.extension().is_some_and(|e| e.eq_ignore_ascii_case("csv")) {
+            return Format::SegmentCsv;
+        }
+        let first = bytes.split(|&b| b == b'\n').next().unwrap_or_default();
+        if first.contains(&b',') { Format::Darai } else { Format::MsTcn }
+    }
+}
+
+fn err(path: &Path, line: usize, msg: impl std::fmt::Display) -> String {
+    if line == 0 { format!("{}: {msg}", path.display()) } else { format!("{}: line {line}: {msg}", path.display()) }
+}
+
+/// Reads an annotation. `vocabularies` gives the known labels per level name (e.g. from
+/// mapping.txt); with `strict`, a label outside them is an error naming file and line, otherwise
+/// it joins the level's vocabulary.
+pub fn read(path: &Path, bytes: &[u8], vocabularies: &[(String, Vocabulary)], strict: bool) -> Result<Annotation, String> {
+    let video = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+    let text = std::str::from_utf8(bytes).map_err(|e| err(path, 0, format!("expected UTF-8 text, found invalid bytes at offset {}", e.valid_up_to())))?;
+    let vocab_for = |name: &str| -> Vec<String> { vocabularies.iter().find(|(n, _)| n == name).map(|(_, v)| v.names().to_vec()).unwrap_or_default() };
+    let known = |name: &str| vocabularies.iter().any(|(n, _)| n == name);
+    let id_of = |vocab: &mut Vec<String>, label: &str, level: &str, line: usize| -> Result<u32, String> {
+        if let Some(i) = vocab.iter().position(|n| n == label) {
+            return Ok(i as u32);
+        }
+        if strict && known(level) {
+            return Err(err(path, line, format!("label {label:?} is not in the {level} vocabulary")));
+        }
+        vocab.push(label.to_owned());
+        Ok((vocab.len() - 1) as u32)
+    };
+    match Format::detect(path, bytes) {
+        Format::SegmentCsv => {
+            let mut r = csv::Reader::from_reader(bytes);
+            let headers = r.headers().map_err(|e| err(path, 1, e))?.clone();
+            let col = |name: &str| headers.iter().position(|h| h == name).ok_or_else(|| err(path, 1, format!("expected a `{name}` column, found {:?}", headers.iter().collect::<Vec<_>>())));
+            let (c_track, c_level, c_label, c_id, c_start, c_end) = (col("track")?, col("level")?, col("label")?, col("label_id")?, col("start_frame")?, col("end_frame")?);
+            let c_parent = headers.iter().position(|h| h == "parent_level");
+            let mut levels: Vec<(Level, Option<String>)> = Vec::new();
+            for (i, rec) in r.records().enumerate() {
+                let line = i + 2;
+                let rec = rec.map_err(|e| err(path, line, e))?;
+                if &rec[c_track] != "ground_truth" {
+                    continue;
+                }
+                let level_name = rec[c_level].to_owned();
+                let num = |c: usize| rec[c].parse::<usize>().map_err(|_| err(path, line, format!("expected a frame number, found {:?}", &rec[c])));
+                let (start, end) = (num(c_start)?, num(c_end)?);
+                let li = match levels.iter().position(|(l, _)| l.name == level_name) {
+                    Some(i) => i,
+                    None => {
+                        let parent = c_parent.map(|c| rec[c].to_owned()).filter(|p| !p.is_empty());
+                        levels.push((Level { name: level_name.clone(), vocab: vocab_for(&level_name), track: Track { segments: vec![] }, parent: None }, parent));
+                        levels.len() - 1
+                    }
+                };
+                let level = &mut levels[li].0;
+                let at = level.track.frames();
+                if start != at || end <= start {
+                    return Err(err(path, line, format!("expected a {level_name} segment starting at frame {at}, found [{start}, {end})")));
+                }
+                // the label_id column places new labels where they were (ids stay stable on a round trip)
+                let label = &rec[c_label];
+                let id = match rec[c_id].parse::<usize>() {
+                    Ok(id) if !known(&level_name) && level.vocab.get(id).is_none_or(|n| n.is_empty() || n == label) => {
+                        if level.vocab.len() <= id {
+                            level.vocab.resize(id + 1, String::new());
+                        }
+                        level.vocab[id] = label.to_owned();
+                        id as u32
+                    }
+                    _ => id_of(&mut level.vocab, label, &level_name, line)?,
+                };
+                level.track.segments.push(Segment { label: id, start, end });
+            }
+            if levels.is_empty() {
+                return Err(err(path, 0, "no ground_truth segments"));
+            }
+            let frames = levels[0].0.track.frames();
+            let names: Vec<String> = levels.iter().map(|(l, _)| l.name.clone()).collect();
+            let mut out = Vec::new();
+            for (mut level, parent) in levels {
+                if level.track.frames() != frames {
+                    return Err(err(path, 0, format!("level {} covers {} frames, level {} {frames}", level.name, level.track.frames(), names[0])));
+                }
+                level.parent = match parent {
+                    Some(p) => Some(names.iter().position(|n| *n == p).ok_or_else(|| err(path, 0, format!("level {} names an unknown parent level {p:?}", level.name)))?),
+                    None => None,
+                };
+                for (i, name) in level.vocab.iter_mut().enumerate() {
+                    if name.is_empty() {
+                        *name = format!("unused_{i}");
+                    }
+                }
+                out.push(level);
+            }
+            Ok(Annotation { video, levels: out })
+        }
+        Format::MsTcn => {
+            let name = vocabularies.first().map_or("action".to_owned(), |(n, _)| n.clone());
+            let mut vocab = vocab_for(&name);
+            let mut labels = Vec::new();
+            for (i, line) in text.lines().enumerate() {
+                let l = line.trim();
+                if l.is_empty() {
+                    continue;
+                }
+                labels.push(id_of(&mut vocab, l, &name, i + 1)?);
+            }
+            if labels.is_empty() {
+                return Err(err(path, 0, "expected one label per frame, found an empty file"));
+            }
+            Ok(Annotation { video, levels: vec![Level { name, vocab, track: Track::from_frames(&labels), parent: None }] })
+        }
+        Format::Darai => {
+            let names: Vec<String> = if vocabularies.len() >= 2 { vocabularies.iter().map(|(n, _)| n.clone()).collect() } else { vec!["L1".into(), "L2".into(), "L3".into()] };
+            let width = text.lines().next().map_or(0, |l| l.split(',').count());
+            let mut cols: Vec<(Vec<String>, Vec<u32>)> = (0..width).map(|c| (vocab_for(names.get(c).map_or("", String::as_str)), Vec::new())).collect();
+            for (i, line) in text.lines().enumerate() {
+                if line.trim().is_empty() {
+                    continue;
+                }
+                let fields: Vec<&str> = line.split(',').collect();
+                if fields.len() != width {
+                    return Err(err(path, i + 1, format!("expected {width} comma-separated labels, found {}", fields.len())));
+                }
+                for (c, f) in fields.iter().enumerate() {
+                    let level = names.get(c).cloned().unwrap_or_else(|| format!("L{}", c + 1));
+                    let id = id_of(&mut cols[c].0, f.trim(), &level, i + 1)?;
+                    cols[c].1.push(id);
+                }
+            }
+            let levels = cols
+                .into_iter()
+                .enumerate()
+                .map(|(c, (vocab, labels))| Level {
+                    name: names.get(c).cloned().unwrap_or_else(|| format!("L{}", c + 1)),
+                    vocab,
+                    track: Track::from_frames(&labels),
+                    parent: c.checked_sub(1),
+                })
+                .collect();
+            Ok(Annotation { video, levels })
+        }
+    }
+}
+
+/// Writes an annotation in `format` (`fps` for the CSV's seconds). MS-TCN writes the first level.
+pub fn write(doc: &Annotation, format: Format, fps: f64) -> Vec<u8> {
+    match format {
+        Format::SegmentCsv => {
+            let mut w = csv::Writer::from_writer(Vec::new());
+            w.write_record(COLUMNS).expect("in memory");
+            for level in &doc.levels {
+                let parent = level.parent.map(|p| doc.levels[p].name.as_str()).unwrap_or("");
+                for s in level.track.segments() {
+                    w.write_record([
+                        doc.video.as_str(),
+                        "ground_truth",
+                        &level.name,
+                        level.label_name(s.label),
+                        &s.label.to_string(),
+                        &s.start.to_string(),
+                        &s.end.to_string(),
+                        &format!("{:.3}", s.start as f64 / fps),
+                        &format!("{:.3}", s.end as f64 / fps),
+                        "",
+                        "",
+                        parent,
+                    ])
+                    .expect("in memory");
+                }
+            }
+            w.into_inner().expect("in memory")
+        }
+        Format::MsTcn => {
+            let level = &doc.levels[0];
+            level.track.labels().iter().flat_map(|&l| format!("{}\n", level.label_name(l)).into_bytes()).collect()
+        }
+        Format::Darai => {
+            let labels: Vec<Vec<u32>> = doc.levels.iter().map(|l| l.track.labels()).collect();
+            let mut out = String::new();
+            for f in 0..doc.frames() {
+                let fields: Vec<&str> = doc.levels.iter().zip(&labels).map(|(l, ls)| l.label_name(ls[f])).collect();
+                out.push_str(&fields.join(","));
+                out.push('\n');
+            }
+            out.into_bytes()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::annotation::Edit;
+    use std::path::PathBuf;
+
+    #[test]
+    fn segment_csv_round_trips_exactly_with_levels_and_splits() {
+        let mut d = crate::annotation::tests::doc(&[0, 0, 0, 1, 1, 2, 2, 2]);
+        d.apply(&Edit::AddLevel { name: "fine".into(), parent: 0, label: "x".into() }).unwrap();
+        d.apply(&Edit::Split { level: 1, frame: 1 }).unwrap();
+        d.apply(&Edit::Relabel { level: 1, frame: 6, label: "y, with comma".into() }).unwrap();
+        d.apply(&Edit::Split { level: 1, frame: 6 }).unwrap();
+        d.apply(&Edit::Split { level: 0, frame: 6 }).unwrap(); // two touching segments, same label
+        let bytes = write(&d, Format::SegmentCsv, 15.0);
+        let back = read(&PathBuf::from("v.csv"), &bytes, &[], false).unwrap();
+        // unused vocabulary entries at the end are not in the file; everything else is
+        assert_eq!(back.levels.len(), 2);
+        assert_eq!(back.levels[1].parent, Some(0));
+        for (a, b) in d.levels.iter().zip(&back.levels) {
+            assert_eq!(a.track, b.track);
+        }
+        assert_eq!(write(&back, Format::SegmentCsv, 15.0), bytes);
+    }
+
+    #[test]
+    fn mstcn_and_darai_lines_round_trip() {
+        let p = PathBuf::from("v.txt");
+        let txt = b"SIL\nSIL\npour\npour\nSIL\n";
+        let d = read(&p, txt, &[], false).unwrap();
+        assert_eq!(d.levels[0].track.segments().len(), 3);
+        assert_eq!(write(&d, Format::MsTcn, 15.0), txt.to_vec());
+        let darai = b"Cooking,Making pancake,Stir\nCooking,Making pancake,Pour\nCooking,Cleaning,Wipe\n";
+        let d = read(&p, darai, &[], false).unwrap();
+        assert_eq!(d.levels.len(), 3);
+        assert_eq!(d.levels[2].parent, Some(1));
+        assert_eq!(write(&d, Format::Darai, 15.0), darai.to_vec());
+    }
+
+    #[test]
+    fn bad_files_name_the_file_and_line() {
+        let p = PathBuf::from("v.txt");
+        let vocab = [("action".to_owned(), Vocabulary::from_names(["SIL", "pour"]))];
+        let e = read(&p, b"SIL\npour\nstir\n", &vocab, true).unwrap_err();
+        assert_eq!(e, "v.txt: line 3: label \"stir\" is not in the action vocabulary");
+        let e = read(&p, &[0xff, 0xfe, 0x00, 0x41], &[], false).unwrap_err();
+        assert!(e.contains("expected UTF-8 text"), "{e}");
+        let e = read(&p, b"a,b\na\n", &[], false).unwrap_err();
+        assert_eq!(e, "v.txt: line 2: expected 2 comma-separated labels, found 1");
+        let csv = PathBuf::from("v.csv");
+        let e = read(&csv, b"video,track,level,label,label_id,start_frame,end_frame\nv,ground_truth,action,a,0,0,5\nv,ground_truth,action,b,1,6,9\n", &[], false).unwrap_err();
+        assert_eq!(e, "v.csv: line 3: expected a action segment starting at frame 5, found [6, 9)");
+    }
+}

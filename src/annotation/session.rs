@@ -1,0 +1,125 @@
+//! An annotation being edited: the file, its journal, the undo history. Every change is applied,
+//! then appended to the journal and synced; only then does `edit` return Ok (the caller shows it
+//! as done). A journal that cannot be written undoes the change and says so.
+
+use std::path::{Path, PathBuf};
+
+use super::formats::{self, Format};
+use super::journal::{self, Journal, JournalEntry};
+use super::{Annotation, Edit, EditError, History};
+use crate::data::Vocabulary;
+
+#[derive(Debug, thiserror::Error)]
+pub enum SessionError {
+    #[error("{0}")]
+    Format(String),
+    #[error(transparent)]
+    Edit(#[from] EditError),
+    #[error("{}: {source}; the change was undone", path.display())]
+    Journal { path: PathBuf, source: std::io::Error },
+    #[error("{}: {source}; the file on disk is unchanged", path.display())]
+    Save { path: PathBuf, source: std::io::Error },
+    #[error("{}: {source}", path.display())]
+    Read { path: PathBuf, source: std::io::Error },
+}
+
+pub struct Session {
+    pub path: PathBuf,
+    pub format: Format,
+    pub fps: f64,
+    pub doc: Annotation,
+    history: History,
+    journal: Journal,
+    unsaved: usize,
+}
+
+impl Session {
+    /// Opens an annotation file, replaying a journal left by a session that did not save.
+    /// Returns the session and, when something was recovered or a journal was set aside, what.
+    pub fn open(path: &Path, vocabularies: &[(String, Vocabulary)], strict: bool, fps: f64) -> Result<(Session, Option<String>), SessionError> {
+        let bytes = std::fs::read(path).map_err(|source| SessionError::Read { path: path.to_owned(), source })?;
+        let doc = formats::read(path, &bytes, vocabularies, strict).map_err(SessionError::Format)?;
+        let format = Format::detect(path, &bytes);
+        let rec = journal::recover(path, &bytes, doc);
+        let mut journal = Journal::start(path, &bytes).map_err(|source| SessionError::Journal { path: Journal::path_for(path), source })?;
+        let mut message = rec.note.clone();
+        if rec.replayed > 0 {
+            // keep the recovered state durable in the fresh journal until the user saves
+            journal.append(&JournalEntry::Set { annotation: rec.annotation.clone() }).map_err(|source| SessionError::Journal { path: journal.path().to_owned(), source })?;
+            let m = format!("recovered {} unsaved change{} from {}", rec.replayed, if rec.replayed == 1 { "" } else { "s" }, Journal::path_for(path).display());
+            message = Some(match message {
+                Some(n) => format!("{m} ({n})"),
+                None => m,
+            });
+        }
+        let unsaved = rec.replayed;
+        Ok((Session { path: path.to_owned(), format, fps, doc: rec.annotation, history: rec.history, journal, unsaved }, message))
+    }
+
+    /// Applies an edit and journals it; Ok means it is on disk (in the journal).
+    pub fn edit(&mut self, edit: Edit) -> Result<(), SessionError> {
+        self.history.apply(&mut self.doc, edit.clone())?;
+        if let Err(source) = self.journal.append(&JournalEntry::Edit { edit }) {
+            self.history.undo(&mut self.doc);
+            return Err(SessionError::Journal { path: self.journal.path().to_owned(), source });
+        }
+        self.unsaved += 1;
+        Ok(())
+    }
+
+    fn journal_state(&mut self) -> Result<(), SessionError> {
+        self.unsaved += 1;
+        self.journal.append(&JournalEntry::Set { annotation: self.doc.clone() }).map_err(|source| SessionError::Journal { path: self.journal.path().to_owned(), source })
+    }
+
+    /// Undoes the last edit; false when there is none.
+    pub fn undo(&mut self) -> Result<bool, SessionError> {
+        if self.history.undo(&mut self.doc).is_none() {
+            return Ok(false);
+        }
+        if let Err(e) = self.journal_state() {
+            self.history.redo(&mut self.doc);
+            return Err(e);
+        }
+        Ok(true)
+    }
+
+    pub fn redo(&mut self) -> Result<bool, SessionError> {
+        if self.history.redo(&mut self.doc).is_none() {
+            return Ok(false);
+        }
+        if let Err(e) = self.journal_state() {
+            self.history.undo(&mut self.doc);
+            return Err(e);
+        }
+        Ok(true)
+    }
+
+    /// Changes since the last save.
+    pub fn unsaved(&self) -> usize {
+        self.unsaved
+    }
+
+    /// Writes the file atomically (temporary file, sync, rename), then starts a new journal.
+    /// An MS-TCN file holds one level: a session with more is saved with [`Session::save_as`].
+    pub fn save(&mut self) -> Result<(), SessionError> {
+        if self.format == Format::MsTcn && self.doc.levels.len() > 1 {
+            return Err(SessionError::Format(format!("{}: an MS-TCN label file holds one level, this annotation has {}: save it as a segment CSV", self.path.display(), self.doc.levels.len())));
+        }
+        let bytes = formats::write(&self.doc, self.format, self.fps);
+        crate::fsutil::write_atomic(&self.path, &bytes).map_err(|source| SessionError::Save { path: self.path.clone(), source })?;
+        self.journal = Journal::start(&self.path, &bytes).map_err(|source| SessionError::Journal { path: Journal::path_for(&self.path), source })?;
+        self.unsaved = 0;
+        Ok(())
+    }
+
+    pub fn save_as(&mut self, path: &Path, format: Format) -> Result<(), SessionError> {
+        let (old_path, old_format) = (std::mem::replace(&mut self.path, path.to_owned()), std::mem::replace(&mut self.format, format));
+        let r = self.save();
+        if r.is_err() {
+            self.path = old_path;
+            self.format = old_format;
+        }
+        r
+    }
+}

@@ -730,7 +730,15 @@ pub fn viewer_app(labels: Option<&Path>, mapping: Option<&Path>, checkpoint: Opt
         (None, None) => bail!("nothing to show: give a video or --labels"),
     };
     let state = crate::viewer::ViewerState::new(name, vocab, frames, fps.unwrap_or(15.0), gt);
-    Ok(crate::viewer::ViewerApp::new(state, checkpoint.map(Path::to_path_buf), video.map(Path::to_path_buf)))
+    let mut app = crate::viewer::ViewerApp::new(state, checkpoint.map(Path::to_path_buf), video.map(Path::to_path_buf));
+    if let Some(p) = labels {
+        // the labels are edited in place; a journal left by a crash is replayed here. A label
+        // file that cannot be journaled (a read-only folder) is shown, not edited.
+        if let Err(e) = app.attach_annotation(p) {
+            app.state.status = format!("editing is off: {e}");
+        }
+    }
+    Ok(app)
 }
 
 fn predict(a: &PredictArgs) -> Result<ExitCode> {

@@ -14,6 +14,7 @@ use super::inference::{self, InferenceWorker};
 use super::plots::Plots;
 use super::state::{Command, Menu, ViewerState};
 use super::timeline::Timeline;
+use crate::annotation::{Edit, Session};
 use crate::data::{Features, Vocabulary};
 use crate::model::checkpoint::InputKind;
 use crate::video::{self, DecoderWorker};
@@ -35,11 +36,19 @@ pub struct Settings {
     pub alpha: f32,
     pub follow_playhead: bool,
     pub show_plots: bool,
+    /// Painting while playing labels the frames this many seconds before the key events
+    /// (the annotator's reaction time).
+    #[serde(default = "default_reaction")]
+    pub reaction_s: f32,
+}
+
+fn default_reaction() -> f32 {
+    0.3
 }
 
 impl Default for Settings {
     fn default() -> Self {
-        Settings { recent: Vec::new(), speed: 1.0, alpha: 0.3, follow_playhead: false, show_plots: true }
+        Settings { recent: Vec::new(), speed: 1.0, alpha: 0.3, follow_playhead: false, show_plots: true, reaction_s: default_reaction() }
     }
 }
 
@@ -50,7 +59,7 @@ enum Event {
     Picked(FileKind, Option<PathBuf>),
     ExportTo(Option<PathBuf>),
     Exported(Result<(PathBuf, usize), String>),
-    LabelsLoaded(PathBuf, Result<Vec<u32>, String>),
+    LabelsLoaded(PathBuf, Result<(Session, Option<String>), String>),
     FeaturesLoaded(PathBuf, Result<Features, String>),
     ExtractProgress(usize, usize),
 }
@@ -83,6 +92,13 @@ pub struct ViewerApp {
     /// UI-thread CPU time of the last frames, for `mmant bench viewer`.
     pub frame_times_ms: Vec<f64>,
     pub window_title: String,
+    /// The ground-truth labels being edited (file, journal, undo history).
+    annotation: Option<Session>,
+    /// Painting while playing: (legend entry, first frame).
+    paint: Option<(usize, usize)>,
+    /// The window asked to close with unsaved edits: ask first.
+    confirm_close: bool,
+    allow_close: bool,
     /// The demo starts playing and following the playhead whatever the saved settings say.
     pub demo: bool,
 }
@@ -110,6 +126,10 @@ impl ViewerApp {
             renderer_note: None,
             frame_times_ms: Vec::new(),
             window_title: format!("mmant — {}", state.video_name),
+            annotation: None,
+            paint: None,
+            confirm_close: false,
+            allow_close: false,
             demo: false,
             state,
         };
@@ -163,6 +183,74 @@ impl ViewerApp {
         self.last_request = None;
     }
 
+    /// Edits the label file `path` (already shown as ground truth) in this window: opens its
+    /// session, replaying a journal left by a crash. Returns what was recovered, if anything.
+    pub fn attach_annotation(&mut self, path: &Path) -> Result<Option<String>, String> {
+        let vocabularies = vec![(self.state.level.clone(), self.state.vocab.clone())];
+        let (session, recovered) = Session::open(path, &vocabularies, true, self.state.fps).map_err(|e| e.to_string())?;
+        self.annotation = Some(session);
+        self.sync_ground_truth();
+        if let Some(r) = &recovered {
+            self.state.status = r.clone();
+        }
+        Ok(recovered)
+    }
+
+    pub fn annotation(&self) -> Option<&Session> {
+        self.annotation.as_ref()
+    }
+
+    /// The edited level becomes the ground-truth track; the model reruns on it.
+    fn sync_ground_truth(&mut self) {
+        if let Some(s) = &self.annotation
+            && let Some(level) = s.doc.levels.first()
+        {
+            self.state.ground_truth = Some(level.track.labels());
+            self.labels_version += 1;
+        }
+    }
+
+    /// Applies an edit to the ground truth; it shows as done once it is in the journal.
+    pub fn edit(&mut self, edit: Edit) {
+        let Some(s) = &mut self.annotation else {
+            self.state.status = "no label file to edit: open one (File → Open labels)".into();
+            return;
+        };
+        self.state.status = match s.edit(edit) {
+            Ok(()) => format!("edit saved to the journal; {} unsaved (Ctrl+S saves)", s.unsaved()),
+            Err(e) => format!("edit refused: {e}"),
+        };
+        self.sync_ground_truth();
+    }
+
+    fn history(&mut self, redo: bool) {
+        let Some(s) = &mut self.annotation else { return };
+        self.state.status = match if redo { s.redo() } else { s.undo() } {
+            Ok(true) => format!("{}; {} unsaved", if redo { "redone" } else { "undone" }, s.unsaved()),
+            Ok(false) => format!("nothing to {}", if redo { "redo" } else { "undo" }),
+            Err(e) => e.to_string(),
+        };
+        self.sync_ground_truth();
+    }
+
+    fn save(&mut self) {
+        let Some(s) = &mut self.annotation else { return };
+        self.state.status = match s.save() {
+            Ok(()) => format!("saved {}", s.path.display()),
+            Err(e) => format!("not saved: {e}"),
+        };
+    }
+
+    /// The label name of legend entry `k`.
+    fn legend_label(&self, k: usize) -> Option<String> {
+        self.state.legend().get(k).and_then(|&id| self.state.vocab.name(id)).map(str::to_owned)
+    }
+
+    /// The frame painting applies to: the playhead minus the reaction time.
+    fn paint_frame(&self) -> usize {
+        self.state.playhead.saturating_sub((self.settings.reaction_s as f64 * self.state.fps).round() as usize)
+    }
+
     /// The frame whose picture is on screen, once the decoder has delivered one.
     pub fn displayed_frame(&self) -> Option<usize> {
         self.displayed_frame
@@ -181,9 +269,10 @@ impl ViewerApp {
             FileKind::Labels => {
                 self.remember(kind, &path);
                 let tx = self.events.0.clone();
-                let vocab = self.state.vocab.clone();
+                let vocabularies = vec![(self.state.level.clone(), self.state.vocab.clone())];
+                let fps = self.state.fps;
                 std::thread::spawn(move || {
-                    let r = read_labels(&path, &vocab);
+                    let r = Session::open(&path, &vocabularies, true, fps).map_err(|e| e.to_string());
                     let _ = tx.send(Event::LabelsLoaded(path, r));
                 });
             }
@@ -240,6 +329,16 @@ impl ViewerApp {
                 });
             }
             Command::ToggleHelp => self.show_help = !self.show_help,
+            Command::Save => self.save(),
+            Command::Undo => self.history(false),
+            Command::Redo => self.history(true),
+            Command::SplitAtPlayhead => self.edit(Edit::Split { level: 0, frame: self.state.playhead }),
+            Command::MergeWithNext => self.edit(Edit::MergeNext { level: 0, frame: self.state.playhead }),
+            Command::DeleteSegment => self.edit(Edit::Delete { level: 0, frame: self.state.playhead }),
+            Command::Relabel(k) => match self.legend_label(k) {
+                Some(label) => self.edit(Edit::Relabel { level: 0, frame: self.state.playhead, label }),
+                None => self.state.status = format!("the legend has no entry {}", k + 1),
+            },
             Command::TogglePlots => self.settings.show_plots = !self.settings.show_plots,
             other => self.state.apply(other),
         }
@@ -258,15 +357,19 @@ impl ViewerApp {
                 Event::ExportTo(Some(path)) => self.export(path),
                 Event::Exported(Ok((path, rows))) => self.state.status = format!("exported {rows} segments to {}", path.display()),
                 Event::Exported(Err(e)) => self.state.status = format!("export failed, nothing written: {e}"),
-                Event::LabelsLoaded(path, Ok(labels)) => {
-                    self.state.status = format!("labels: {} ({} frames)", path.display(), labels.len());
-                    if labels.len() != self.state.frames && self.video.is_some() {
+                Event::LabelsLoaded(path, Ok((session, recovered))) => {
+                    let frames = session.doc.frames();
+                    self.state.status = format!("labels: {} ({frames} frames)", path.display());
+                    if frames != self.state.frames && self.video.is_some() {
                         self.state.status.push_str(&format!("; the video has {} frames", self.state.frames));
                     }
-                    self.state.frames = labels.len().max(self.state.frames);
-                    self.state.ground_truth = Some(labels);
+                    if let Some(r) = recovered {
+                        self.state.status = r;
+                    }
+                    self.state.frames = frames.max(self.state.frames);
                     self.state.view = (0.0, self.state.frames as f64);
-                    self.labels_version += 1;
+                    self.annotation = Some(session);
+                    self.sync_ground_truth();
                 }
                 Event::LabelsLoaded(_, Err(e)) | Event::FeaturesLoaded(_, Err(e)) => self.state.status = e,
                 Event::FeaturesLoaded(path, Ok(f)) => {
@@ -463,11 +566,31 @@ impl ViewerApp {
                 self.run_command(cmd);
             }
         }
+        // digits: relabel the segment at the playhead; held while playing: paint the frames
+        const DIGITS: [egui::Key; 9] = [egui::Key::Num1, egui::Key::Num2, egui::Key::Num3, egui::Key::Num4, egui::Key::Num5, egui::Key::Num6, egui::Key::Num7, egui::Key::Num8, egui::Key::Num9];
+        for (k, key) in DIGITS.into_iter().enumerate() {
+            let (pressed, released) = ui.input(|i| (i.key_pressed(key) && !i.modifiers.any(), i.key_released(key)));
+            if pressed && self.paint.is_none() {
+                if self.state.playing {
+                    self.paint = Some((k, self.paint_frame()));
+                } else {
+                    self.run_command(Command::Relabel(k));
+                }
+            }
+            if released && let Some((pk, start)) = self.paint.filter(|p| p.0 == k) {
+                self.paint = None;
+                let end = (self.paint_frame() + 1).min(self.state.frames);
+                match self.legend_label(pk) {
+                    Some(label) if end > start => self.edit(Edit::Paint { level: 0, start, end, label }),
+                    _ => {}
+                }
+            }
+        }
     }
 
     fn menu_bar(&mut self, ui: &mut egui::Ui, commands: &mut Vec<Command>) {
         egui::MenuBar::new().ui(ui, |ui| {
-            for (menu, title) in [(Menu::File, "File"), (Menu::Playback, "Playback"), (Menu::View, "View"), (Menu::Help, "Help")] {
+            for (menu, title) in [(Menu::File, "File"), (Menu::Edit, "Edit"), (Menu::Playback, "Playback"), (Menu::View, "View"), (Menu::Help, "Help")] {
                 ui.menu_button(title, |ui| {
                     for cmd in Command::MENU.iter().filter(|c| c.menu() == menu) {
                         let mut button = egui::Button::new(cmd.title());
@@ -516,6 +639,39 @@ impl ViewerApp {
             });
         });
         self.show_help = open;
+    }
+
+    /// Closing with unsaved edits asks first (the journal keeps them either way).
+    fn close_guard(&mut self, ctx: &egui::Context) {
+        let unsaved = self.annotation.as_ref().map_or(0, Session::unsaved);
+        if ctx.input(|i| i.viewport().close_requested()) && unsaved > 0 && !self.allow_close {
+            ctx.send_viewport_cmd(egui::ViewportCommand::CancelClose);
+            self.confirm_close = true;
+        }
+        if !self.confirm_close {
+            return;
+        }
+        egui::Window::new("Unsaved edits").collapsible(false).resizable(false).show(ctx, |ui| {
+            ui.label(format!("{unsaved} edits are not saved to the label file (they are in its journal and would be recovered next time)."));
+            ui.horizontal(|ui| {
+                if ui.button("Save and close").clicked() {
+                    self.save();
+                    if self.annotation.as_ref().is_some_and(|s| s.unsaved() == 0) {
+                        self.allow_close = true;
+                        ctx.send_viewport_cmd(egui::ViewportCommand::Close);
+                    }
+                    self.confirm_close = false;
+                }
+                if ui.button("Close without saving").clicked() {
+                    self.allow_close = true;
+                    self.confirm_close = false;
+                    ctx.send_viewport_cmd(egui::ViewportCommand::Close);
+                }
+                if ui.button("Cancel").clicked() {
+                    self.confirm_close = false;
+                }
+            });
+        });
     }
 
     pub fn draw(&mut self, ui: &mut egui::Ui) {
@@ -588,6 +744,7 @@ impl ViewerApp {
         if self.show_help {
             self.help_overlay(&ctx);
         }
+        self.close_guard(&ctx);
         for c in commands {
             self.run_command(c);
         }

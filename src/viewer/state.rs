@@ -25,6 +25,14 @@ pub enum Command {
     OpenFeatures,
     OpenCheckpoint,
     ExportCsv,
+    Save,
+    Undo,
+    Redo,
+    SplitAtPlayhead,
+    MergeWithNext,
+    DeleteSegment,
+    /// Relabels the ground-truth segment at the playhead with the legend's k-th class.
+    Relabel(usize),
     Seek(usize),
     SetAlpha(f32),
     /// Visible frame range of the timeline.
@@ -35,6 +43,7 @@ pub enum Command {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Menu {
     File,
+    Edit,
     Playback,
     View,
     Help,
@@ -42,12 +51,18 @@ pub enum Menu {
 
 impl Command {
     /// Every command a menu lists, in menu order.
-    pub const MENU: [Command; 20] = [
+    pub const MENU: [Command; 26] = [
         Command::OpenVideo,
         Command::OpenLabels,
         Command::OpenFeatures,
         Command::OpenCheckpoint,
+        Command::Save,
         Command::ExportCsv,
+        Command::Undo,
+        Command::Redo,
+        Command::SplitAtPlayhead,
+        Command::MergeWithNext,
+        Command::DeleteSegment,
         Command::TogglePlay,
         Command::StepBack,
         Command::StepForward,
@@ -87,6 +102,13 @@ impl Command {
             Command::OpenFeatures => "Open features…",
             Command::OpenCheckpoint => "Open checkpoint…",
             Command::ExportCsv => "Export CSV…",
+            Command::Save => "Save labels",
+            Command::Undo => "Undo edit",
+            Command::Redo => "Redo edit",
+            Command::SplitAtPlayhead => "Split at playhead",
+            Command::MergeWithNext => "Merge with next segment",
+            Command::DeleteSegment => "Delete segment",
+            Command::Relabel(_) => "Relabel (digit: legend entry; hold while playing: paint)",
             Command::Seek(_) => "Seek",
             Command::SetAlpha(_) => "Set observation rate",
             Command::SetView(..) => "Set timeline view",
@@ -113,13 +135,20 @@ impl Command {
             Command::ToggleHelp => K::new(M::NONE, Key::Questionmark),
             Command::OpenVideo => K::new(M::COMMAND, Key::O),
             Command::ExportCsv => K::new(M::COMMAND, Key::E),
+            Command::Save => K::new(M::COMMAND, Key::S),
+            Command::Undo => K::new(M::COMMAND, Key::Z),
+            Command::Redo => K::new(M::COMMAND | M::SHIFT, Key::Z),
+            Command::SplitAtPlayhead => K::new(M::NONE, Key::S),
+            Command::MergeWithNext => K::new(M::NONE, Key::M),
+            Command::DeleteSegment => K::new(M::NONE, Key::Delete),
             _ => return None,
         })
     }
 
     pub fn menu(&self) -> Menu {
         match self {
-            Command::OpenVideo | Command::OpenLabels | Command::OpenFeatures | Command::OpenCheckpoint | Command::ExportCsv => Menu::File,
+            Command::OpenVideo | Command::OpenLabels | Command::OpenFeatures | Command::OpenCheckpoint | Command::ExportCsv | Command::Save => Menu::File,
+            Command::Undo | Command::Redo | Command::SplitAtPlayhead | Command::MergeWithNext | Command::DeleteSegment | Command::Relabel(_) => Menu::Edit,
             Command::ZoomFit | Command::TogglePlots | Command::AlphaUp | Command::AlphaDown | Command::ToggleFollowPlayhead | Command::SetView(..) => Menu::View,
             Command::ToggleHelp => Menu::Help,
             _ => Menu::Playback,
@@ -250,6 +279,14 @@ impl ViewerState {
             t.push(Track { kind: TrackKind::Anticipated, labels: &a.future, offset: a.observed });
         }
         t
+    }
+
+    /// The classes on screen in legend order (vocabulary order); digit keys relabel with them.
+    pub fn legend(&self) -> Vec<u32> {
+        let mut present: Vec<u32> = self.tracks().iter().flat_map(|t| t.labels.iter().copied()).collect();
+        present.sort_unstable();
+        present.dedup();
+        present
     }
 
     fn observation_rate(&self) -> Option<f64> {

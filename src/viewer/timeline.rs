@@ -105,14 +105,13 @@ impl Timeline {
             response.clone().on_hover_text(text);
         }
         // legend: the classes that occur in the tracks, in vocabulary order
-        let mut present: Vec<u32> = tracks.iter().flat_map(|t| t.labels.iter().copied()).collect();
-        present.sort_unstable();
-        present.dedup();
         ui.horizontal_wrapped(|ui| {
-            for id in present {
+            for (k, id) in state.legend().into_iter().enumerate() {
                 let (chip, _) = ui.allocate_exact_size(Vec2::splat(10.0), Sense::hover());
                 ui.painter().rect_filled(chip, 2.0, class_color(id, classes));
-                ui.small(state.vocab.name(id).unwrap_or("NONE"));
+                let name = state.vocab.name(id).unwrap_or("NONE");
+                // the digit that relabels with this class
+                ui.small(if k < 9 { format!("{} {name}", k + 1) } else { name.to_owned() });
             }
         });
         // click: seek; drag on the ruler strip above the tracks: scrub; drag on the tracks: pan

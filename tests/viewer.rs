@@ -178,3 +178,38 @@ fn the_demo_plays_its_video_and_exports_what_it_shows() {
     assert!(rows > 3);
     assert_eq!(anticipated, a.future, "the exported anticipated track is the model's");
 }
+
+#[test]
+fn the_anticipation_follows_the_labels_as_they_are_edited_and_undone() {
+    use egui::{Key, Modifiers};
+    use mmant::annotation::Edit;
+    let (_dir, labels, mapping, model) = mmant::cli::demo_files().unwrap();
+    let app = mmant::cli::viewer_app(Some(&labels), Some(&mapping), Some(&model), None, Some(15.0)).unwrap();
+    let frames = app.state.frames;
+    let observed = (0.3 * frames as f64) as usize;
+    let mut h = harness(app);
+    step_until(&mut h, "the first anticipation", |a| a.state.anticipation.as_ref().is_some_and(|x| x.observed == observed));
+    let original = h.state().state.anticipation.clone().unwrap().future;
+    let original_gt = h.state().state.ground_truth.clone().unwrap();
+    // the annotator says everything observed so far was frying an egg
+    h.state_mut().edit(Edit::Paint { level: 0, start: 0, end: observed, label: "fry_egg".into() });
+    assert!(h.state().state.status.contains("journal"), "{}", h.state().state.status);
+    step_until(&mut h, "the anticipation of the edited labels", |a| a.state.anticipation.as_ref().is_some_and(|x| x.future != original));
+    assert_ne!(h.state().state.ground_truth.as_ref().unwrap(), &original_gt);
+    // Ctrl+Z undoes the edit (not playback): the labels and the anticipation come back
+    h.key_press_modifiers(Modifiers::COMMAND, Key::Z);
+    h.run_steps(1);
+    assert_eq!(h.state().state.ground_truth.as_ref().unwrap(), &original_gt);
+    step_until(&mut h, "the anticipation of the original labels", |a| a.state.anticipation.as_ref().is_some_and(|x| x.future == original));
+    // S splits at the playhead; a digit relabels the segment at the playhead with that legend entry
+    h.state_mut().state.apply(Command::Seek(50));
+    h.key_press(Key::S);
+    h.run_steps(1);
+    h.key_press(Key::Num2);
+    h.run_steps(1);
+    let gt = h.state().state.ground_truth.clone().unwrap();
+    let legend = h.state().state.legend();
+    assert_eq!(gt[50], legend[1], "frame 50 relabelled with legend entry 2");
+    assert_eq!(gt[49], original_gt[49], "the split kept the frames before the playhead");
+    assert_eq!(h.state().annotation().unwrap().unsaved(), 4, "paint, undo, split, relabel");
+}

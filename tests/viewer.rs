@@ -213,3 +213,69 @@ fn the_anticipation_follows_the_labels_as_they_are_edited_and_undone() {
     assert_eq!(gt[49], original_gt[49], "the split kept the frames before the playhead");
     assert_eq!(h.state().annotation().unwrap().unsaved(), 4, "paint, undo, split, relabel");
 }
+
+/// Drags with the primary button from `from` by `dx` pixels, in small steps.
+fn drag(h: &mut Harness<'static, ViewerApp>, from: egui::Pos2, dx: f32) {
+    h.event(egui::Event::PointerMoved(from));
+    h.run_steps(1);
+    h.event(egui::Event::PointerButton { pos: from, button: egui::PointerButton::Primary, pressed: true, modifiers: Default::default() });
+    for i in 1..=6 {
+        h.event(egui::Event::PointerMoved(from + egui::vec2(dx * i as f32 / 6.0, 0.0)));
+        h.run_steps(1);
+    }
+    h.event(egui::Event::PointerButton { pos: from + egui::vec2(dx, 0.0), button: egui::PointerButton::Primary, pressed: false, modifiers: Default::default() });
+    h.run_steps(2);
+}
+
+#[test]
+fn boundaries_drag_fine_levels_stay_inside_coarse_ones_and_new_labels_can_be_added() {
+    let (dir, app) = labels_only_app();
+    let mut h = harness(app);
+    h.run_steps(2);
+    assert!(h.state().annotation().is_some(), "the label file is open for editing: {}", h.state().state.status);
+    // find the ground-truth boundary (frame 20 of 60) by dragging along the first track
+    let mut moved = false;
+    'search: for y in (440..600).step_by(6) {
+        for x in (150..1000).step_by(4) {
+            h.state_mut().state.apply(Command::SetView(0.0, 60.0));
+            h.run_steps(1);
+            let before = h.state().state.ground_truth.clone();
+            drag(&mut h, egui::pos2(x as f32, y as f32), 40.0);
+            if h.state().state.ground_truth != before {
+                moved = true;
+                break 'search;
+            }
+        }
+    }
+    assert!(moved, "dragging the boundary moved it");
+    let gt = h.state().state.ground_truth.clone().unwrap();
+    let boundary = gt.iter().position(|&l| l == 1).unwrap();
+    assert!(boundary > 20, "the boundary moved right: now at {boundary}");
+    // a fine level under it; split it and give the new segment a new label from the list
+    h.state_mut().run_command(Command::NewFineLevel);
+    h.run_steps(1);
+    assert_eq!((h.state().state.extra_levels.len(), h.state().state.edit_level), (1, 1));
+    h.state_mut().state.apply(Command::Seek(8));
+    h.key_press(egui::Key::S);
+    h.run_steps(1);
+    h.key_press(egui::Key::R);
+    h.run_steps(2);
+    h.get_by_role(egui::accesskit::Role::TextInput).type_text("stirring");
+    h.run_steps(2);
+    h.get_by_label("add the label \"stirring\"").click();
+    h.run_steps(2);
+    let fine = &h.state().state.extra_levels[0];
+    assert!(fine.vocab.contains(&"stirring".to_owned()), "{:?}", fine.vocab);
+    let seg = fine.segments.iter().find(|s| s.start == 8).expect("the split made a segment at 8");
+    assert_eq!(fine.vocab[seg.label as usize], "stirring");
+    // moving the coarse boundary now would leave the fine level's boundary across it: refused
+    h.key_press(egui::Key::Tab);
+    h.run_steps(1);
+    assert_eq!(h.state().state.edit_level, 0);
+    h.state_mut().run_command(Command::MoveBoundary { level: 0, from: boundary, to: boundary + 3 });
+    assert!(h.state().state.status.contains("refused") && h.state().state.status.contains("would cross"), "{}", h.state().state.status);
+    assert_eq!(h.state().state.ground_truth.as_ref().unwrap(), &gt);
+    // everything is in the journal beside the label file
+    let journal = std::fs::read_to_string(dir.path().join("v.txt.journal")).unwrap();
+    assert!(journal.contains("stirring") && journal.contains("add_level"), "{journal}");
+}

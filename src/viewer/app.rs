@@ -96,6 +96,8 @@ pub struct ViewerApp {
     annotation: Option<Session>,
     /// Painting while playing: (legend entry, first frame).
     paint: Option<(usize, usize)>,
+    /// The searchable relabel list, open with its filter text.
+    relabel_filter: Option<String>,
     /// The window asked to close with unsaved edits: ask first.
     confirm_close: bool,
     allow_close: bool,
@@ -128,6 +130,7 @@ impl ViewerApp {
             window_title: format!("mmant — {}", state.video_name),
             annotation: None,
             paint: None,
+            relabel_filter: None,
             confirm_close: false,
             allow_close: false,
             demo: false,
@@ -200,14 +203,26 @@ impl ViewerApp {
         self.annotation.as_ref()
     }
 
-    /// The edited level becomes the ground-truth track; the model reruns on it.
+    /// The annotation's first level becomes the ground-truth track (the model reruns on it), the
+    /// others are shown under it.
     fn sync_ground_truth(&mut self) {
-        if let Some(s) = &self.annotation
-            && let Some(level) = s.doc.levels.first()
-        {
-            self.state.ground_truth = Some(level.track.labels());
+        let Some(s) = &self.annotation else { return };
+        let Some(level) = s.doc.levels.first() else { return };
+        let labels = level.track.labels();
+        if self.state.ground_truth.as_ref() != Some(&labels) {
             self.labels_version += 1;
         }
+        if level.vocab.len() != self.state.vocab.len() {
+            // a label added while annotating joins the vocabulary (ids of the others unchanged)
+            self.state.vocab = Vocabulary::from_names(level.vocab.clone());
+        }
+        self.state.ground_truth = Some(labels);
+        self.state.gt_segments = Some(level.track.segments().to_vec());
+        self.state.extra_levels = s.doc.levels[1..]
+            .iter()
+            .map(|l| super::state::ExtraLevel { name: l.name.clone(), vocab: l.vocab.clone(), segments: l.track.segments().to_vec() })
+            .collect();
+        self.state.edit_level = self.state.edit_level.min(s.doc.levels.len() - 1);
     }
 
     /// Applies an edit to the ground truth; it shows as done once it is in the journal.
@@ -241,9 +256,49 @@ impl ViewerApp {
         };
     }
 
-    /// The label name of legend entry `k`.
+    /// The label of digit `k`: the legend's k-th class on the ground truth, the k-th label of
+    /// the vocabulary on another level.
     fn legend_label(&self, k: usize) -> Option<String> {
-        self.state.legend().get(k).and_then(|&id| self.state.vocab.name(id)).map(str::to_owned)
+        if self.state.edit_level == 0 {
+            self.state.legend().get(k).and_then(|&id| self.state.vocab.name(id)).map(str::to_owned)
+        } else {
+            self.state.extra_levels.get(self.state.edit_level - 1).and_then(|l| l.vocab.get(k)).cloned()
+        }
+    }
+
+    fn relabel_window(&mut self, ctx: &egui::Context) {
+        let Some(filter) = &mut self.relabel_filter else { return };
+        let mut chosen = None;
+        let mut open = true;
+        let vocab = match self.state.edit_level {
+            0 => self.state.vocab.names().to_vec(),
+            i => self.state.extra_levels.get(i - 1).map(|l| l.vocab.clone()).unwrap_or_default(),
+        };
+        egui::Window::new("Relabel").open(&mut open).collapsible(false).show(ctx, |ui| {
+            let r = ui.add(egui::TextEdit::singleline(filter).hint_text("type to search or add a label"));
+            r.request_focus();
+            let needle = filter.trim().to_lowercase();
+            egui::ScrollArea::vertical().max_height(260.0).show(ui, |ui| {
+                for name in vocab.iter().filter(|n| n.to_lowercase().contains(&needle)) {
+                    if ui.button(name).clicked() {
+                        chosen = Some(name.clone());
+                    }
+                }
+            });
+            let typed = filter.trim().to_owned();
+            if !typed.is_empty() && !vocab.contains(&typed) && ui.button(format!("add the label \"{typed}\"")).clicked() {
+                chosen = Some(typed.clone());
+            }
+            if r.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter)) && !typed.is_empty() {
+                chosen = Some(vocab.iter().find(|n| n.to_lowercase().contains(&needle)).cloned().unwrap_or(typed));
+            }
+        });
+        if let Some(label) = chosen {
+            self.relabel_filter = None;
+            self.edit(Edit::Relabel { level: self.state.edit_level, frame: self.state.playhead, label });
+        } else if !open {
+            self.relabel_filter = None;
+        }
     }
 
     /// The frame painting applies to: the playhead minus the reaction time.
@@ -332,13 +387,29 @@ impl ViewerApp {
             Command::Save => self.save(),
             Command::Undo => self.history(false),
             Command::Redo => self.history(true),
-            Command::SplitAtPlayhead => self.edit(Edit::Split { level: 0, frame: self.state.playhead }),
-            Command::MergeWithNext => self.edit(Edit::MergeNext { level: 0, frame: self.state.playhead }),
-            Command::DeleteSegment => self.edit(Edit::Delete { level: 0, frame: self.state.playhead }),
+            Command::SplitAtPlayhead => self.edit(Edit::Split { level: self.state.edit_level, frame: self.state.playhead }),
+            Command::MergeWithNext => self.edit(Edit::MergeNext { level: self.state.edit_level, frame: self.state.playhead }),
+            Command::DeleteSegment => self.edit(Edit::Delete { level: self.state.edit_level, frame: self.state.playhead }),
             Command::Relabel(k) => match self.legend_label(k) {
-                Some(label) => self.edit(Edit::Relabel { level: 0, frame: self.state.playhead, label }),
+                Some(label) => self.edit(Edit::Relabel { level: self.state.edit_level, frame: self.state.playhead, label }),
                 None => self.state.status = format!("the legend has no entry {}", k + 1),
             },
+            Command::RelabelSearch => self.relabel_filter = Some(String::new()),
+            Command::MoveBoundary { level, from, to } => self.edit(Edit::MoveBoundary { level, from, to }),
+            Command::NewFineLevel => {
+                let levels = self.annotation.as_ref().map_or(0, |s| s.doc.levels.len());
+                let name = if levels <= 1 { "fine".to_owned() } else { format!("fine{levels}") };
+                self.edit(Edit::AddLevel { name, parent: self.state.edit_level, label: "unlabelled".into() });
+                if self.annotation.as_ref().is_some_and(|s| s.doc.levels.len() > levels) {
+                    self.state.edit_level = levels;
+                }
+            }
+            Command::NextLevel => {
+                let levels = self.annotation.as_ref().map_or(1, |s| s.doc.levels.len());
+                self.state.edit_level = (self.state.edit_level + 1) % levels.max(1);
+                let name = self.annotation.as_ref().and_then(|s| s.doc.levels.get(self.state.edit_level)).map(|l| l.name.clone()).unwrap_or_default();
+                self.state.status = format!("editing level {name}");
+            }
             Command::TogglePlots => self.settings.show_plots = !self.settings.show_plots,
             other => self.state.apply(other),
         }
@@ -581,7 +652,7 @@ impl ViewerApp {
                 self.paint = None;
                 let end = (self.paint_frame() + 1).min(self.state.frames);
                 match self.legend_label(pk) {
-                    Some(label) if end > start => self.edit(Edit::Paint { level: 0, start, end, label }),
+                    Some(label) if end > start => self.edit(Edit::Paint { level: self.state.edit_level, start, end, label }),
                     _ => {}
                 }
             }
@@ -744,6 +815,7 @@ impl ViewerApp {
         if self.show_help {
             self.help_overlay(&ctx);
         }
+        self.relabel_window(&ctx);
         self.close_guard(&ctx);
         for c in commands {
             self.run_command(c);

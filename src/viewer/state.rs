@@ -33,6 +33,14 @@ pub enum Command {
     DeleteSegment,
     /// Relabels the ground-truth segment at the playhead with the legend's k-th class.
     Relabel(usize),
+    /// Opens the searchable list of labels (relabel with any label, or a new one).
+    RelabelSearch,
+    /// Adds a fine level under the edited level and edits it.
+    NewFineLevel,
+    /// Edits the next annotation level.
+    NextLevel,
+    /// Moves a boundary of an annotation level.
+    MoveBoundary { level: usize, from: usize, to: usize },
     Seek(usize),
     SetAlpha(f32),
     /// Visible frame range of the timeline.
@@ -51,7 +59,7 @@ pub enum Menu {
 
 impl Command {
     /// Every command a menu lists, in menu order.
-    pub const MENU: [Command; 26] = [
+    pub const MENU: [Command; 29] = [
         Command::OpenVideo,
         Command::OpenLabels,
         Command::OpenFeatures,
@@ -63,6 +71,9 @@ impl Command {
         Command::SplitAtPlayhead,
         Command::MergeWithNext,
         Command::DeleteSegment,
+        Command::RelabelSearch,
+        Command::NewFineLevel,
+        Command::NextLevel,
         Command::TogglePlay,
         Command::StepBack,
         Command::StepForward,
@@ -109,6 +120,10 @@ impl Command {
             Command::MergeWithNext => "Merge with next segment",
             Command::DeleteSegment => "Delete segment",
             Command::Relabel(_) => "Relabel (digit: legend entry; hold while playing: paint)",
+            Command::RelabelSearch => "Relabel from the list…",
+            Command::NewFineLevel => "New fine level under this level",
+            Command::NextLevel => "Edit the next level",
+            Command::MoveBoundary { .. } => "Move boundary",
             Command::Seek(_) => "Seek",
             Command::SetAlpha(_) => "Set observation rate",
             Command::SetView(..) => "Set timeline view",
@@ -141,6 +156,8 @@ impl Command {
             Command::SplitAtPlayhead => K::new(M::NONE, Key::S),
             Command::MergeWithNext => K::new(M::NONE, Key::M),
             Command::DeleteSegment => K::new(M::NONE, Key::Delete),
+            Command::RelabelSearch => K::new(M::NONE, Key::R),
+            Command::NextLevel => K::new(M::NONE, Key::Tab),
             _ => return None,
         })
     }
@@ -148,7 +165,16 @@ impl Command {
     pub fn menu(&self) -> Menu {
         match self {
             Command::OpenVideo | Command::OpenLabels | Command::OpenFeatures | Command::OpenCheckpoint | Command::ExportCsv | Command::Save => Menu::File,
-            Command::Undo | Command::Redo | Command::SplitAtPlayhead | Command::MergeWithNext | Command::DeleteSegment | Command::Relabel(_) => Menu::Edit,
+            Command::Undo
+            | Command::Redo
+            | Command::SplitAtPlayhead
+            | Command::MergeWithNext
+            | Command::DeleteSegment
+            | Command::Relabel(_)
+            | Command::RelabelSearch
+            | Command::NewFineLevel
+            | Command::NextLevel
+            | Command::MoveBoundary { .. } => Menu::Edit,
             Command::ZoomFit | Command::TogglePlots | Command::AlphaUp | Command::AlphaDown | Command::ToggleFollowPlayhead | Command::SetView(..) => Menu::View,
             Command::ToggleHelp => Menu::Help,
             _ => Menu::Playback,
@@ -201,6 +227,21 @@ pub struct ViewerState {
     pub level: String,
     /// The checkpoint's name, for the export.
     pub checkpoint_name: Option<String>,
+    /// The edited ground truth's segments (two touching segments may share a label), when the
+    /// labels are being annotated.
+    pub gt_segments: Option<Vec<crate::data::Segment>>,
+    /// Annotation levels other than the ground-truth one (e.g. a fine level being created).
+    pub extra_levels: Vec<ExtraLevel>,
+    /// The annotation level that edits apply to (0: the ground truth).
+    pub edit_level: usize,
+}
+
+/// An annotation level shown under the ground truth.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExtraLevel {
+    pub name: String,
+    pub vocab: Vec<String>,
+    pub segments: Vec<crate::data::Segment>,
 }
 
 impl ViewerState {
@@ -221,6 +262,9 @@ impl ViewerState {
             status: String::new(),
             level: "action".into(),
             checkpoint_name: None,
+            gt_segments: None,
+            extra_levels: Vec::new(),
+            edit_level: 0,
         }
     }
 

@@ -23,19 +23,72 @@ pub fn class_color(id: u32, classes: usize) -> Color32 {
 
 pub struct Timeline;
 
+/// One drawn row: segments in video frames, the vocabulary that names them, and the annotation
+/// level it edits, if any.
+struct Row<'a> {
+    title: String,
+    segments: Vec<crate::data::Segment>,
+    names: &'a [String],
+    classes: usize,
+    predicted: bool,
+    level: Option<usize>,
+    editing: bool,
+}
+
+impl Row<'_> {
+    fn name(&self, id: u32) -> &str {
+        self.names.get(id as usize).map_or("NONE", String::as_str)
+    }
+}
+
+fn rows(state: &ViewerState) -> Vec<Row<'_>> {
+    let names = state.vocab.names();
+    let mut rows = Vec::new();
+    for t in state.tracks() {
+        let is_gt = t.kind == TrackKind::GroundTruth;
+        let segments = match (&state.gt_segments, is_gt) {
+            (Some(segs), true) => segs.clone(),
+            _ => segments(t.labels).into_iter().map(|s| crate::data::Segment { start: s.start + t.offset, end: s.end + t.offset, ..s }).collect(),
+        };
+        let editable = is_gt && state.gt_segments.is_some();
+        rows.push(Row {
+            title: t.kind.title().to_owned(),
+            segments,
+            names,
+            classes: names.len(),
+            predicted: t.kind == TrackKind::Anticipated,
+            level: editable.then_some(0),
+            editing: editable && state.edit_level == 0,
+        });
+        if is_gt {
+            for (i, l) in state.extra_levels.iter().enumerate() {
+                rows.push(Row {
+                    title: format!("labels: {}", l.name),
+                    segments: l.segments.clone(),
+                    names: &l.vocab,
+                    classes: l.vocab.len(),
+                    predicted: false,
+                    level: Some(i + 1),
+                    editing: state.edit_level == i + 1,
+                });
+            }
+        }
+    }
+    rows
+}
+
 impl Timeline {
     /// Draws the timeline; returns the commands the user gave through it.
     pub fn ui(ui: &mut Ui, state: &ViewerState) -> Vec<Command> {
         let mut commands = Vec::new();
-        let tracks = state.tracks();
-        let height = (tracks.len().max(1) as f32) * (TRACK_HEIGHT + 4.0) + 18.0;
+        let rows = rows(state);
+        let height = (rows.len().max(1) as f32) * (TRACK_HEIGHT + 4.0) + 18.0;
         let (rect, response) = ui.allocate_exact_size(Vec2::new(ui.available_width(), height), Sense::click_and_drag());
         let painter = ui.painter_at(rect);
         let area = Rect::from_min_max(Pos2::new(rect.left() + LABEL_WIDTH, rect.top()), rect.max);
         let (v0, v1) = state.view;
         let x_of = |frame: f64| area.left() + ((frame - v0) / (v1 - v0).max(1e-9)) as f32 * area.width();
         let frame_of = |x: f32| v0 + ((x - area.left()) / area.width().max(1.0)) as f64 * (v1 - v0);
-        let classes = state.vocab.len();
         let mut hovered: Option<String> = None;
         // ruler: time ticks at a round step giving about eight labels
         painter.rect_filled(Rect::from_min_max(Pos2::new(area.left(), rect.top()), Pos2::new(area.right(), rect.top() + RULER_HEIGHT - 2.0)), 0.0, ui.visuals().faint_bg_color);
@@ -51,18 +104,19 @@ impl Timeline {
             t += step;
         }
         let pointer = response.hover_pos();
-        for (i, t) in tracks.iter().enumerate() {
-            let y = rect.top() + RULER_HEIGHT + i as f32 * (TRACK_HEIGHT + 4.0);
-            let predicted = t.kind == TrackKind::Anticipated;
-            painter.text(Pos2::new(rect.left() + 4.0, y + TRACK_HEIGHT / 2.0), Align2::LEFT_CENTER, t.kind.title(), FontId::proportional(13.0), ui.visuals().text_color());
-            for s in segments(t.labels) {
-                let (a, b) = ((s.start + t.offset) as f64, (s.end + t.offset) as f64);
+        let row_y = |i: usize| rect.top() + RULER_HEIGHT + i as f32 * (TRACK_HEIGHT + 4.0);
+        for (i, row) in rows.iter().enumerate() {
+            let y = row_y(i);
+            let text_color = if row.editing { Color32::from_rgb(250, 200, 40) } else { ui.visuals().text_color() };
+            painter.text(Pos2::new(rect.left() + 4.0, y + TRACK_HEIGHT / 2.0), Align2::LEFT_CENTER, &row.title, FontId::proportional(13.0), text_color);
+            for s in &row.segments {
+                let (a, b) = (s.start as f64, s.end as f64);
                 if b < v0 || a > v1 {
                     continue;
                 }
                 let r = Rect::from_min_max(Pos2::new(x_of(a).max(area.left()), y), Pos2::new(x_of(b).min(area.right()), y + TRACK_HEIGHT));
-                let color = class_color(s.label, classes);
-                if predicted {
+                let color = class_color(s.label, row.classes);
+                if row.predicted {
                     painter.rect_filled(r, 0.0, color.gamma_multiply(0.45));
                     // hatching marks a prediction even in grayscale
                     let mut x = r.left();
@@ -72,16 +126,18 @@ impl Timeline {
                     }
                 } else {
                     painter.rect_filled(r, 0.0, color);
+                    // a thin edge, so that two touching segments with one label stay two
+                    painter.line_segment([Pos2::new(r.left(), y), Pos2::new(r.left(), y + TRACK_HEIGHT)], Stroke::new(1.0, Color32::from_black_alpha(120)));
                 }
                 if pointer.is_some_and(|p| r.contains(p)) {
-                    let name = state.vocab.name(s.label).unwrap_or("NONE");
-                    let confidence = match (&state.anticipation, predicted) {
+                    let name = row.name(s.label);
+                    let confidence = match (&state.anticipation, row.predicted) {
                         (Some(v), true) => v.confidence_at(a as usize).map(|c| format!("\nconfidence {:.0} %", 100.0 * c)).unwrap_or_default(),
                         _ => String::new(),
                     };
                     hovered = Some(format!(
                         "{}: {name}\nframes {}–{} ({:.2}–{:.2} s), {} frames ({:.2} s){confidence}",
-                        t.kind.title(),
+                        row.title,
                         a as usize,
                         b as usize,
                         a / state.fps,
@@ -89,6 +145,37 @@ impl Timeline {
                         (b - a) as usize,
                         (b - a) / state.fps
                     ));
+                }
+            }
+        }
+        // dragging a boundary of an editable row moves it (the shared edge of both neighbours)
+        let near_boundary = |p: Pos2| -> Option<(usize, usize)> {
+            let i = ((p.y - rect.top() - RULER_HEIGHT) / (TRACK_HEIGHT + 4.0)).floor();
+            let row = rows.get(i.max(0.0) as usize).filter(|_| i >= 0.0)?;
+            let level = row.level?;
+            row.segments.iter().skip(1).map(|s| s.start).find(|&b| (x_of(b as f64) - p.x).abs() <= 4.0).map(|b| (level, b))
+        };
+        if let Some(p) = pointer
+            && near_boundary(p).is_some()
+        {
+            ui.ctx().set_cursor_icon(egui::CursorIcon::ResizeHorizontal);
+        }
+        let drag_id = response.id.with("boundary");
+        if response.drag_started()
+            && let Some(p) = response.interact_pointer_pos()
+        {
+            let hit = near_boundary(p);
+            ui.memory_mut(|m| m.data.insert_temp(drag_id, hit));
+        }
+        let dragging: Option<(usize, usize)> = ui.memory(|m| m.data.get_temp(drag_id)).flatten();
+        if let (Some((level, from)), Some(p)) = (dragging, response.interact_pointer_pos()) {
+            let to = frame_of(p.x).round().max(0.0) as usize;
+            let x = x_of(to as f64);
+            painter.line_segment([Pos2::new(x, rect.top()), Pos2::new(x, rect.bottom())], Stroke::new(2.0, Color32::WHITE));
+            if response.drag_stopped() {
+                ui.memory_mut(|m| m.data.remove::<Option<(usize, usize)>>(drag_id));
+                if to != from {
+                    commands.push(Command::MoveBoundary { level, from, to });
                 }
             }
         }
@@ -108,14 +195,14 @@ impl Timeline {
         ui.horizontal_wrapped(|ui| {
             for (k, id) in state.legend().into_iter().enumerate() {
                 let (chip, _) = ui.allocate_exact_size(Vec2::splat(10.0), Sense::hover());
-                ui.painter().rect_filled(chip, 2.0, class_color(id, classes));
+                ui.painter().rect_filled(chip, 2.0, class_color(id, state.vocab.len()));
                 let name = state.vocab.name(id).unwrap_or("NONE");
                 // the digit that relabels with this class
                 ui.small(if k < 9 { format!("{} {name}", k + 1) } else { name.to_owned() });
             }
         });
         // click: seek; drag on the ruler strip above the tracks: scrub; drag on the tracks: pan
-        if let Some(p) = response.interact_pointer_pos().filter(|p| p.x >= area.left()) {
+        if let Some(p) = response.interact_pointer_pos().filter(|p| p.x >= area.left() && dragging.is_none()) {
             let on_ruler = if response.drag_started() {
                 let r = p.y < rect.top() + RULER_HEIGHT;
                 ui.memory_mut(|m| m.data.insert_temp(response.id, r));

@@ -23,12 +23,7 @@ fn step_until(h: &mut Harness<'static, ViewerApp>, what: &str, done: impl Fn(&Vi
 
 #[test]
 fn labels_without_video_or_model_still_work() {
-    let dir = tempfile::tempdir().unwrap();
-    let labels = dir.path().join("v.txt");
-    let mapping = dir.path().join("mapping.txt");
-    std::fs::write(&mapping, "0 SIL\n1 pour_milk\n").unwrap();
-    std::fs::write(&labels, "SIL\n".repeat(20) + &"pour_milk\n".repeat(40)).unwrap();
-    let app = mmant::cli::viewer_app(Some(&labels), Some(&mapping), None, None, Some(15.0)).unwrap();
+    let (_dir, app) = labels_only_app();
     let mut h = harness(app);
     h.run_steps(3);
     assert!(h.state().state.status.contains("no video"), "{}", h.state().state.status);

@@ -7,9 +7,11 @@
 //! depthwise convolutions run in a small CPU kernel (candle splits a grouped convolution into one
 //! convolution per channel, which is two orders of magnitude slower for 1 152 channels).
 
-use candle_core::{CpuStorage, CustomOp3, Layout, Module, Result, Shape, Tensor, bail};
+use candle_core::{CpuStorage, CustomOp3, Layout, Module, Result, Shape, Tensor};
 use candle_nn::VarBuilder;
 use rayon::prelude::*;
+
+use crate::model::attention::f32_slice;
 
 /// One stage of MBConv blocks: `repeats` blocks, the first with `stride`, the rest with stride 1.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -137,21 +139,14 @@ struct Depthwise {
     relu6: bool,
 }
 
-fn contiguous<'a>(s: &'a CpuStorage, l: &Layout, what: &str) -> Result<&'a [f32]> {
-    let CpuStorage::F32(data) = s else { bail!("depthwise convolution: {what} must be f32") };
-    match l.contiguous_offsets() {
-        Some((start, end)) => Ok(&data[start..end]),
-        None => bail!("depthwise convolution: {what} must be contiguous"),
-    }
-}
-
 impl CustomOp3 for Depthwise {
     fn name(&self) -> &'static str {
         "depthwise-conv2d-same"
     }
 
     fn cpu_fwd(&self, s1: &CpuStorage, l1: &Layout, s2: &CpuStorage, l2: &Layout, s3: &CpuStorage, l3: &Layout) -> Result<(CpuStorage, Shape)> {
-        let (x, w, bias) = (contiguous(s1, l1, "input")?, contiguous(s2, l2, "weight")?, contiguous(s3, l3, "bias")?);
+        let op = "depthwise convolution";
+        let (x, w, bias) = (f32_slice(s1, l1, op, "input")?, f32_slice(s2, l2, op, "weight")?, f32_slice(s3, l3, op, "bias")?);
         let (b, c, h, wd) = l1.shape().dims4()?;
         let (k, s) = (self.kernel, self.stride);
         let (oh, ow) = (h.div_ceil(s), wd.div_ceil(s));

@@ -98,11 +98,12 @@ struct FusedAttention {
     dims: Dims,
 }
 
-fn f32_slice<'a>(s: &'a CpuStorage, l: &Layout, what: &str) -> Result<&'a [f32]> {
-    let CpuStorage::F32(data) = s else { bail!("fused attention: {what} must be f32") };
+/// The f32 data of a contiguous CPU tensor, for custom ops' kernels (`op`, `what`: for errors).
+pub(crate) fn f32_slice<'a>(s: &'a CpuStorage, l: &Layout, op: &str, what: &str) -> Result<&'a [f32]> {
+    let CpuStorage::F32(data) = s else { bail!("{op}: {what} must be f32") };
     match l.contiguous_offsets() {
         Some((start, end)) => Ok(&data[start..end]),
-        None => bail!("fused attention: {what} must be contiguous"),
+        None => bail!("{op}: {what} must be contiguous"),
     }
 }
 
@@ -112,7 +113,8 @@ impl CustomOp3 for FusedAttention {
     }
 
     fn cpu_fwd(&self, s1: &CpuStorage, l1: &Layout, s2: &CpuStorage, l2: &Layout, s3: &CpuStorage, l3: &Layout) -> Result<(CpuStorage, Shape)> {
-        let (q, k, v) = (f32_slice(s1, l1, "q")?, f32_slice(s2, l2, "k")?, f32_slice(s3, l3, "v")?);
+        let op = "fused attention";
+        let (q, k, v) = (f32_slice(s1, l1, op, "q")?, f32_slice(s2, l2, op, "k")?, f32_slice(s3, l3, op, "v")?);
         let d = self.dims;
         let out = kernel::forward(q, k, v, self.valid.as_deref().map(Vec::as_slice), self.scale, d);
         Ok((CpuStorage::F32(out), Shape::from((d.batch, d.heads, d.tq, d.dv))))

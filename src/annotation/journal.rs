@@ -57,6 +57,12 @@ impl Journal {
         &self.path
     }
 
+    /// A journal on a full disk: every append fails with ENOSPC (/dev/full).
+    #[cfg(test)]
+    pub(crate) fn on_full_disk(path: &Path) -> Self {
+        Journal { path: path.to_owned(), file: std::fs::OpenOptions::new().append(true).open("/dev/full").expect("/dev/full") }
+    }
+
     /// Appends one entry and syncs it to disk.
     pub fn append(&mut self, entry: &JournalEntry) -> std::io::Result<()> {
         let mut line = serde_json::to_vec(entry).expect("entries serialise");

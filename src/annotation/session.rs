@@ -68,8 +68,9 @@ impl Session {
     }
 
     fn journal_state(&mut self) -> Result<(), SessionError> {
+        self.journal.append(&JournalEntry::Set { annotation: self.doc.clone() }).map_err(|source| SessionError::Journal { path: self.journal.path().to_owned(), source })?;
         self.unsaved += 1;
-        self.journal.append(&JournalEntry::Set { annotation: self.doc.clone() }).map_err(|source| SessionError::Journal { path: self.journal.path().to_owned(), source })
+        Ok(())
     }
 
     /// Undoes the last edit; false when there is none.
@@ -121,5 +122,27 @@ impl Session {
             self.format = old_format;
         }
         r
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_full_disk_refuses_the_edit_and_changes_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("v.txt");
+        std::fs::write(&p, "a\na\nb\nb\n").unwrap();
+        let (mut s, _) = Session::open(&p, &[], false, 15.0).unwrap();
+        s.edit(Edit::Split { level: 0, frame: 1 }).unwrap();
+        let before = s.doc.clone();
+        s.journal = Journal::on_full_disk(&Journal::path_for(&p));
+        let e = s.edit(Edit::Relabel { level: 0, frame: 3, label: "a".into() }).unwrap_err().to_string();
+        assert!(e.contains("v.txt.journal") && e.contains("No space left on device") && e.contains("the change was undone"), "{e}");
+        assert_eq!(s.doc, before);
+        assert!(s.undo().is_err(), "an undo that cannot be journaled is not done either");
+        assert_eq!(s.doc, before);
+        assert_eq!(s.unsaved(), 1);
     }
 }

@@ -21,6 +21,11 @@ pub struct ForwardRow {
     pub fused_ms: f64,
     pub speedup: f64,
     pub max_abs_diff: f32,
+    /// GFLOP of the attention products alone at this S.
+    pub attention_gflop: f64,
+    /// The time those products take at the measured matrix-multiply rate: a floor for any exact
+    /// implementation on this machine.
+    pub attention_floor_ms: f64,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -35,6 +40,8 @@ pub struct TrainRow {
 #[derive(Debug, Clone, Serialize)]
 pub struct ModelBenchReport {
     pub machine: String,
+    /// candle's f32 matrix product, 2048³, GFLOP/s: the machine's practical peak.
+    pub gemm_gflops: f64,
     pub config: mmant::Config,
     pub forward: Vec<ForwardRow>,
     pub training: Vec<TrainRow>,
@@ -59,6 +66,9 @@ pub fn run(sizes: &[usize], repeats: usize, train_data: Option<&Dataset>, train_
     let mut cfg = mmant::Config::paper(2048, 48, 48, 384, 128);
     cfg.max_pos_len = sizes.iter().copied().max().unwrap_or(1).max(cfg.max_pos_len);
     let (mut model, _vm) = build(&cfg, 1)?;
+    let a = random_tokens(2048, 2048)?.squeeze(0)?;
+    let gemm_ms = median_ms(repeats.max(3), || a.matmul(&a).unwrap());
+    let gemm_gflops = 2.0 * 2048f64.powi(3) / (gemm_ms / 1000.0) / 1e9;
     let mut forward = Vec::new();
     for &s in sizes {
         let x = random_tokens(s, cfg.input_dim)?;
@@ -69,7 +79,8 @@ pub fn run(sizes: &[usize], repeats: usize, train_data: Option<&Dataset>, train_
         let fused_ms = median_ms(repeats, || model.forward(&x, None, None).unwrap());
         let f = model.forward(&x, None, None)?.action;
         let max_abs_diff = (e - f)?.abs()?.flatten_all()?.max(0)?.to_scalar::<f32>()?;
-        forward.push(ForwardRow { s, explicit_ms, fused_ms, speedup: explicit_ms / fused_ms, max_abs_diff });
+        let attention_gflop = cfg.attention_flops(s) / 1e9;
+        forward.push(ForwardRow { s, explicit_ms, fused_ms, speedup: explicit_ms / fused_ms, max_abs_diff, attention_gflop, attention_floor_ms: attention_gflop / gemm_gflops * 1000.0 });
     }
 
     let mut training = Vec::new();
@@ -133,16 +144,17 @@ pub fn run(sizes: &[usize], repeats: usize, train_data: Option<&Dataset>, train_
             });
         }
     }
-    Ok(ModelBenchReport { machine: machine_description(), config: cfg, forward, training, training_data: train_data.map(|d| format!("{} split {}", d.name, d.splits[0].name)) })
+    Ok(ModelBenchReport { machine: machine_description(), gemm_gflops, config: cfg, forward, training, training_data: train_data.map(|d| format!("{} split {}", d.name, d.splits[0].name)) })
 }
 
 impl std::fmt::Display for ModelBenchReport {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         writeln!(f, "m&m-Ant (D {}, L_seg {}, L_ant {}, M {}, text on, input {}-d), machine: {}", self.config.d_model, self.config.seg_layers, self.config.ant_layers, self.config.queries, self.config.input_dim, self.machine)?;
-        writeln!(f, "| S (tokens) | explicit attention ms | fused attention ms | speed-up | max |Δ| of action logits |")?;
-        writeln!(f, "|---|---|---|---|---|")?;
+        writeln!(f, "matrix products (candle, f32, 2048³): {:.1} GFLOP/s", self.gemm_gflops)?;
+        writeln!(f, "| S (tokens) | explicit attention ms | fused attention ms | speed-up | max |Δ| of action logits | attention GFLOP | their floor at that rate, ms |")?;
+        writeln!(f, "|---|---|---|---|---|---|---|")?;
         for r in &self.forward {
-            writeln!(f, "| {} | {:.1} | {:.1} | {:.1}× | {:.1e} |", r.s, r.explicit_ms, r.fused_ms, r.speedup, r.max_abs_diff)?;
+            writeln!(f, "| {} | {:.1} | {:.1} | {:.1}× | {:.1e} | {:.2} | {:.1} |", r.s, r.explicit_ms, r.fused_ms, r.speedup, r.max_abs_diff, r.attention_gflop, r.attention_floor_ms)?;
         }
         if let Some(d) = &self.training_data {
             writeln!(f, "\ntraining (forward + backward + AdamW) on {d}:")?;

@@ -41,6 +41,21 @@ pub struct Config {
 
 impl Config {
     /// The paper's settings: D 128 (512 for 50 Salads), L_seg 2, L_ant 1, M 8.
+    /// Floating-point operations of the attention products (Q·Kᵀ and P·V) in one forward pass
+    /// at `s` observed tokens: the encoder's self-attention, the fine generator's attention, the
+    /// fusion layer's self-attention over 2s tokens (visual and text) and the decoder's cross-
+    /// attention. The part of the forward that grows with s².
+    pub fn attention_flops(&self, s: usize) -> f64 {
+        let (s, d, m) = (s as f64, self.d_model as f64, self.queries as f64);
+        let unit = 4.0 * s * s * d; // two products of s × s × d multiply-adds
+        let mut flops = self.seg_layers as f64 * unit;
+        if self.use_fine {
+            flops += unit; // the fine generator
+            flops += if self.use_text { 4.0 * unit } else { unit }; // fusion over 2s (or s) tokens
+        }
+        flops + self.ant_layers as f64 * (4.0 * m * s * d + 4.0 * m * m * d)
+    }
+
     pub fn paper(input_dim: usize, num_classes: usize, fine_classes: usize, text_dim: usize, d_model: usize) -> Self {
         Config {
             input_dim,

@@ -40,7 +40,6 @@ pub struct Config {
 }
 
 impl Config {
-    /// The paper's settings: D 128 (512 for 50 Salads), L_seg 2, L_ant 1, M 8.
     /// Floating-point operations of the attention products (Q·Kᵀ and P·V) in one forward pass
     /// at `s` observed tokens: the encoder's self-attention, the fine generator's attention, the
     /// fusion layer's self-attention over 2s tokens (visual and text) and the decoder's cross-
@@ -56,6 +55,7 @@ impl Config {
         flops + self.ant_layers as f64 * (4.0 * m * s * d + 4.0 * m * m * d)
     }
 
+    /// The paper's settings: D 128 (512 for 50 Salads), L_seg 2, L_ant 1, M 8.
     pub fn paper(input_dim: usize, num_classes: usize, fine_classes: usize, text_dim: usize, d_model: usize) -> Self {
         Config {
             input_dim,

@@ -274,3 +274,32 @@ fn boundaries_drag_fine_levels_stay_inside_coarse_ones_and_new_labels_can_be_add
     let journal = std::fs::read_to_string(dir.path().join("v.txt.journal")).unwrap();
     assert!(journal.contains("stirring") && journal.contains("add_level"), "{journal}");
 }
+
+#[test]
+fn holding_a_digit_while_playing_paints_the_frames_that_pass() {
+    let (_dir, app) = labels_only_app();
+    let mut h = harness(app);
+    h.run_steps(2);
+    let legend = h.state().state.legend();
+    h.state_mut().state.apply(Command::Seek(30));
+    h.state_mut().settings.reaction_s = 0.0;
+    h.key_press(egui::Key::Space);
+    h.run_steps(1);
+    assert!(h.state().state.playing);
+    h.key_down(egui::Key::Num1);
+    h.run_steps(1);
+    let start = Instant::now();
+    while h.state().state.playhead < 40 {
+        assert!(start.elapsed() < Duration::from_secs(10), "playback stalled at {}", h.state().state.playhead);
+        std::thread::sleep(Duration::from_millis(20));
+        h.run_steps(1);
+    }
+    h.key_up(egui::Key::Num1);
+    h.run_steps(1);
+    let end = h.state().state.playhead;
+    let gt = h.state().state.ground_truth.clone().unwrap();
+    // frames from the press (30, or 31 if playback moved first) to the release were pour_milk; they now carry legend entry 1 (SIL), the rest is unchanged
+    assert!((32..=end.min(59)).all(|f| gt[f] == legend[0]), "{gt:?}");
+    assert!(gt[end.min(58) + 1..].iter().all(|&l| l == legend[1]), "{gt:?}");
+    assert!(h.state().state.status.contains("journal"), "{}", h.state().state.status);
+}

@@ -35,6 +35,9 @@ pub struct ViewerBenchReport {
     pub anticipation_moves: usize,
     pub anticipation_latency: Percentiles,
     pub memory: Option<MemoryRow>,
+    /// An annotation edit until it is synced to the journal (the UI thread waits for this).
+    pub edits: usize,
+    pub edit_journaled: Percentiles,
 }
 
 fn thread_cpu_s() -> f64 {
@@ -169,6 +172,23 @@ pub fn run(ui_frames: usize, moves: usize, memory_video: Option<&Path>) -> Resul
             })
         }
     };
+    // 4. an edit, applied and synced to the journal, as the UI thread does it
+    let edit_dir = tempfile::tempdir()?;
+    let edit_labels = edit_dir.path().join("labels.txt");
+    std::fs::write(&edit_labels, demo.iter().map(|l| format!("{l}\n")).collect::<String>())?;
+    let (mut session, _) = crate::annotation::Session::open(&edit_labels, &[], false, 15.0)?;
+    let edits = 200;
+    let mut edit_ms = Vec::with_capacity(edits);
+    for i in 0..edits {
+        let edit = if i % 2 == 0 {
+            crate::annotation::Edit::Split { level: 0, frame: 10 + i * 7 }
+        } else {
+            crate::annotation::Edit::Relabel { level: 0, frame: 10 + i * 7, label: demo[i * 7].to_owned() }
+        };
+        let start = Instant::now();
+        session.edit(edit)?;
+        edit_ms.push(start.elapsed().as_secs_f64() * 1000.0);
+    }
     Ok(ViewerBenchReport {
         machine: machine_description(),
         ui_frames,
@@ -177,6 +197,8 @@ pub fn run(ui_frames: usize, moves: usize, memory_video: Option<&Path>) -> Resul
         anticipation_moves: moves,
         anticipation_latency: percentiles(latencies),
         memory,
+        edits,
+        edit_journaled: percentiles(edit_ms),
     })
 }
 
@@ -186,6 +208,7 @@ impl std::fmt::Display for ViewerBenchReport {
         writeln!(f, "machine: {}", self.machine)?;
         writeln!(f, "UI thread CPU per frame, demo playing ({} frames at 60 Hz): {}", self.ui_frames, p(&self.ui_cpu))?;
         writeln!(f, "playhead move → anticipated track at {} observed tokens ({} moves): {}", self.anticipation_tokens, self.anticipation_moves, p(&self.anticipation_latency))?;
+        writeln!(f, "annotation edit until synced to the journal ({} edits): {}", self.edits, p(&self.edit_journaled))?;
         if let Some(m) = &self.memory {
             writeln!(
                 f,

@@ -143,7 +143,6 @@ pub fn extract_video(
     let total = meta.frames.div_ceil(stride);
     let backbone: Backbone = net.backbone;
     let norm = backbone.normalization();
-    let weights_sha256 = super::sha256_file(&net.weights)?;
     let side = INPUT_SIZE as usize;
     let dim = backbone.dim();
     let mut columns: Vec<f32> = Vec::with_capacity(total * dim);
@@ -188,7 +187,7 @@ pub fn extract_video(
         dim,
         backbone: backbone.name().to_owned(),
         weights: net.weights.display().to_string(),
-        weights_sha256,
+        weights_sha256: net.weights_sha256.clone(),
         input_size: INPUT_SIZE,
         preprocessing: format!("swscale bilinear resize of the shorter side to {RESIZE_SHORTER}, centre crop {INPUT_SIZE}×{INPUT_SIZE}, (x/255 − mean)/std"),
         normalization: norm,

@@ -128,6 +128,8 @@ enum Body {
 pub struct Network {
     pub backbone: Backbone,
     pub weights: PathBuf,
+    /// sha256 of the weights file, for the sidecars (hashed once, at load).
+    pub weights_sha256: String,
     body: Body,
     device: Device,
 }
@@ -173,7 +175,7 @@ impl Network {
                 Body::ResNet { body, fc }
             }
         };
-        Ok(Network { backbone, weights: path.to_owned(), body, device: device.clone() })
+        Ok(Network { backbone, weights: path.to_owned(), weights_sha256: sha256_file(path)?, body, device: device.clone() })
     }
 
     pub fn device(&self) -> &Device {

@@ -153,6 +153,7 @@ fn unsaved_edits_are_recovered_on_the_next_open_and_saving_clears_the_journal() 
     assert_eq!(labels_now[105], 2, "the undone paint stays undone");
     s.save().unwrap();
     drop(s);
+    assert!(!dir.path().join("video.txt.journal").exists(), "a journal with nothing unsaved is removed on close");
     let (s, note) = Session::open(&labels, &vocab(), true, 15.0).unwrap();
     assert!(note.is_none(), "{note:?}");
     assert_eq!(s.doc.levels[0].track.labels(), labels_now);

@@ -117,11 +117,24 @@ impl Session {
     pub fn save_as(&mut self, path: &Path, format: Format) -> Result<(), SessionError> {
         let (old_path, old_format) = (std::mem::replace(&mut self.path, path.to_owned()), std::mem::replace(&mut self.format, format));
         let r = self.save();
-        if r.is_err() {
-            self.path = old_path;
-            self.format = old_format;
+        match &r {
+            // the old file keeps what it had on disk; its unsaved edits went into the new file
+            Ok(()) => drop(std::fs::remove_file(Journal::path_for(&old_path))),
+            Err(_) => {
+                self.path = old_path;
+                self.format = old_format;
+            }
         }
         r
+    }
+}
+
+impl Drop for Session {
+    /// A journal with nothing unsaved in it is not left beside the user's file.
+    fn drop(&mut self) {
+        if self.unsaved == 0 {
+            let _ = std::fs::remove_file(self.journal.path());
+        }
     }
 }
 

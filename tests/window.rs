@@ -15,13 +15,25 @@ impl Drop for Killed {
     }
 }
 
-fn free_display() -> u32 {
-    (90..200).find(|n| !Path::new(&format!("/tmp/.X11-unix/X{n}")).exists() && !Path::new(&format!("/tmp/.X{n}-lock")).exists()).expect("a free X display number")
+fn free_display(from: u32) -> u32 {
+    (from..from + 50).find(|n| !Path::new(&format!("/tmp/.X11-unix/X{n}")).exists() && !Path::new(&format!("/tmp/.X{n}-lock")).exists()).expect("a free X display number")
 }
 
 #[test]
 fn the_demo_window_shows_video_and_timeline_under_xvfb() {
-    let n = free_display();
+    demo_window_renders(90, &[]);
+}
+
+/// With no wgpu adapter (a backend this machine lacks), the window falls back to OpenGL.
+#[test]
+fn without_a_wgpu_adapter_the_window_falls_back_to_glow() {
+    let stderr = demo_window_renders(150, &[("WGPU_BACKEND", "dx12")]);
+    assert!(stderr.contains("no wgpu adapter") && stderr.contains("drawing with OpenGL (glow)"), "{stderr}");
+}
+
+/// Runs the demo under a fresh Xvfb until a screenshot shows it; returns what mmant printed.
+fn demo_window_renders(display_from: u32, env: &[(&str, &str)]) -> String {
+    let n = free_display(display_from);
     let display = format!(":{n}");
     let _xvfb = Killed(
         Command::new("Xvfb")
@@ -40,15 +52,17 @@ fn the_demo_window_shows_video_and_timeline_under_xvfb() {
     let runtime = home.path().join("run");
     std::fs::create_dir_all(&runtime).unwrap();
     std::fs::set_permissions(&runtime, std::os::unix::fs::PermissionsExt::from_mode(0o700)).unwrap();
-    let _app = Killed(
+    let stderr_path = home.path().join("stderr.txt");
+    let mut app = Killed(
         Command::new(env!("CARGO_BIN_EXE_mmant"))
             .env("DISPLAY", &display)
             .env_remove("WAYLAND_DISPLAY")
             .env("XDG_RUNTIME_DIR", &runtime)
             .env("XDG_DATA_HOME", home.path().join("data"))
             .env("MMANT_CACHE", home.path().join("cache"))
+            .envs(env.iter().copied())
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stderr(std::fs::File::create(&stderr_path).unwrap())
             .spawn()
             .unwrap(),
     );
@@ -78,7 +92,9 @@ fn the_demo_window_shows_video_and_timeline_under_xvfb() {
                 if let Some(p) = std::env::var_os("MMANT_WINDOW_SCREENSHOT") {
                     std::fs::copy(&shot, p).unwrap();
                 }
-                return;
+                let _ = app.0.kill();
+                let _ = app.0.wait();
+                return std::fs::read_to_string(&stderr_path).unwrap_or_default();
             }
         }
         assert!(start.elapsed() < Duration::from_secs(90), "the window never showed the demo: {last}");

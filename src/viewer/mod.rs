@@ -46,6 +46,9 @@ pub fn run(app: ViewerApp) -> anyhow::Result<()> {
                     (None, Some(e)) => Some(format!("no wgpu adapter ({e}): drawing with OpenGL (glow)")),
                     (None, None) => Some("OpenGL (glow)".into()),
                 };
+                if let Some(note) = app.renderer_note.as_ref().filter(|_| cc.wgpu_render_state.is_none()) {
+                    eprintln!("mmant: {note}");
+                }
                 Ok(Box::new(app))
             }),
         );

@@ -1,8 +1,10 @@
 //! The eframe application: polls the decoder, model and file workers, turns input into commands,
-//! and draws the panels. Decoding, inference, feature extraction, file dialogs and file I/O all
-//! happen on other threads; the UI thread only draws and handles input.
+//! and draws the panels. Decoding, inference, feature extraction, file dialogs, reading files and
+//! exports happen on other threads (`files`). One exception, on purpose: an annotation edit is
+//! appended to its journal and synced before it counts as done, and a save is written, on the
+//! UI thread (`editing`; a few milliseconds, measured by `mmant bench viewer`).
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::mpsc::{Receiver, Sender, channel};
 use std::time::Instant;
@@ -10,12 +12,17 @@ use std::time::Instant;
 use egui::{ColorImage, TextureHandle, TextureOptions};
 use serde::{Deserialize, Serialize};
 
+mod editing;
+mod files;
+
+pub use files::read_labels;
+
 use super::inference::{self, InferenceWorker};
 use super::plots::Plots;
 use super::state::{Command, Menu, ViewerState};
 use super::timeline::Timeline;
 use crate::annotation::{Edit, Session};
-use crate::data::{Features, Vocabulary};
+use crate::data::Features;
 use crate::model::checkpoint::InputKind;
 use crate::video::{self, DecoderWorker};
 
@@ -163,210 +170,9 @@ impl ViewerApp {
         self
     }
 
-    fn remember(&mut self, kind: FileKind, path: &Path) {
-        self.settings.recent.retain(|(_, p)| p != path);
-        self.settings.recent.insert(0, (kind, path.to_owned()));
-        self.settings.recent.truncate(RECENT_MAX);
-    }
-
-    fn open_video(&mut self, path: PathBuf) {
-        self.remember(FileKind::Video, &path);
-        self.video = Some(DecoderWorker::spawn(path.clone(), 256 << 20));
-        self.video_path = Some(path);
-        self.frame_texture = None;
-        self.shown_frame = None;
-    }
-
-    fn open_checkpoint(&mut self, path: PathBuf) {
-        self.remember(FileKind::Checkpoint, &path);
-        self.state.checkpoint_name = path.parent().and_then(|p| p.file_name()).or(path.file_name()).map(|n| n.to_string_lossy().into_owned());
-        self.inference = Some(InferenceWorker::spawn(path));
-        self.checkpoint_input = None;
-        self.state.anticipation = None;
-        self.last_request = None;
-    }
-
-    /// Edits the label file `path` (already shown as ground truth) in this window: opens its
-    /// session, replaying a journal left by a crash. Returns what was recovered, if anything.
-    pub fn attach_annotation(&mut self, path: &Path) -> Result<Option<String>, String> {
-        let vocabularies = vec![(self.state.level.clone(), self.state.vocab.clone())];
-        let (session, recovered) = Session::open(path, &vocabularies, true, self.state.fps).map_err(|e| e.to_string())?;
-        self.annotation = Some(session);
-        self.sync_ground_truth();
-        if let Some(r) = &recovered {
-            self.state.status = r.clone();
-        }
-        Ok(recovered)
-    }
-
-    pub fn annotation(&self) -> Option<&Session> {
-        self.annotation.as_ref()
-    }
-
-    /// The annotation's first level becomes the ground-truth track (the model reruns on it), the
-    /// others are shown under it.
-    fn sync_ground_truth(&mut self) {
-        let Some(s) = &self.annotation else { return };
-        let Some(level) = s.doc.levels.first() else { return };
-        let labels = level.track.labels();
-        if self.state.ground_truth.as_ref() != Some(&labels) {
-            self.labels_version += 1;
-        }
-        if level.vocab.len() != self.state.vocab.len() {
-            // a label added while annotating joins the vocabulary (ids of the others unchanged)
-            self.state.vocab = Vocabulary::from_names(level.vocab.clone());
-        }
-        self.state.ground_truth = Some(labels);
-        self.state.gt_segments = Some(level.track.segments().to_vec());
-        self.state.extra_levels = s.doc.levels[1..]
-            .iter()
-            .map(|l| super::state::ExtraLevel { name: l.name.clone(), vocab: l.vocab.clone(), segments: l.track.segments().to_vec() })
-            .collect();
-        self.state.edit_level = self.state.edit_level.min(s.doc.levels.len() - 1);
-    }
-
-    /// Applies an edit to the ground truth; it shows as done once it is in the journal.
-    pub fn edit(&mut self, edit: Edit) {
-        let Some(s) = &mut self.annotation else {
-            self.state.status = "no label file to edit: open one (File → Open labels)".into();
-            return;
-        };
-        self.state.status = match s.edit(edit) {
-            Ok(()) => format!("edit saved to the journal; {} unsaved (Ctrl+S saves)", s.unsaved()),
-            Err(e) => format!("edit refused: {e}"),
-        };
-        self.sync_ground_truth();
-    }
-
-    fn history(&mut self, redo: bool) {
-        let Some(s) = &mut self.annotation else { return };
-        self.state.status = match if redo { s.redo() } else { s.undo() } {
-            Ok(true) => format!("{}; {} unsaved", if redo { "redone" } else { "undone" }, s.unsaved()),
-            Ok(false) => format!("nothing to {}", if redo { "redo" } else { "undo" }),
-            Err(e) => e.to_string(),
-        };
-        self.sync_ground_truth();
-    }
-
-    fn save(&mut self) {
-        let Some(s) = &mut self.annotation else { return };
-        self.state.status = match s.save() {
-            Ok(()) => format!("saved {}", s.path.display()),
-            Err(e) => format!("not saved: {e}"),
-        };
-    }
-
-    /// The label of digit `k`: the legend's k-th class on the ground truth, the k-th label of
-    /// the vocabulary on another level.
-    fn legend_label(&self, k: usize) -> Option<String> {
-        if self.state.edit_level == 0 {
-            self.state.legend().get(k).and_then(|&id| self.state.vocab.name(id)).map(str::to_owned)
-        } else {
-            self.state.extra_levels.get(self.state.edit_level - 1).and_then(|l| l.vocab.get(k)).cloned()
-        }
-    }
-
-    fn relabel_window(&mut self, ctx: &egui::Context) {
-        let Some(filter) = &mut self.relabel_filter else { return };
-        let mut chosen = None;
-        let mut open = true;
-        let vocab = match self.state.edit_level {
-            0 => self.state.vocab.names().to_vec(),
-            i => self.state.extra_levels.get(i - 1).map(|l| l.vocab.clone()).unwrap_or_default(),
-        };
-        egui::Window::new("Relabel").open(&mut open).collapsible(false).show(ctx, |ui| {
-            let r = ui.add(egui::TextEdit::singleline(filter).hint_text("type to search or add a label"));
-            r.request_focus();
-            let needle = filter.trim().to_lowercase();
-            egui::ScrollArea::vertical().max_height(260.0).show(ui, |ui| {
-                for name in vocab.iter().filter(|n| n.to_lowercase().contains(&needle)) {
-                    if ui.button(name).clicked() {
-                        chosen = Some(name.clone());
-                    }
-                }
-            });
-            let typed = filter.trim().to_owned();
-            if !typed.is_empty() && !vocab.contains(&typed) && ui.button(format!("add the label \"{typed}\"")).clicked() {
-                chosen = Some(typed.clone());
-            }
-            if r.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter)) && !typed.is_empty() {
-                chosen = Some(vocab.iter().find(|n| n.to_lowercase().contains(&needle)).cloned().unwrap_or(typed));
-            }
-        });
-        if let Some(label) = chosen {
-            self.relabel_filter = None;
-            self.edit(Edit::Relabel { level: self.state.edit_level, frame: self.state.playhead, label });
-        } else if !open {
-            self.relabel_filter = None;
-        }
-    }
-
-    /// The frame painting applies to: the playhead minus the reaction time.
-    fn paint_frame(&self) -> usize {
-        self.state.playhead.saturating_sub((self.settings.reaction_s as f64 * self.state.fps).round() as usize)
-    }
-
     /// The frame whose picture is on screen, once the decoder has delivered one.
     pub fn displayed_frame(&self) -> Option<usize> {
         self.displayed_frame
-    }
-
-    /// Opens a file as the menu would (reading happens on a worker thread).
-    pub fn open_file(&mut self, kind: FileKind, path: PathBuf) {
-        self.open(kind, path)
-    }
-
-    /// Reads a file on a worker thread; the result arrives as an event.
-    fn open(&mut self, kind: FileKind, path: PathBuf) {
-        match kind {
-            FileKind::Video => self.open_video(path),
-            FileKind::Checkpoint => self.open_checkpoint(path),
-            FileKind::Labels => {
-                self.remember(kind, &path);
-                let tx = self.events.0.clone();
-                let vocabularies = vec![(self.state.level.clone(), self.state.vocab.clone())];
-                let fps = self.state.fps;
-                std::thread::spawn(move || {
-                    let r = Session::open(&path, &vocabularies, true, fps).map_err(|e| e.to_string());
-                    let _ = tx.send(Event::LabelsLoaded(path, r));
-                });
-            }
-            FileKind::Features => {
-                self.remember(kind, &path);
-                let tx = self.events.0.clone();
-                std::thread::spawn(move || {
-                    let r = Features::read(&path, None).map_err(|e| e.to_string());
-                    let _ = tx.send(Event::FeaturesLoaded(path, r));
-                });
-            }
-        }
-    }
-
-    /// Opens a file dialog on a worker thread (rfd), never on the UI thread.
-    fn pick(&self, kind: FileKind) {
-        let tx = self.events.0.clone();
-        std::thread::spawn(move || {
-            let dialog = rfd::FileDialog::new();
-            let dialog = match kind {
-                FileKind::Video => dialog.add_filter("video", &["mp4", "mkv", "avi", "mov", "webm", "m4v", "mpg"]),
-                FileKind::Labels => dialog.add_filter("labels (MS-TCN .txt, segment .csv)", &["txt", "csv"]),
-                FileKind::Features => dialog.add_filter("features", &["npy"]),
-                FileKind::Checkpoint => dialog.add_filter("checkpoint", &["safetensors", "json"]),
-            };
-            let _ = tx.send(Event::Picked(kind, dialog.pick_file()));
-        });
-    }
-
-    /// Builds the CSV here (cheap) and writes it on a worker thread, atomically.
-    fn export(&self, path: PathBuf) {
-        let tx = self.events.0.clone();
-        let csv = self.state.segments_csv();
-        std::thread::spawn(move || {
-            let r = csv.map_err(|e| e.to_string()).and_then(|(bytes, rows)| {
-                crate::fsutil::write_atomic(&path, &bytes).map(|()| (path.clone(), rows)).map_err(|e| format!("{}: {e}", path.display()))
-            });
-            let _ = tx.send(Event::Exported(r));
-        });
     }
 
     /// Commands that are the app's (files, dialogs, panels); the rest change the state.
@@ -416,71 +222,6 @@ impl ViewerApp {
         self.settings.speed = self.state.speed;
         self.settings.alpha = self.state.alpha;
         self.settings.follow_playhead = self.state.follow_playhead;
-    }
-
-    fn handle_events(&mut self) {
-        while let Ok(event) = self.events.1.try_recv() {
-            match event {
-                Event::Picked(_, None) | Event::ExportTo(None) => {
-                    self.state.status = "no file chosen (if no dialog appeared, no file-chooser portal is running: give files on the command line)".into()
-                }
-                Event::Picked(kind, Some(path)) => self.open(kind, path),
-                Event::ExportTo(Some(path)) => self.export(path),
-                Event::Exported(Ok((path, rows))) => self.state.status = format!("exported {rows} segments to {}", path.display()),
-                Event::Exported(Err(e)) => self.state.status = format!("export failed, nothing written: {e}"),
-                Event::LabelsLoaded(path, Ok((session, recovered))) => {
-                    let frames = session.doc.frames();
-                    self.state.status = format!("labels: {} ({frames} frames)", path.display());
-                    if frames != self.state.frames && self.video.is_some() {
-                        self.state.status.push_str(&format!("; the video has {} frames", self.state.frames));
-                    }
-                    if let Some(r) = recovered {
-                        self.state.status = r;
-                    }
-                    self.state.frames = frames.max(self.state.frames);
-                    self.state.view = (0.0, self.state.frames as f64);
-                    self.annotation = Some(session);
-                    self.sync_ground_truth();
-                }
-                Event::LabelsLoaded(_, Err(e)) | Event::FeaturesLoaded(_, Err(e)) => self.state.status = e,
-                Event::FeaturesLoaded(path, Ok(f)) => {
-                    self.extracting = None;
-                    self.state.status = format!("features: {} ({}-d, {} frames{})", path.display(), f.dim, f.frames, f.backbone.as_deref().map(|b| format!(", {b}")).unwrap_or_default());
-                    self.features = Some(Arc::new(f));
-                    self.last_request = None;
-                }
-                Event::ExtractProgress(done, total) => self.extracting = Some((done, total)),
-            }
-        }
-    }
-
-    /// Extracts the video's features in the background with the backbone the checkpoint was
-    /// trained on (when it ships with mmant), into the cache; progress arrives as events.
-    fn extract_features_for(&mut self, backbone_name: &str) {
-        let (Some(video), Some(backbone)) = (self.video_path.clone(), crate::features::Backbone::from_name(backbone_name)) else { return };
-        let Some(weights) = backbone.default_weights().filter(|w| w.exists()) else {
-            self.state.status = format!("the checkpoint observes {backbone} features: open them (File → Open features), or extract them with `mmant extract --backbone {backbone} --weights …`");
-            return;
-        };
-        let out = crate::fsutil::cache_root().unwrap_or_else(std::env::temp_dir).join("features").join(backbone.name());
-        let tx = self.events.0.clone();
-        self.extracting = Some((0, 1));
-        std::thread::spawn(move || {
-            let r = (|| -> Result<(PathBuf, Features), String> {
-                let net = crate::features::Network::load(backbone, &weights, &candle_core::Device::Cpu).map_err(|e| e.to_string())?;
-                let never = std::sync::atomic::AtomicBool::new(false);
-                let progress_tx = tx.clone();
-                let opts = crate::features::ExtractOptions { on_bad_frame: crate::features::BadFramePolicy::Continue, ..Default::default() };
-                let done = crate::features::extract_video(&net, &video, &out, &opts, &mut |d, t| drop(progress_tx.send(Event::ExtractProgress(d, t))), &never)
-                    .map_err(|e| e.to_string())?;
-                let f = Features::read(&done.npy, None).map_err(|e| e.to_string())?;
-                Ok((done.npy, f))
-            })();
-            let _ = match r {
-                Ok((path, f)) => tx.send(Event::FeaturesLoaded(path, Ok(f))),
-                Err(e) => tx.send(Event::FeaturesLoaded(video, Err(format!("feature extraction failed: {e}")))),
-            };
-        });
     }
 
     /// Worker replies → state; newer requests → workers. Never waits.
@@ -712,39 +453,6 @@ impl ViewerApp {
         self.show_help = open;
     }
 
-    /// Closing with unsaved edits asks first (the journal keeps them either way).
-    fn close_guard(&mut self, ctx: &egui::Context) {
-        let unsaved = self.annotation.as_ref().map_or(0, Session::unsaved);
-        if ctx.input(|i| i.viewport().close_requested()) && unsaved > 0 && !self.allow_close {
-            ctx.send_viewport_cmd(egui::ViewportCommand::CancelClose);
-            self.confirm_close = true;
-        }
-        if !self.confirm_close {
-            return;
-        }
-        egui::Window::new("Unsaved edits").collapsible(false).resizable(false).show(ctx, |ui| {
-            ui.label(format!("{unsaved} edits are not saved to the label file (they are in its journal and would be recovered next time)."));
-            ui.horizontal(|ui| {
-                if ui.button("Save and close").clicked() {
-                    self.save();
-                    if self.annotation.as_ref().is_some_and(|s| s.unsaved() == 0) {
-                        self.allow_close = true;
-                        ctx.send_viewport_cmd(egui::ViewportCommand::Close);
-                    }
-                    self.confirm_close = false;
-                }
-                if ui.button("Close without saving").clicked() {
-                    self.allow_close = true;
-                    self.confirm_close = false;
-                    ctx.send_viewport_cmd(egui::ViewportCommand::Close);
-                }
-                if ui.button("Cancel").clicked() {
-                    self.confirm_close = false;
-                }
-            });
-        });
-    }
-
     pub fn draw(&mut self, ui: &mut egui::Ui) {
         let started = cpu_time();
         let ctx = ui.ctx().clone();
@@ -834,42 +542,6 @@ fn cpu_time() -> Option<f64> {
     let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
     // SAFETY: clock_gettime writes into the timespec we own
     (unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) } == 0).then(|| ts.tv_sec as f64 + ts.tv_nsec as f64 * 1e-9)
-}
-
-/// Reads per-frame labels: an MS-TCN `.txt` (one label per line) or our segment CSV (its
-/// ground_truth rows), encoded with `vocab`; an unknown label names the file and line.
-pub fn read_labels(path: &Path, vocab: &Vocabulary) -> Result<Vec<u32>, String> {
-    if path.extension().is_some_and(|e| e.eq_ignore_ascii_case("csv")) {
-        return read_segment_csv(path, vocab);
-    }
-    let labels = crate::data::FrameLabels::read(path).map_err(|e| e.to_string())?;
-    labels.encode_strict(vocab).map_err(|e| e.to_string())
-}
-
-fn read_segment_csv(path: &Path, vocab: &Vocabulary) -> Result<Vec<u32>, String> {
-    let mut r = csv::Reader::from_path(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    let headers = r.headers().map_err(|e| format!("{}: {e}", path.display()))?.clone();
-    let col = |name: &str| headers.iter().position(|h| h == name).ok_or_else(|| format!("{}: expected a `{name}` column, found {:?}", path.display(), headers));
-    let (track, label, start, end) = (col("track")?, col("label")?, col("start_frame")?, col("end_frame")?);
-    let mut out = Vec::new();
-    for (i, rec) in r.records().enumerate() {
-        let line = i + 2;
-        let rec = rec.map_err(|e| format!("{}: line {line}: {e}", path.display()))?;
-        if &rec[track] != "ground_truth" {
-            continue;
-        }
-        let num = |c: usize| rec[c].parse::<usize>().map_err(|_| format!("{}: line {line}: expected a frame number, found {:?}", path.display(), &rec[c]));
-        let (a, b) = (num(start)?, num(end)?);
-        if a != out.len() || b < a {
-            return Err(format!("{}: line {line}: expected a segment starting at frame {}, found {a}–{b}", path.display(), out.len()));
-        }
-        let id = vocab.id(&rec[label]).ok_or_else(|| format!("{}: line {line}: label {:?} is not in the vocabulary", path.display(), &rec[label]))?;
-        out.extend(std::iter::repeat_n(id, b - a));
-    }
-    if out.is_empty() {
-        return Err(format!("{}: no ground_truth segments", path.display()));
-    }
-    Ok(out)
 }
 
 impl eframe::App for ViewerApp {

@@ -1,0 +1,196 @@
+//! Files in the viewer: open dialogs (rfd, on worker threads), reading labels, features and
+//! checkpoints off the UI thread, recent files, CSV export, and background feature extraction.
+//! Results come back to the UI thread as [`Event`]s.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use super::{Event, FileKind, RECENT_MAX, ViewerApp};
+use crate::annotation::Session;
+use crate::data::{Features, Vocabulary};
+use crate::video::DecoderWorker;
+use crate::viewer::inference::InferenceWorker;
+
+impl ViewerApp {
+    pub(super) fn remember(&mut self, kind: FileKind, path: &Path) {
+        self.settings.recent.retain(|(_, p)| p != path);
+        self.settings.recent.insert(0, (kind, path.to_owned()));
+        self.settings.recent.truncate(RECENT_MAX);
+    }
+
+    pub(super) fn open_video(&mut self, path: PathBuf) {
+        self.remember(FileKind::Video, &path);
+        self.video = Some(DecoderWorker::spawn(path.clone(), 256 << 20));
+        self.video_path = Some(path);
+        self.frame_texture = None;
+        self.shown_frame = None;
+    }
+
+    pub(super) fn open_checkpoint(&mut self, path: PathBuf) {
+        self.remember(FileKind::Checkpoint, &path);
+        self.state.checkpoint_name = path.parent().and_then(|p| p.file_name()).or(path.file_name()).map(|n| n.to_string_lossy().into_owned());
+        self.inference = Some(InferenceWorker::spawn(path));
+        self.checkpoint_input = None;
+        self.state.anticipation = None;
+        self.last_request = None;
+    }
+
+    /// Opens a file as the menu would (reading happens on a worker thread).
+    pub fn open_file(&mut self, kind: FileKind, path: PathBuf) {
+        self.open(kind, path)
+    }
+
+    /// Reads a file on a worker thread; the result arrives as an event.
+    pub(super) fn open(&mut self, kind: FileKind, path: PathBuf) {
+        match kind {
+            FileKind::Video => self.open_video(path),
+            FileKind::Checkpoint => self.open_checkpoint(path),
+            FileKind::Labels => {
+                self.remember(kind, &path);
+                let tx = self.events.0.clone();
+                let vocabularies = vec![(self.state.level.clone(), self.state.vocab.clone())];
+                let fps = self.state.fps;
+                std::thread::spawn(move || {
+                    let r = Session::open(&path, &vocabularies, true, fps).map_err(|e| e.to_string());
+                    let _ = tx.send(Event::LabelsLoaded(path, r));
+                });
+            }
+            FileKind::Features => {
+                self.remember(kind, &path);
+                let tx = self.events.0.clone();
+                std::thread::spawn(move || {
+                    let r = Features::read(&path, None).map_err(|e| e.to_string());
+                    let _ = tx.send(Event::FeaturesLoaded(path, r));
+                });
+            }
+        }
+    }
+
+    /// Opens a file dialog on a worker thread (rfd), never on the UI thread.
+    pub(super) fn pick(&self, kind: FileKind) {
+        let tx = self.events.0.clone();
+        std::thread::spawn(move || {
+            let dialog = rfd::FileDialog::new();
+            let dialog = match kind {
+                FileKind::Video => dialog.add_filter("video", &["mp4", "mkv", "avi", "mov", "webm", "m4v", "mpg"]),
+                FileKind::Labels => dialog.add_filter("labels (MS-TCN .txt, segment .csv)", &["txt", "csv"]),
+                FileKind::Features => dialog.add_filter("features", &["npy"]),
+                FileKind::Checkpoint => dialog.add_filter("checkpoint", &["safetensors", "json"]),
+            };
+            let _ = tx.send(Event::Picked(kind, dialog.pick_file()));
+        });
+    }
+
+    /// Builds the CSV here (cheap) and writes it on a worker thread, atomically.
+    pub(super) fn export(&self, path: PathBuf) {
+        let tx = self.events.0.clone();
+        let csv = self.state.segments_csv();
+        std::thread::spawn(move || {
+            let r = csv.map_err(|e| e.to_string()).and_then(|(bytes, rows)| {
+                crate::fsutil::write_atomic(&path, &bytes).map(|()| (path.clone(), rows)).map_err(|e| format!("{}: {e}", path.display()))
+            });
+            let _ = tx.send(Event::Exported(r));
+        });
+    }
+
+    pub(super) fn handle_events(&mut self) {
+        while let Ok(event) = self.events.1.try_recv() {
+            match event {
+                Event::Picked(_, None) | Event::ExportTo(None) => {
+                    self.state.status = "no file chosen (if no dialog appeared, no file-chooser portal is running: give files on the command line)".into()
+                }
+                Event::Picked(kind, Some(path)) => self.open(kind, path),
+                Event::ExportTo(Some(path)) => self.export(path),
+                Event::Exported(Ok((path, rows))) => self.state.status = format!("exported {rows} segments to {}", path.display()),
+                Event::Exported(Err(e)) => self.state.status = format!("export failed, nothing written: {e}"),
+                Event::LabelsLoaded(path, Ok((session, recovered))) => {
+                    let frames = session.doc.frames();
+                    self.state.status = format!("labels: {} ({frames} frames)", path.display());
+                    if frames != self.state.frames && self.video.is_some() {
+                        self.state.status.push_str(&format!("; the video has {} frames", self.state.frames));
+                    }
+                    if let Some(r) = recovered {
+                        self.state.status = r;
+                    }
+                    self.state.frames = frames.max(self.state.frames);
+                    self.state.view = (0.0, self.state.frames as f64);
+                    self.annotation = Some(session);
+                    self.sync_ground_truth();
+                }
+                Event::LabelsLoaded(_, Err(e)) | Event::FeaturesLoaded(_, Err(e)) => self.state.status = e,
+                Event::FeaturesLoaded(path, Ok(f)) => {
+                    self.extracting = None;
+                    self.state.status = format!("features: {} ({}-d, {} frames{})", path.display(), f.dim, f.frames, f.backbone.as_deref().map(|b| format!(", {b}")).unwrap_or_default());
+                    self.features = Some(Arc::new(f));
+                    self.last_request = None;
+                }
+                Event::ExtractProgress(done, total) => self.extracting = Some((done, total)),
+            }
+        }
+    }
+
+    /// Extracts the video's features in the background with the backbone the checkpoint was
+    /// trained on (when it ships with mmant), into the cache; progress arrives as events.
+    pub(super) fn extract_features_for(&mut self, backbone_name: &str) {
+        let (Some(video), Some(backbone)) = (self.video_path.clone(), crate::features::Backbone::from_name(backbone_name)) else { return };
+        let Some(weights) = backbone.default_weights().filter(|w| w.exists()) else {
+            self.state.status = format!("the checkpoint observes {backbone} features: open them (File → Open features), or extract them with `mmant extract --backbone {backbone} --weights …`");
+            return;
+        };
+        let out = crate::fsutil::cache_root().unwrap_or_else(std::env::temp_dir).join("features").join(backbone.name());
+        let tx = self.events.0.clone();
+        self.extracting = Some((0, 1));
+        std::thread::spawn(move || {
+            let r = (|| -> Result<(PathBuf, Features), String> {
+                let net = crate::features::Network::load(backbone, &weights, &candle_core::Device::Cpu).map_err(|e| e.to_string())?;
+                let never = std::sync::atomic::AtomicBool::new(false);
+                let progress_tx = tx.clone();
+                let opts = crate::features::ExtractOptions { on_bad_frame: crate::features::BadFramePolicy::Continue, ..Default::default() };
+                let done = crate::features::extract_video(&net, &video, &out, &opts, &mut |d, t| drop(progress_tx.send(Event::ExtractProgress(d, t))), &never)
+                    .map_err(|e| e.to_string())?;
+                let f = Features::read(&done.npy, None).map_err(|e| e.to_string())?;
+                Ok((done.npy, f))
+            })();
+            let _ = match r {
+                Ok((path, f)) => tx.send(Event::FeaturesLoaded(path, Ok(f))),
+                Err(e) => tx.send(Event::FeaturesLoaded(video, Err(format!("feature extraction failed: {e}")))),
+            };
+        });
+    }
+}
+
+/// Reads per-frame labels: an MS-TCN `.txt` (one label per line) or our segment CSV (its
+/// ground_truth rows), encoded with `vocab`; an unknown label names the file and line.
+pub fn read_labels(path: &Path, vocab: &Vocabulary) -> Result<Vec<u32>, String> {
+    if path.extension().is_some_and(|e| e.eq_ignore_ascii_case("csv")) {
+        return read_segment_csv(path, vocab);
+    }
+    let labels = crate::data::FrameLabels::read(path).map_err(|e| e.to_string())?;
+    labels.encode_strict(vocab).map_err(|e| e.to_string())
+}
+
+fn read_segment_csv(path: &Path, vocab: &Vocabulary) -> Result<Vec<u32>, String> {
+    let mut r = csv::Reader::from_path(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let headers = r.headers().map_err(|e| format!("{}: {e}", path.display()))?.clone();
+    let col = |name: &str| headers.iter().position(|h| h == name).ok_or_else(|| format!("{}: expected a `{name}` column, found {:?}", path.display(), headers));
+    let (track, label, start, end) = (col("track")?, col("label")?, col("start_frame")?, col("end_frame")?);
+    let mut out = Vec::new();
+    for (i, rec) in r.records().enumerate() {
+        let line = i + 2;
+        let rec = rec.map_err(|e| format!("{}: line {line}: {e}", path.display()))?;
+        if &rec[track] != "ground_truth" {
+            continue;
+        }
+        let num = |c: usize| rec[c].parse::<usize>().map_err(|_| format!("{}: line {line}: expected a frame number, found {:?}", path.display(), &rec[c]));
+        let (a, b) = (num(start)?, num(end)?);
+        if a != out.len() || b < a {
+            return Err(format!("{}: line {line}: expected a segment starting at frame {}, found {a}–{b}", path.display(), out.len()));
+        }
+        let id = vocab.id(&rec[label]).ok_or_else(|| format!("{}: line {line}: label {:?} is not in the vocabulary", path.display(), &rec[label]))?;
+        out.extend(std::iter::repeat_n(id, b - a));
+    }
+    if out.is_empty() {
+        return Err(format!("{}: no ground_truth segments", path.display()));
+    }
+    Ok(out)
+}

@@ -1,6 +1,8 @@
 //! The viewer, headless with egui_kittest: widgets answer, the model runs off the UI thread,
 //! the anticipation follows the observation rate, and the timeline is drawn.
 
+mod common;
+
 use std::time::{Duration, Instant};
 
 use egui_kittest::Harness;
@@ -302,4 +304,25 @@ fn holding_a_digit_while_playing_paints_the_frames_that_pass() {
     assert!((32..=end.min(59)).all(|f| gt[f] == legend[0]), "{gt:?}");
     assert!(gt[end.min(58) + 1..].iter().all(|&l| l == legend[1]), "{gt:?}");
     assert!(h.state().state.status.contains("journal"), "{}", h.state().state.status);
+}
+
+#[test]
+fn a_segmentation_output_is_a_track_and_can_be_observed_instead_of_the_ground_truth() {
+    let (_dir, labels, mapping, model) = mmant::cli::demo_files().unwrap();
+    let mut app = mmant::cli::viewer_app(Some(&labels), Some(&mapping), Some(&model), None, Some(15.0)).unwrap();
+    let predictions = common::shared_data("breakfast").join("predictions_mstcn_split1/P06_cam01_P06_friedegg.txt");
+    let pred = mmant::data::FrameLabels::read(&predictions).unwrap().encode_strict(&app.state.vocab).unwrap();
+    app.state.predictions = Some(pred.clone());
+    let observed = (0.3 * app.state.frames as f64) as usize;
+    let mut h = harness(app);
+    step_until(&mut h, "the anticipation from the ground truth", |a| a.state.anticipation.as_ref().is_some_and(|x| x.observed == observed));
+    let from_gt = h.state().state.anticipation.clone().unwrap();
+    h.get_by_label("observe the segmentation output").click();
+    h.run_steps(1);
+    assert!(h.state().state.observe_predictions);
+    step_until(&mut h, "the anticipation from the segmentation output", |a| a.state.anticipation.as_ref().is_some_and(|x| x.coarse != from_gt.coarse || x.future != from_gt.future));
+    let (bytes, _) = h.state().state.segments_csv().unwrap();
+    let text = String::from_utf8(bytes).unwrap();
+    let rows = text.lines().filter(|l| l.split(',').nth(1) == Some("segmentation")).count();
+    assert_eq!(rows, mmant::data::segments(&pred).len(), "the segmentation track is exported");
 }

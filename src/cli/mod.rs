@@ -124,6 +124,10 @@ pub struct ViewArgs {
     /// Per-frame features of the video (.npy), for a checkpoint that observes features
     #[arg(long)]
     pub features: Option<PathBuf>,
+    /// A segmentation model's per-frame output (MS-TCN prediction file): shown as a track, and
+    /// the model can observe it instead of the ground truth
+    #[arg(long)]
+    pub predictions: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -776,6 +780,13 @@ fn view(a: &ViewArgs) -> Result<ExitCode> {
     let mut app = viewer_app(a.labels.as_deref(), a.mapping.as_deref(), a.checkpoint.as_deref(), a.video.as_deref(), a.fps)?;
     if let Some(f) = &a.features {
         app.open_file(crate::viewer::app::FileKind::Features, f.clone());
+    }
+    if let Some(p) = &a.predictions {
+        let labels = crate::data::FrameLabels::read(p)?.encode_strict(&app.state.vocab)?;
+        if labels.len() != app.state.frames {
+            app.state.status = format!("{}: {} frames, the labels {}", p.display(), labels.len(), app.state.frames);
+        }
+        app.state.predictions = Some(labels);
     }
     crate::viewer::run(app)?;
     Ok(ExitCode::SUCCESS)

@@ -234,6 +234,11 @@ pub struct ViewerState {
     pub extra_levels: Vec<ExtraLevel>,
     /// The annotation level that edits apply to (0: the ground truth).
     pub edit_level: usize,
+    /// A segmentation model's per-frame output (e.g. MS-TCN's), shown as a track.
+    pub predictions: Option<Vec<u32>>,
+    /// The model observes the segmentation output instead of the ground truth (the "predicted
+    /// observation" setting).
+    pub observe_predictions: bool,
 }
 
 /// An annotation level shown under the ground truth.
@@ -265,6 +270,8 @@ impl ViewerState {
             gt_segments: None,
             extra_levels: Vec::new(),
             edit_level: 0,
+            predictions: None,
+            observe_predictions: false,
         }
     }
 
@@ -314,6 +321,9 @@ impl ViewerState {
         let mut t = Vec::new();
         if let Some(gt) = &self.ground_truth {
             t.push(Track { kind: TrackKind::GroundTruth, labels: gt, offset: 0 });
+        }
+        if let Some(p) = &self.predictions {
+            t.push(Track { kind: TrackKind::Segmentation, labels: p, offset: 0 });
         }
         if let Some(a) = &self.anticipation {
             t.push(Track { kind: TrackKind::Coarse, labels: &a.coarse, offset: 0 });
@@ -391,6 +401,8 @@ pub const SEGMENT_COLUMNS: [&str; 11] =
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TrackKind {
     GroundTruth,
+    /// A segmentation model's output loaded from a file.
+    Segmentation,
     Coarse,
     Fine,
     Anticipated,
@@ -401,6 +413,7 @@ impl TrackKind {
     pub fn name(self) -> &'static str {
         match self {
             TrackKind::GroundTruth => "ground_truth",
+            TrackKind::Segmentation => "segmentation",
             TrackKind::Coarse => "coarse",
             TrackKind::Fine => "fine",
             TrackKind::Anticipated => "anticipated",
@@ -411,6 +424,7 @@ impl TrackKind {
     pub fn title(self) -> &'static str {
         match self {
             TrackKind::GroundTruth => "ground truth",
+            TrackKind::Segmentation => "segmentation (file)",
             TrackKind::Coarse => "model: coarse",
             TrackKind::Fine => "model: fine",
             TrackKind::Anticipated => "anticipated",

@@ -299,12 +299,12 @@ impl ViewerApp {
     fn request_anticipation(&mut self) {
         let observed = self.state.observation_point().min(self.state.frames);
         let (Some(input), Some(_)) = (self.checkpoint_input.clone(), &self.inference) else { return };
-        let key = (observed / self.stride, self.labels_version, self.features.is_some());
+        let key = (observed / self.stride, self.labels_version + self.state.observe_predictions as u64 * (1 << 40), self.features.is_some());
         if self.last_request == Some(key) || observed == 0 {
             return;
         }
         let (labels, features) = match &input {
-            InputKind::GtLabels { .. } => match &self.state.ground_truth {
+            InputKind::GtLabels { .. } => match self.state.predictions.as_ref().filter(|_| self.state.observe_predictions).or(self.state.ground_truth.as_ref()) {
                 Some(gt) => (gt[..observed.min(gt.len())].to_vec(), None),
                 None => {
                     self.state.status = "the checkpoint observes labels: open a label file (File → Open labels) to anticipate".into();
@@ -473,6 +473,10 @@ impl ViewerApp {
                 let mut alpha = self.state.alpha;
                 if ui.add_enabled(!self.state.follow_playhead, egui::Slider::new(&mut alpha, 0.0..=1.0).text("observation rate α")).changed() {
                     commands.push(Command::SetAlpha(alpha));
+                }
+                if self.state.predictions.is_some() {
+                    ui.checkbox(&mut self.state.observe_predictions, "observe the segmentation output")
+                        .on_hover_text("the model sees the segmentation model's labels of the observed part instead of the ground truth");
                 }
                 let mut follow = self.state.follow_playhead;
                 if ui.checkbox(&mut follow, "follow playhead").on_hover_text("L").changed() {

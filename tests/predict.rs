@@ -37,6 +37,13 @@ fn predict_csv_holds_the_models_anticipation() {
     assert_eq!(starts["anticipated"], observed);
     assert_eq!(tracks["anticipated"], view.future);
 
+    // the CSV it wrote is itself an input (its ground_truth rows): the same prediction again
+    let again = out.path().join("again.csv");
+    let o = mmant(&["predict", csv_path.to_str().unwrap(), "--checkpoint", model.to_str().unwrap(), "--alpha", "0.3", "--csv", again.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let rows = |p: &std::path::Path| -> Vec<String> { std::fs::read_to_string(p).unwrap().lines().filter(|l| !l.starts_with("video,")).map(|l| l.splitn(2, ',').nth(1).unwrap().to_owned()).collect() };
+    assert_eq!(rows(&again), rows(&csv_path), "same tracks, same anticipation (only the video name differs)");
+
     // per frame: one row per frame, the anticipated column empty before the observation point
     let frames_path = out.path().join("frames.csv");
     let o = mmant(&["predict", labels.to_str().unwrap(), "--checkpoint", model.to_str().unwrap(), "--alpha", "0.3", "--csv", frames_path.to_str().unwrap(), "--per-frame"]);

@@ -159,38 +159,25 @@ impl ViewerApp {
     }
 }
 
-/// Reads per-frame labels: an MS-TCN `.txt` (one label per line) or our segment CSV (its
-/// ground_truth rows), encoded with `vocab`; an unknown label names the file and line.
+/// Reads per-frame labels: an MS-TCN `.txt` (one label per line) or our segment CSV (its first
+/// level, read by the annotation formats), encoded with `vocab`; an unknown label is an error
+/// naming the file (and, for `.txt`, the line).
 pub fn read_labels(path: &Path, vocab: &Vocabulary) -> Result<Vec<u32>, String> {
-    if path.extension().is_some_and(|e| e.eq_ignore_ascii_case("csv")) {
-        return read_segment_csv(path, vocab);
+    if !path.extension().is_some_and(|e| e.eq_ignore_ascii_case("csv")) {
+        let labels = crate::data::FrameLabels::read(path).map_err(|e| e.to_string())?;
+        return labels.encode_strict(vocab).map_err(|e| e.to_string());
     }
-    let labels = crate::data::FrameLabels::read(path).map_err(|e| e.to_string())?;
-    labels.encode_strict(vocab).map_err(|e| e.to_string())
-}
-
-fn read_segment_csv(path: &Path, vocab: &Vocabulary) -> Result<Vec<u32>, String> {
-    let mut r = csv::Reader::from_path(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    let headers = r.headers().map_err(|e| format!("{}: {e}", path.display()))?.clone();
-    let col = |name: &str| headers.iter().position(|h| h == name).ok_or_else(|| format!("{}: expected a `{name}` column, found {:?}", path.display(), headers));
-    let (track, label, start, end) = (col("track")?, col("label")?, col("start_frame")?, col("end_frame")?);
-    let mut out = Vec::new();
-    for (i, rec) in r.records().enumerate() {
-        let line = i + 2;
-        let rec = rec.map_err(|e| format!("{}: line {line}: {e}", path.display()))?;
-        if &rec[track] != "ground_truth" {
-            continue;
-        }
-        let num = |c: usize| rec[c].parse::<usize>().map_err(|_| format!("{}: line {line}: expected a frame number, found {:?}", path.display(), &rec[c]));
-        let (a, b) = (num(start)?, num(end)?);
-        if a != out.len() || b < a {
-            return Err(format!("{}: line {line}: expected a segment starting at frame {}, found {a}–{b}", path.display(), out.len()));
-        }
-        let id = vocab.id(&rec[label]).ok_or_else(|| format!("{}: line {line}: label {:?} is not in the vocabulary", path.display(), &rec[label]))?;
-        out.extend(std::iter::repeat_n(id, b - a));
-    }
-    if out.is_empty() {
-        return Err(format!("{}: no ground_truth segments", path.display()));
-    }
-    Ok(out)
+    let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let doc = crate::annotation::formats::read(path, &bytes, &[], false)?;
+    let level = &doc.levels[0];
+    // only the labels the track uses must be known (the file's vocabulary may list others)
+    level
+        .track
+        .labels()
+        .into_iter()
+        .map(|l| {
+            let name = level.label_name(l);
+            vocab.id(name).ok_or_else(|| format!("{}: level {}: label {name:?} is not in the vocabulary", path.display(), level.name))
+        })
+        .collect()
 }

@@ -378,6 +378,10 @@ pub struct EvalArgs {
     /// Print JSON instead of the table
     #[arg(long)]
     pub json: bool,
+    /// Also print how often the first anticipated segment is the action in progress and how long
+    /// it runs against the truth (ground-truth observation), per split
+    #[arg(long)]
+    pub diagnose: bool,
 }
 
 pub fn run(args: impl IntoIterator<Item = impl Into<OsString> + Clone>) -> Result<ExitCode> {
@@ -500,9 +504,20 @@ fn eval_command(a: &EvalArgs) -> Result<ExitCode> {
             crate::model::checkpoint::ModelConfig::Futr(_) => "futr",
             crate::model::checkpoint::ModelConfig::Mmant(_) => "mmant",
         };
+        if a.diagnose {
+            diagnose(&ds, &splits, level, &|split| make(split, &[]))?;
+        }
         (eval::evaluate_method(&ds, &splits, name, &make, &cfg).with_context(|| format!("evaluating {template} on {}", ds.name))?, name.to_owned())
     } else {
         let baseline = a.baseline.expect("clap requires --baseline, --checkpoint or --segmentation");
+        if a.diagnose {
+            let level = ds.level_index(&a.level)?;
+            let classes = ds.levels[level].vocab.len();
+            diagnose(&ds, &splits, level, &|split| {
+                let train: Vec<Vec<u32>> = split.train.iter().map(|v| ds.load_video(v, None).map(|mut x| std::mem::take(&mut x.levels[level]))).collect::<std::result::Result<_, _>>().map_err(|e| e.to_string())?;
+                Ok(baseline.fit(&train.iter().map(Vec::as_slice).collect::<Vec<_>>(), classes))
+            })?;
+        }
         (eval::evaluate(&ds, &splits, baseline, &cfg).with_context(|| format!("evaluating {} on {}", baseline.name(), ds.name))?, baseline.name().to_owned())
     };
     let json = serde_json::to_string_pretty(&report)?;
@@ -519,6 +534,16 @@ fn eval_command(a: &EvalArgs) -> Result<ExitCode> {
         println!("wrote {} and {}", csv_path.display(), json_path.display());
     }
     Ok(ExitCode::SUCCESS)
+}
+
+fn diagnose(ds: &crate::data::Dataset, splits: &[&crate::data::Split], level: usize, make: &dyn Fn(&crate::data::Split) -> std::result::Result<Box<dyn eval::Anticipator>, String>) -> Result<()> {
+    let classes = ds.levels[level].vocab.len();
+    for split in splits {
+        let anticipator = make(split).map_err(|e| anyhow::anyhow!("split {}: {e}", split.name))?;
+        let labels = |v: &str| ds.load_video(v, None).ok().map(|mut x| std::mem::take(&mut x.levels[level]));
+        println!("{}", eval::diagnose::first_segment(split, &labels, anticipator.as_ref(), classes, &[0.2, 0.3])?);
+    }
+    Ok(())
 }
 
 fn bench_attention(a: &BenchAttentionArgs) -> Result<ExitCode> {

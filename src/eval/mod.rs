@@ -3,6 +3,7 @@
 
 pub mod anticipation;
 pub mod baselines;
+pub mod diagnose;
 pub mod moc;
 pub mod recognition;
 pub mod segmentation;

@@ -1,0 +1,197 @@
+//! Why a model loses to `last-observed` at short horizons: how often its first anticipated
+//! segment is the action in progress, and how long it lets that action run compared with the
+//! truth. In the ground-truth-observation setting the action in progress is known exactly, so a
+//! model that fails here fails at copying, not at anticipating.
+
+use std::fmt;
+
+use serde::Serialize;
+
+use super::baselines::{AnticipationError, Anticipator, Observation};
+use super::moc::{BETAS, ClassCounts, eval_window, observed_frames};
+use crate::data::Split;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct FirstSegmentRow {
+    pub alpha: f64,
+    pub videos: usize,
+    /// Fraction of videos whose ground truth continues the last observed action past the
+    /// observation point.
+    pub truth_continues: f64,
+    /// Fraction of videos whose first anticipated frame is the last observed action.
+    pub first_is_current: f64,
+    /// Where both continue: median of (anticipated run of the current action) / (true
+    /// remaining run), both counted within the ⌊0.5·N⌋ frames the model decodes.
+    pub median_run_ratio: Option<f64>,
+    /// Fraction of the first 0.1·N future frames that the truth gives to the current action,
+    /// and that the anticipation gives to it.
+    pub truth_current_share: f64,
+    pub anticipated_current_share: f64,
+    /// …and that both give to it (the truth's share that the anticipation gets right).
+    pub overlap_current_share: f64,
+    /// MoC ×100 at each β of [`BETAS`]: as anticipated, and with the first anticipated segment
+    /// relabelled to the action in progress (what the score would be if the model copied it).
+    pub moc: Vec<Option<f64>>,
+    pub moc_current_first: Vec<Option<f64>>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct FirstSegmentReport {
+    pub split: String,
+    pub rows: Vec<FirstSegmentRow>,
+}
+
+/// Length of the run of `label` at the start of `frames`.
+fn leading_run(frames: &[u32], label: u32) -> usize {
+    frames.iter().take_while(|&&l| l == label).count()
+}
+
+/// `future` with its first segment relabelled to `current`.
+fn current_first(future: &[u32], current: u32) -> Vec<u32> {
+    let mut f = future.to_vec();
+    if let Some(&first) = f.first() {
+        f.iter_mut().take_while(|l| **l == first).for_each(|l| *l = current);
+    }
+    f
+}
+
+/// The first-segment statistics of one anticipator over a split's test videos (ground truth
+/// observed). `labels` gives each video's label track, `classes` the size of its vocabulary.
+pub fn first_segment(
+    split: &Split,
+    labels: &dyn Fn(&str) -> Option<Vec<u32>>,
+    anticipator: &dyn Anticipator,
+    classes: usize,
+    alphas: &[f64],
+) -> Result<FirstSegmentReport, AnticipationError> {
+    let mut rows = Vec::new();
+    for &alpha in alphas {
+        let (mut videos, mut truth_continues, mut first_is_current) = (0usize, 0usize, 0usize);
+        let (mut truth_share, mut anticipated_share, mut overlap_share) = (0f64, 0f64, 0f64);
+        let mut ratios = Vec::new();
+        let mut counts = vec![(ClassCounts::new(classes), ClassCounts::new(classes)); BETAS.len()];
+        for video in &split.test {
+            let Some(gt) = labels(video) else { continue };
+            let observed = observed_frames(alpha, gt.len());
+            if observed == 0 || observed >= gt.len() {
+                continue;
+            }
+            let current = gt[observed - 1];
+            let future = anticipator.anticipate(&Observation { video, labels: &gt[..observed], features: None, total_frames: gt.len() })?;
+            let forced = current_first(&future, current);
+            for (b, &beta) in BETAS.iter().enumerate() {
+                let window = eval_window(alpha, beta, gt.len());
+                counts[b].0.add(&gt, observed, &future, window.clone());
+                counts[b].1.add(&gt, observed, &forced, window);
+            }
+            let decoded = ((0.5 * gt.len() as f64) as usize).min(gt.len() - observed);
+            let true_run = leading_run(&gt[observed..observed + decoded], current);
+            let anticipated_run = leading_run(&future[..decoded.min(future.len())], current);
+            videos += 1;
+            truth_continues += usize::from(true_run > 0);
+            first_is_current += usize::from(anticipated_run > 0);
+            if true_run > 0 && anticipated_run > 0 {
+                ratios.push(anticipated_run as f64 / true_run as f64);
+            }
+            let window = ((0.1 * gt.len() as f64) as usize).clamp(1, gt.len() - observed);
+            truth_share += true_run.min(window) as f64 / window as f64;
+            anticipated_share += anticipated_run.min(window) as f64 / window as f64;
+            overlap_share += true_run.min(anticipated_run).min(window) as f64 / window as f64;
+        }
+        ratios.sort_by(f64::total_cmp);
+        let n = videos.max(1) as f64;
+        rows.push(FirstSegmentRow {
+            alpha,
+            videos,
+            truth_continues: truth_continues as f64 / n,
+            first_is_current: first_is_current as f64 / n,
+            median_run_ratio: (!ratios.is_empty()).then(|| ratios[ratios.len() / 2]),
+            truth_current_share: truth_share / n,
+            anticipated_current_share: anticipated_share / n,
+            overlap_current_share: overlap_share / n,
+            moc: counts.iter().map(|c| c.0.moc()).collect(),
+            moc_current_first: counts.iter().map(|c| c.1.moc()).collect(),
+        });
+    }
+    Ok(FirstSegmentReport { split: split.name.clone(), rows })
+}
+
+impl fmt::Display for FirstSegmentReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "first anticipated segment vs the action in progress (split {}):", self.split)?;
+        writeln!(f, "| α | videos | truth continues | first = current | median run anticipated/true | share of next 0.1·N: truth | anticipated | both |")?;
+        writeln!(f, "|---|---|---|---|---|---|---|---|")?;
+        for r in &self.rows {
+            writeln!(
+                f,
+                "| {} | {} | {:.1}% | {:.1}% | {} | {:.1}% | {:.1}% | {:.1}% |",
+                r.alpha,
+                r.videos,
+                100.0 * r.truth_continues,
+                100.0 * r.first_is_current,
+                r.median_run_ratio.map_or("n/a".to_owned(), |m| format!("{m:.2}")),
+                100.0 * r.truth_current_share,
+                100.0 * r.anticipated_current_share,
+                100.0 * r.overlap_current_share
+            )?;
+        }
+        writeln!(f, "\nMoC ×100 as anticipated → with the first anticipated segment relabelled to the action in progress:")?;
+        writeln!(f, "| α |{}", BETAS.iter().map(|b| format!(" β={b} |")).collect::<String>())?;
+        writeln!(f, "|---|{}", "---|".repeat(BETAS.len()))?;
+        let m = |v: Option<f64>| v.map_or("n/a".to_owned(), |v| format!("{v:.2}"));
+        for r in &self.rows {
+            writeln!(f, "| {} |{}", r.alpha, r.moc.iter().zip(&r.moc_current_first).map(|(a, b)| format!(" {} → {} |", m(*a), m(*b))).collect::<String>())?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::eval::LastObserved;
+
+    struct Fixed(Vec<u32>);
+    impl Anticipator for Fixed {
+        fn anticipate(&self, obs: &Observation) -> Result<Vec<u32>, AnticipationError> {
+            Ok(self.0.iter().copied().cycle().take(obs.total_frames - obs.labels.len()).collect())
+        }
+    }
+
+    fn split() -> Split {
+        Split { name: "1".into(), train: vec![], val: vec![], test: vec!["v".into()] }
+    }
+
+    #[test]
+    fn last_observed_always_starts_with_the_current_action() {
+        // 0×20 then 1×80: at α=.1 the current action (0) runs 10 more frames of the 50 decoded
+        let gt: Vec<u32> = [vec![0; 20], vec![1; 80]].concat();
+        let labels = |_: &str| Some(gt.clone());
+        let r = first_segment(&split(), &labels, &LastObserved::default(), 2, &[0.1]).unwrap();
+        let row = &r.rows[0];
+        assert_eq!((row.videos, row.truth_continues, row.first_is_current), (1, 1.0, 1.0));
+        assert_eq!(row.median_run_ratio, Some(50.0 / 10.0));
+        assert_eq!((row.truth_current_share, row.anticipated_current_share, row.overlap_current_share), (1.0, 1.0, 1.0));
+    }
+
+    #[test]
+    fn a_model_that_jumps_ahead_is_counted_as_missing_the_current_action() {
+        let gt: Vec<u32> = [vec![0; 20], vec![1; 80]].concat();
+        let labels = |_: &str| Some(gt.clone());
+        let r = first_segment(&split(), &labels, &Fixed(vec![1]), 2, &[0.1]).unwrap();
+        let row = &r.rows[0];
+        assert_eq!((row.first_is_current, row.median_run_ratio, row.anticipated_current_share), (0.0, None, 0.0));
+    }
+
+    #[test]
+    fn relabelling_the_first_segment_recovers_the_current_action() {
+        assert_eq!(current_first(&[1, 1, 2, 1], 0), vec![0, 0, 2, 1]);
+        let gt: Vec<u32> = [vec![0; 20], vec![1; 80]].concat();
+        let labels = |_: &str| Some(gt.clone());
+        let r = first_segment(&split(), &labels, &Fixed(vec![1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 2]), 2, &[0.1]).unwrap();
+        let row = &r.rows[0];
+        // β=.1 window is frames 10..20, all class 0: the jump-ahead model scores 0, relabelled 100
+        // (the first run of 1s covers the whole window)
+        assert_eq!((row.moc[0], row.moc_current_first[0]), (Some(0.0), Some(100.0)));
+    }
+}

@@ -110,6 +110,7 @@ pub fn run(sizes: &[usize], repeats: usize, train_data: Option<&Dataset>, train_
             text_table: None,
             out: std::env::temp_dir(),
             resume: false,
+            held_out_every: 0,
         };
         let prepared = train::prepare(ds, &tcfg)?;
         let n = train_examples.min(prepared.examples.len());

@@ -9,7 +9,6 @@ use serde::Serialize;
 
 use super::baselines::{AnticipationError, Anticipator, Observation};
 use super::moc::{BETAS, ClassCounts, eval_window, observed_frames};
-use crate::data::Split;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct FirstSegmentRow {
@@ -55,39 +54,46 @@ fn current_first(future: &[u32], current: u32) -> Vec<u32> {
     f
 }
 
-/// The first-segment statistics of one anticipator over a split's test videos (ground truth
-/// observed). `labels` gives each video's label track, `classes` the size of its vocabulary.
+/// A held-out video: name, label track, and features when the anticipator observes features.
+pub struct HeldOutVideo<'a> {
+    pub name: &'a str,
+    pub labels: &'a [u32],
+    pub features: Option<&'a crate::data::Features>,
+}
+
+/// The first-segment statistics of one anticipator over `videos` (ground truth observed);
+/// `classes` is the size of their vocabulary, `split` names them in the report.
 pub fn first_segment(
-    split: &Split,
-    labels: &dyn Fn(&str) -> Option<Vec<u32>>,
+    split: &str,
+    videos: &[HeldOutVideo],
     anticipator: &dyn Anticipator,
     classes: usize,
     alphas: &[f64],
 ) -> Result<FirstSegmentReport, AnticipationError> {
     let mut rows = Vec::new();
     for &alpha in alphas {
-        let (mut videos, mut truth_continues, mut first_is_current) = (0usize, 0usize, 0usize);
+        let (mut n_videos, mut truth_continues, mut first_is_current) = (0usize, 0usize, 0usize);
         let (mut truth_share, mut anticipated_share, mut overlap_share) = (0f64, 0f64, 0f64);
         let mut ratios = Vec::new();
         let mut counts = vec![(ClassCounts::new(classes), ClassCounts::new(classes)); BETAS.len()];
-        for video in &split.test {
-            let Some(gt) = labels(video) else { continue };
+        for v in videos {
+            let gt = v.labels;
             let observed = observed_frames(alpha, gt.len());
             if observed == 0 || observed >= gt.len() {
                 continue;
             }
             let current = gt[observed - 1];
-            let future = anticipator.anticipate(&Observation { video, labels: &gt[..observed], features: None, total_frames: gt.len() })?;
+            let future = anticipator.anticipate(&Observation { video: v.name, labels: &gt[..observed], features: v.features, total_frames: gt.len() })?;
             let forced = current_first(&future, current);
             for (b, &beta) in BETAS.iter().enumerate() {
                 let window = eval_window(alpha, beta, gt.len());
-                counts[b].0.add(&gt, observed, &future, window.clone());
-                counts[b].1.add(&gt, observed, &forced, window);
+                counts[b].0.add(gt, observed, &future, window.clone());
+                counts[b].1.add(gt, observed, &forced, window);
             }
             let decoded = ((0.5 * gt.len() as f64) as usize).min(gt.len() - observed);
             let true_run = leading_run(&gt[observed..observed + decoded], current);
             let anticipated_run = leading_run(&future[..decoded.min(future.len())], current);
-            videos += 1;
+            n_videos += 1;
             truth_continues += usize::from(true_run > 0);
             first_is_current += usize::from(anticipated_run > 0);
             if true_run > 0 && anticipated_run > 0 {
@@ -99,10 +105,10 @@ pub fn first_segment(
             overlap_share += true_run.min(anticipated_run).min(window) as f64 / window as f64;
         }
         ratios.sort_by(f64::total_cmp);
-        let n = videos.max(1) as f64;
+        let n = n_videos.max(1) as f64;
         rows.push(FirstSegmentRow {
             alpha,
-            videos,
+            videos: n_videos,
             truth_continues: truth_continues as f64 / n,
             first_is_current: first_is_current as f64 / n,
             median_run_ratio: (!ratios.is_empty()).then(|| ratios[ratios.len() / 2]),
@@ -113,7 +119,20 @@ pub fn first_segment(
             moc_current_first: counts.iter().map(|c| c.1.moc()).collect(),
         });
     }
-    Ok(FirstSegmentReport { split: split.name.clone(), rows })
+    Ok(FirstSegmentReport { split: split.to_owned(), rows })
+}
+
+impl FirstSegmentReport {
+    /// Mean MoC over every (α, β) cell that is defined.
+    pub fn mean_moc(&self) -> Option<f64> {
+        let v: Vec<f64> = self.rows.iter().flat_map(|r| r.moc.iter().flatten().copied()).collect();
+        (!v.is_empty()).then(|| v.iter().sum::<f64>() / v.len() as f64)
+    }
+
+    /// Mean over α of the fraction whose first anticipated segment is the action in progress.
+    pub fn mean_first_is_current(&self) -> f64 {
+        self.rows.iter().map(|r| r.first_is_current).sum::<f64>() / self.rows.len().max(1) as f64
+    }
 }
 
 impl fmt::Display for FirstSegmentReport {
@@ -158,16 +177,15 @@ mod tests {
         }
     }
 
-    fn split() -> Split {
-        Split { name: "1".into(), train: vec![], val: vec![], test: vec!["v".into()] }
+    fn one(gt: &[u32]) -> Vec<HeldOutVideo<'_>> {
+        vec![HeldOutVideo { name: "v", labels: gt, features: None }]
     }
 
     #[test]
     fn last_observed_always_starts_with_the_current_action() {
         // 0×20 then 1×80: at α=.1 the current action (0) runs 10 more frames of the 50 decoded
         let gt: Vec<u32> = [vec![0; 20], vec![1; 80]].concat();
-        let labels = |_: &str| Some(gt.clone());
-        let r = first_segment(&split(), &labels, &LastObserved::default(), 2, &[0.1]).unwrap();
+        let r = first_segment("1", &one(&gt), &LastObserved::default(), 2, &[0.1]).unwrap();
         let row = &r.rows[0];
         assert_eq!((row.videos, row.truth_continues, row.first_is_current), (1, 1.0, 1.0));
         assert_eq!(row.median_run_ratio, Some(50.0 / 10.0));
@@ -177,8 +195,7 @@ mod tests {
     #[test]
     fn a_model_that_jumps_ahead_is_counted_as_missing_the_current_action() {
         let gt: Vec<u32> = [vec![0; 20], vec![1; 80]].concat();
-        let labels = |_: &str| Some(gt.clone());
-        let r = first_segment(&split(), &labels, &Fixed(vec![1]), 2, &[0.1]).unwrap();
+        let r = first_segment("1", &one(&gt), &Fixed(vec![1]), 2, &[0.1]).unwrap();
         let row = &r.rows[0];
         assert_eq!((row.first_is_current, row.median_run_ratio, row.anticipated_current_share), (0.0, None, 0.0));
     }
@@ -187,8 +204,7 @@ mod tests {
     fn relabelling_the_first_segment_recovers_the_current_action() {
         assert_eq!(current_first(&[1, 1, 2, 1], 0), vec![0, 0, 2, 1]);
         let gt: Vec<u32> = [vec![0; 20], vec![1; 80]].concat();
-        let labels = |_: &str| Some(gt.clone());
-        let r = first_segment(&split(), &labels, &Fixed(vec![1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 2]), 2, &[0.1]).unwrap();
+        let r = first_segment("1", &one(&gt), &Fixed(vec![1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 2]), 2, &[0.1]).unwrap();
         let row = &r.rows[0];
         // β=.1 window is frames 10..20, all class 0: the jump-ahead model scores 0, relabelled 100
         // (the first run of 1s covers the whole window)

@@ -65,6 +65,8 @@ pub struct TrainConfig {
     pub text_table: Option<PathBuf>,
     pub out: PathBuf,
     pub resume: bool,
+    /// Score the checkpoint on held-out videos every N epochs (0: never).
+    pub held_out_every: usize,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -81,6 +83,21 @@ pub struct EpochLog {
     pub inter: f64,
     pub examples_per_s: f64,
     pub seconds: f64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub held_out: Option<HeldOutScore>,
+}
+
+/// The epoch's checkpoint on held-out videos (ground truth observed, α 0.2 and 0.3, β 0.1–0.5).
+/// Breakfast and 50 Salads have no validation split, so these are the split's test videos: for
+/// watching a run, never for choosing an epoch (the last epoch is the one evaluated).
+#[derive(Debug, Clone, Serialize)]
+pub struct HeldOutScore {
+    /// "val" or "test".
+    pub videos_from: String,
+    pub moc: Option<f64>,
+    pub first_is_current: f64,
+    /// The last-observed baseline on the same videos, for scale.
+    pub last_observed_moc: Option<f64>,
 }
 
 /// Loads `embeddings` [K, E] from a label-embedding file written by `mmant embed-labels`.
@@ -289,6 +306,7 @@ pub fn train(ds: &Dataset, cfg: &TrainConfig, dev: &Device) -> Result<(Model, Ve
         cfg.seed,
         varmap.all_vars().iter().filter(|v| v.elem_count() > 0).map(|v| v.elem_count()).sum::<usize>()
     );
+    let held_out = if cfg.held_out_every > 0 { Some(HeldOut::load(ds, cfg, level)?) } else { None };
     let total_examples = prepared.examples.len();
     let mut logs = Vec::new();
     let mut log_file = std::fs::OpenOptions::new().create(true).append(cfg.resume).write(true).truncate(!cfg.resume).open(&log_path)?;
@@ -324,7 +342,7 @@ pub fn train(ds: &Dataset, cfg: &TrainConfig, dev: &Device) -> Result<(Model, Ve
         }
         let secs = started.elapsed().as_secs_f64();
         let n = batches.max(1) as f64;
-        let log = EpochLog {
+        let mut log = EpochLog {
             epoch: epoch + 1,
             lr,
             tcl_weight: tcl_w,
@@ -337,15 +355,74 @@ pub fn train(ds: &Dataset, cfg: &TrainConfig, dev: &Device) -> Result<(Model, Ve
             inter: sums[6] / n,
             examples_per_s: total_examples as f64 / secs,
             seconds: secs,
+            held_out: None,
         };
+        checkpoint::save(&stem, &varmap, &meta(epoch + 1))?;
+        if let Some(h) = held_out.as_ref().filter(|_| (epoch + 1) % cfg.held_out_every == 0 || epoch + 1 == cfg.epochs) {
+            log.held_out = Some(h.score(&stem, dev)?);
+        }
         writeln!(log_file, "{}", serde_json::to_string(&log)?)?;
         bar.println(format!(
             "epoch {:>3}  lr {:.2e}  loss {:.4} (seg {:.4} act {:.4} dur {:.4} fine {:.4})  {:.0} ex/s",
             log.epoch, lr, log.loss, log.seg, log.action, log.duration, log.fine, log.examples_per_s
         ));
+        if let Some(h) = &log.held_out {
+            bar.println(format!(
+                "           {} videos: MoC {} (last-observed {}), first segment = action in progress {:.1}%",
+                h.videos_from,
+                h.moc.map_or("n/a".into(), |m| format!("{m:.2}")),
+                h.last_observed_moc.map_or("n/a".into(), |m| format!("{m:.2}")),
+                100.0 * h.first_is_current
+            ));
+        }
         logs.push(log);
-        checkpoint::save(&stem, &varmap, &meta(epoch + 1))?;
     }
     bar.finish_and_clear();
     Ok((model, logs))
+}
+
+/// The held-out videos of a run, loaded once.
+struct HeldOut {
+    videos_from: String,
+    videos: Vec<(String, Vec<u32>, Option<Features>)>,
+    classes: usize,
+    last_observed_moc: Option<f64>,
+}
+
+impl HeldOut {
+    const ALPHAS: [f64; 2] = [0.2, 0.3];
+
+    fn load(ds: &Dataset, cfg: &TrainConfig, level: usize) -> Result<Self> {
+        let split = ds.select_splits(&cfg.split)?[0];
+        let (videos_from, names) = if split.val.is_empty() { ("test", &split.test) } else { ("val", &split.val) };
+        let feature_dim = matches!(cfg.input, InputChoice::Features).then_some(cfg.feature_dim).flatten();
+        let videos = names
+            .iter()
+            .map(|v| {
+                let mut video = ds.load_video(v, feature_dim)?;
+                Ok((v.clone(), std::mem::take(&mut video.levels[level]), video.features.take()))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let classes = ds.levels[level].vocab.len();
+        let mut h = HeldOut { videos_from: videos_from.into(), videos, classes, last_observed_moc: None };
+        let report = crate::eval::diagnose::first_segment(&cfg.split, &h.views(), &crate::eval::LastObserved::default(), classes, &Self::ALPHAS)?;
+        h.last_observed_moc = report.mean_moc();
+        Ok(h)
+    }
+
+    fn views(&self) -> Vec<crate::eval::diagnose::HeldOutVideo<'_>> {
+        self.videos.iter().map(|(name, labels, features)| crate::eval::diagnose::HeldOutVideo { name, labels, features: features.as_ref() }).collect()
+    }
+
+    fn score(&self, stem: &std::path::Path, dev: &Device) -> Result<HeldOutScore> {
+        let ckpt = checkpoint::Checkpoint::load(stem, dev)?;
+        let model = crate::model::anticipate::CheckpointAnticipator::new(ckpt, dev.clone());
+        let report = crate::eval::diagnose::first_segment("", &self.views(), &model, self.classes, &Self::ALPHAS)?;
+        Ok(HeldOutScore {
+            videos_from: self.videos_from.clone(),
+            moc: report.mean_moc(),
+            first_is_current: report.mean_first_is_current(),
+            last_observed_moc: self.last_observed_moc,
+        })
+    }
 }

@@ -362,12 +362,12 @@ pub fn train(ds: &Dataset, cfg: &TrainConfig, dev: &Device) -> Result<(Model, Ve
             log.held_out = Some(h.score(&stem, dev)?);
         }
         writeln!(log_file, "{}", serde_json::to_string(&log)?)?;
-        bar.println(format!(
+        say(&bar, format!(
             "epoch {:>3}  lr {:.2e}  loss {:.4} (seg {:.4} act {:.4} dur {:.4} fine {:.4})  {:.0} ex/s",
             log.epoch, lr, log.loss, log.seg, log.action, log.duration, log.fine, log.examples_per_s
         ));
         if let Some(h) = &log.held_out {
-            bar.println(format!(
+            say(&bar, format!(
                 "           {} videos: MoC {} (last-observed {}), first segment = action in progress {:.1}%",
                 h.videos_from,
                 h.moc.map_or("n/a".into(), |m| format!("{m:.2}")),
@@ -424,5 +424,15 @@ impl HeldOut {
             first_is_current: report.mean_first_is_current(),
             last_observed_moc: self.last_observed_moc,
         })
+    }
+}
+
+/// A line above the progress bar, or on stderr when the bar is not drawn (output to a file, CI),
+/// so a run's log always has its epoch lines.
+fn say(bar: &indicatif::ProgressBar, line: String) {
+    if bar.is_hidden() {
+        eprintln!("{line}");
+    } else {
+        bar.println(line);
     }
 }

@@ -547,7 +547,9 @@ fn diagnose(ds: &crate::data::Dataset, splits: &[&crate::data::Split], level: us
         let anticipator = make(split).map_err(|e| anyhow::anyhow!("split {}: {e}", split.name))?;
         let labels: Vec<(&str, Vec<u32>)> = split.test.iter().map(|v| Ok((v.as_str(), std::mem::take(&mut ds.load_video(v, None)?.levels[level])))).collect::<Result<_>>()?;
         let videos: Vec<_> = labels.iter().map(|(name, l)| eval::diagnose::HeldOutVideo { name, labels: l, features: None }).collect();
-        println!("{}", eval::diagnose::first_segment(&split.name, &videos, anticipator.as_ref(), classes, &[0.2, 0.3])?);
+        let mut report = eval::diagnose::first_segment(&split.name, &videos, anticipator.as_ref(), classes, &[0.2, 0.3])?;
+        report.class_names = ds.levels[level].vocab.names().to_vec();
+        println!("{report}");
     }
     Ok(())
 }

@@ -28,6 +28,11 @@ pub struct FirstSegmentRow {
     pub anticipated_current_share: f64,
     /// …and that both give to it (the truth's share that the anticipation gets right).
     pub overlap_current_share: f64,
+    /// By how many frames of the action in progress were observed ([`SEEN_BUCKETS`]): videos, and
+    /// how many of them start the anticipation with that action.
+    pub by_frames_seen: Vec<(usize, usize)>,
+    /// Per class of the action in progress: videos, and how many of them start with it.
+    pub by_class: Vec<(usize, usize)>,
     /// MoC ×100 at each β of [`BETAS`]: as anticipated, and with the first anticipated segment
     /// relabelled to the action in progress (what the score would be if the model copied it).
     pub moc: Vec<Option<f64>>,
@@ -37,12 +42,23 @@ pub struct FirstSegmentRow {
 #[derive(Debug, Clone, Serialize)]
 pub struct FirstSegmentReport {
     pub split: String,
+    /// Names of the class ids, for the table (ids are printed when empty).
+    pub class_names: Vec<String>,
     pub rows: Vec<FirstSegmentRow>,
 }
+
+/// Upper bounds (exclusive) of the buckets of observed frames of the action in progress; the
+/// last bucket is open.
+pub const SEEN_BUCKETS: [usize; 4] = [30, 150, 600, usize::MAX];
 
 /// Length of the run of `label` at the start of `frames`.
 fn leading_run(frames: &[u32], label: u32) -> usize {
     frames.iter().take_while(|&&l| l == label).count()
+}
+
+/// Length of the run of `label` at the end of `frames`.
+fn leading_run_rev(frames: &[u32], label: u32) -> usize {
+    frames.iter().rev().take_while(|&&l| l == label).count()
 }
 
 /// `future` with its first segment relabelled to `current`.
@@ -75,6 +91,8 @@ pub fn first_segment(
         let (mut n_videos, mut truth_continues, mut first_is_current) = (0usize, 0usize, 0usize);
         let (mut truth_share, mut anticipated_share, mut overlap_share) = (0f64, 0f64, 0f64);
         let mut ratios = Vec::new();
+        let mut by_seen = vec![(0usize, 0usize); SEEN_BUCKETS.len()];
+        let mut by_class = vec![(0usize, 0usize); classes];
         let mut counts = vec![(ClassCounts::new(classes), ClassCounts::new(classes)); BETAS.len()];
         for v in videos {
             let gt = v.labels;
@@ -94,6 +112,14 @@ pub fn first_segment(
             let true_run = leading_run(&gt[observed..observed + decoded], current);
             let anticipated_run = leading_run(&future[..decoded.min(future.len())], current);
             n_videos += 1;
+            let seen = leading_run_rev(&gt[..observed], current);
+            let bucket = SEEN_BUCKETS.iter().position(|&b| seen < b).unwrap_or(SEEN_BUCKETS.len() - 1);
+            by_seen[bucket].0 += 1;
+            by_seen[bucket].1 += usize::from(anticipated_run > 0);
+            if let Some(c) = by_class.get_mut(current as usize) {
+                c.0 += 1;
+                c.1 += usize::from(anticipated_run > 0);
+            }
             truth_continues += usize::from(true_run > 0);
             first_is_current += usize::from(anticipated_run > 0);
             if true_run > 0 && anticipated_run > 0 {
@@ -115,11 +141,13 @@ pub fn first_segment(
             truth_current_share: truth_share / n,
             anticipated_current_share: anticipated_share / n,
             overlap_current_share: overlap_share / n,
+            by_frames_seen: by_seen,
+            by_class,
             moc: counts.iter().map(|c| c.0.moc()).collect(),
             moc_current_first: counts.iter().map(|c| c.1.moc()).collect(),
         });
     }
-    Ok(FirstSegmentReport { split: split.to_owned(), rows })
+    Ok(FirstSegmentReport { split: split.to_owned(), class_names: Vec::new(), rows })
 }
 
 impl FirstSegmentReport {
@@ -153,6 +181,29 @@ impl fmt::Display for FirstSegmentReport {
                 100.0 * r.anticipated_current_share,
                 100.0 * r.overlap_current_share
             )?;
+        }
+        writeln!(f, "\nfirst = current, by frames of the action in progress already observed:")?;
+        let bounds: Vec<String> = SEEN_BUCKETS
+            .iter()
+            .scan(0, |lo, &hi| {
+                let s = if hi == usize::MAX { format!("≥ {lo}") } else { format!("{lo}–{}", hi - 1) };
+                *lo = hi;
+                Some(s)
+            })
+            .collect();
+        writeln!(f, "| α |{}", bounds.iter().map(|b| format!(" {b} |")).collect::<String>())?;
+        writeln!(f, "|---|{}", "---|".repeat(bounds.len()))?;
+        for r in &self.rows {
+            let cell = |&(n, k): &(usize, usize)| if n == 0 { " – |".to_owned() } else { format!(" {k}/{n} ({:.0}%) |", 100.0 * k as f64 / n as f64) };
+            writeln!(f, "| {} |{}", r.alpha, r.by_frames_seen.iter().map(cell).collect::<String>())?;
+        }
+        writeln!(f, "\nactions in progress most often not continued (missed/videos):")?;
+        for r in &self.rows {
+            let mut missed: Vec<(usize, usize, usize)> = r.by_class.iter().enumerate().filter(|(_, (n, k))| k < n).map(|(c, &(n, k))| (c, n - k, n)).collect();
+            missed.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+            let name = |c: usize| self.class_names.get(c).cloned().unwrap_or_else(|| c.to_string());
+            let list: Vec<String> = missed.iter().take(8).map(|&(c, m, n)| format!("{} {m}/{n}", name(c))).collect();
+            writeln!(f, "- α={}: {}", r.alpha, if list.is_empty() { "none".to_owned() } else { list.join(", ") })?;
         }
         writeln!(f, "\nMoC ×100 as anticipated → with the first anticipated segment relabelled to the action in progress:")?;
         writeln!(f, "| α |{}", BETAS.iter().map(|b| format!(" β={b} |")).collect::<String>())?;
@@ -198,6 +249,8 @@ mod tests {
         let r = first_segment("1", &one(&gt), &Fixed(vec![1]), 2, &[0.1]).unwrap();
         let row = &r.rows[0];
         assert_eq!((row.first_is_current, row.median_run_ratio, row.anticipated_current_share), (0.0, None, 0.0));
+        // 10 frames of the current action seen: first bucket, missed
+        assert_eq!(row.by_frames_seen, vec![(1, 0), (0, 0), (0, 0), (0, 0)]);
     }
 
     #[test]

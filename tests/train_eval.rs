@@ -68,6 +68,14 @@ fn futr_and_mmant_train_save_and_evaluate() {
         train(&data, &out, model, "12", &extra);
         let l = losses(&out);
         assert_eq!(l.len(), 12);
+        // every epoch is scored on the split's test videos, with last-observed beside it
+        for line in std::fs::read_to_string(out.join("log.jsonl")).unwrap().lines() {
+            let h = &serde_json::from_str::<serde_json::Value>(line).unwrap()["held_out"];
+            assert_eq!(h["videos_from"], "test", "{line}");
+            assert!((0.0..=1.0).contains(&h["first_is_current"].as_f64().unwrap()), "{line}");
+            assert!((0.0..=100.0).contains(&h["moc"].as_f64().unwrap()), "{line}");
+            assert!(h["last_observed_moc"].as_f64().unwrap() > 0.0, "{line}");
+        }
         assert!(l.iter().all(|x| x.is_finite()));
         assert!(l[11] < 0.7 * l[0], "{model}: the loss did not fall: {l:?}");
         let meta: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out.join("model.json")).unwrap()).unwrap();
@@ -106,4 +114,27 @@ fn checkpoint_on_another_vocabulary_is_refused() {
     ]);
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("was trained on another vocabulary"), "{}", stderr(&o));
+}
+
+#[test]
+fn training_on_every_video_holds_nothing_out_and_eval_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("toy");
+    synthetic_dataset(&data);
+    let out = dir.path().join("all");
+    let o = mmant(&[
+        "train", "--data", data.to_str().unwrap(), "--split", "all", "--model", "futr", "--epochs", "1", "--batch-size", "4", "--stride", "2",
+        "--d-model", "16", "--out", out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    // 16 videos (12 train + 4 test) × 3 observation rates
+    assert!(stderr(&o).contains("split all (48 examples"), "{}", stderr(&o));
+    let log = std::fs::read_to_string(out.join("log.jsonl")).unwrap();
+    assert!(!log.contains("held_out"), "{log}");
+    let o = mmant(&[
+        "eval", "--data", data.to_str().unwrap(), "--split", "1", "--checkpoint", out.join("model").to_str().unwrap(), "--out",
+        dir.path().join("r").to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stderr(&o).contains("these are scores on training data"), "{}", stderr(&o));
 }

@@ -1,11 +1,11 @@
 #!/usr/bin/env python3
-"""Optional parity and speed check of mmant's m&m-Ant forward pass against an independent PyTorch
-implementation written from ../shared/docs/model_spec.md §3 (torch.nn.MultiheadAttention,
+"""Optional parity and speed check of mmant's m&m-Ant or FUTR forward pass against an independent
+PyTorch implementation written from ../shared/docs/model_spec.md §3 / §2 (torch.nn.MultiheadAttention,
 adaptive_avg_pool1d for the query pooling), loading the same checkpoint's safetensors.
 Not part of the test suite; needs torch and safetensors.
 
 For S in {250, 1000, 2000} observed tokens it writes one-hot inputs and the PyTorch outputs (seg,
-fine, action, duration) into OUT, then runs the ignored test tests/model_parity.rs, which runs
+fine for m&m-Ant, action, duration) into OUT, then runs the ignored test tests/model_parity.rs, which runs
 mmant's forward on the same inputs, compares, and prints both timings.
 
 Usage: model_parity.py CHECKPOINT_STEM OUT      (e.g. assets/demo/model /tmp/model-parity)
@@ -26,7 +26,7 @@ stem, out = sys.argv[1], sys.argv[2]
 os.makedirs(out, exist_ok=True)
 meta = json.load(open(stem + ".json"))
 cfg = meta["model"]
-assert cfg["kind"] == "mmant" and cfg["use_fine"] and cfg["use_text"], "this reference covers m&m-Ant with text"
+assert cfg["kind"] == "futr" or (cfg["use_fine"] and cfg["use_text"]), "this reference covers FUTR and m&m-Ant with text"
 torch.set_num_threads(os.cpu_count())
 
 
@@ -116,7 +116,35 @@ class MmAnt(nn.Module):
         return {"seg": seg, "fine": fine, "action": self.fc(y), "duration": self.fc_len(y).squeeze(2)}
 
 
-model = MmAnt(cfg).eval()
+class Futr(nn.Module):
+    """model_spec §2: learned queries Qe, tgt = 0, P added in every attention."""
+
+    def __init__(self, c):
+        super().__init__()
+        d, h, ff = c["d_model"], c["heads"], c["d_model"] * c["ffn_mult"]
+        self.input_embed = nn.Linear(c["input_dim"], d)
+        self.pos_embedding = nn.Parameter(torch.zeros(1, c["max_pos_len"], d))
+        self.encoder = Stack([EncoderLayer(d, h, ff) for _ in range(c["encoder_layers"])])
+        self.query_embed = nn.Embedding(c["queries"], d)
+        self.decoder = Stack([DecoderLayer(d, h, ff) for _ in range(c["decoder_layers"])], nn.LayerNorm(d))
+        self.fc_seg = nn.Linear(d, c["num_classes"])
+        self.fc = nn.Linear(d, c["num_classes"] + 1)
+        self.fc_len = nn.Linear(d, 1)
+
+    def forward(self, x):
+        pos = self.pos_embedding[:, : x.shape[1]]
+        h = F.relu(self.input_embed(x))
+        for layer in self.encoder.layers:
+            h = layer(h, pos)
+        qe = self.query_embed.weight.unsqueeze(0).expand(x.shape[0], -1, -1)
+        y = torch.zeros_like(qe)
+        for layer in self.decoder.layers:
+            y = layer(y, qe, h, pos)
+        y = self.decoder.norm(y)
+        return {"seg": self.fc_seg(h), "action": self.fc(y), "duration": self.fc_len(y).squeeze(2)}
+
+
+model = (Futr(cfg) if cfg["kind"] == "futr" else MmAnt(cfg)).eval()
 missing, unexpected = model.load_state_dict(load_file(stem + ".safetensors"), strict=False)
 assert not unexpected and set(missing) <= {"sinusoid"}, (missing, unexpected)
 g = torch.Generator().manual_seed(0)

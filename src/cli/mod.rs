@@ -47,6 +47,8 @@ pub struct TrainArgs {
     /// Dataset root
     #[arg(long)]
     pub data: PathBuf,
+    /// Split whose training videos to use, or "all" for every video of the dataset (the
+    /// checkpoints the viewer ships; nothing is held out, so evaluating them scores training data)
     #[arg(long, default_value = "1")]
     pub split: String,
     #[arg(long, value_enum, default_value = "mmant")]
@@ -500,7 +502,9 @@ fn eval_command(a: &EvalArgs) -> Result<ExitCode> {
             if ckpt.meta.vocabulary != vocab {
                 return Err(format!("{path} was trained on another vocabulary ({} classes of {}) than level '{}' of {} ({} classes)", ckpt.meta.vocabulary.len(), ckpt.meta.dataset, a.level, ds.name, vocab.len()));
             }
-            if ckpt.meta.split != split.name {
+            if ckpt.meta.split == crate::train::ALL_VIDEOS {
+                eprintln!("warning: {path} was trained on every video of {}, including split {}'s test videos: these are scores on training data", ckpt.meta.dataset, split.name);
+            } else if ckpt.meta.split != split.name {
                 eprintln!("warning: {path} was trained on split {}, evaluated on split {}", ckpt.meta.split, split.name);
             }
             Ok(Box::new(crate::model::anticipate::CheckpointAnticipator::new(ckpt, candle_core::Device::Cpu)))

@@ -120,12 +120,27 @@ pub struct Prepared {
     pub backbone: Option<String>,
 }
 
+/// The videos a run trains on: a split's training videos, or with `all` every video of the
+/// dataset (train and test of every split, once each), for the checkpoints the viewer ships.
+pub fn training_videos<'a>(ds: &'a Dataset, split: &str) -> Result<Vec<&'a String>> {
+    if split == ALL_VIDEOS {
+        let mut seen = std::collections::HashSet::new();
+        return Ok(ds.splits.iter().flat_map(|s| s.train.iter().chain(&s.val).chain(&s.test)).filter(|v| seen.insert(v.as_str())).collect());
+    }
+    match ds.select_splits(split)?.as_slice() {
+        [one] => Ok(one.train.iter().collect()),
+        _ => bail!("training takes one split or '{ALL_VIDEOS}', not '{split}'"),
+    }
+}
+
+/// `--split` value that trains on every video of the dataset.
+pub const ALL_VIDEOS: &str = "all";
+
 /// Reads the training videos of the split and cuts the examples.
 pub fn prepare(ds: &Dataset, cfg: &TrainConfig) -> Result<Prepared> {
     let level = ds.level_index(&cfg.level)?;
     let fine_level = cfg.fine_level.as_deref().map(|f| ds.level_index(f)).transpose()?;
-    let split = ds.select_splits(&cfg.split)?;
-    let [split] = split.as_slice() else { bail!("training takes one split, not '{}'", cfg.split) };
+    let videos = training_videos(ds, &cfg.split)?;
     let classes = ds.levels[level].vocab.len();
     let fine_classes = fine_level.map_or(classes, |f| ds.levels[f].vocab.len());
     let feature_dim = match cfg.input {
@@ -134,7 +149,7 @@ pub fn prepare(ds: &Dataset, cfg: &TrainConfig) -> Result<Prepared> {
     };
     let mut examples = Vec::new();
     let mut features = Vec::new();
-    for (i, name) in split.train.iter().enumerate() {
+    for (i, name) in videos.iter().enumerate() {
         let mut video = ds.load_video(name, feature_dim)?;
         if let Some(m) = &video.mismatch {
             eprintln!("note: {m}");
@@ -306,7 +321,8 @@ pub fn train(ds: &Dataset, cfg: &TrainConfig, dev: &Device) -> Result<(Model, Ve
         cfg.seed,
         varmap.all_vars().iter().filter(|v| v.elem_count() > 0).map(|v| v.elem_count()).sum::<usize>()
     );
-    let held_out = if cfg.held_out_every > 0 { Some(HeldOut::load(ds, cfg, level)?) } else { None };
+    // a run on every video has nothing held out
+    let held_out = if cfg.held_out_every > 0 && cfg.split != ALL_VIDEOS { Some(HeldOut::load(ds, cfg, level)?) } else { None };
     let total_examples = prepared.examples.len();
     let mut logs = Vec::new();
     let mut log_file = std::fs::OpenOptions::new().create(true).append(cfg.resume).write(true).truncate(!cfg.resume).open(&log_path)?;

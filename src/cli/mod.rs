@@ -365,10 +365,10 @@ pub struct EvalArgs {
     /// Score a folder of segmentation outputs (MS-TCN prediction files) instead of anticipating
     #[arg(long, value_name = "DIR")]
     pub segmentation: Option<PathBuf>,
-    /// Observe a segmentation model's outputs (MS-TCN prediction files in DIR) instead of the
-    /// ground-truth labels of the observed part
-    #[arg(long, value_name = "DIR")]
-    pub observed: Option<PathBuf>,
+    /// What the model observes: `gt` (the ground-truth labels, the default) or a folder of a
+    /// segmentation model's outputs (MS-TCN prediction files)
+    #[arg(long, alias = "observe", value_name = "gt|DIR", value_parser = parse_observed)]
+    pub observed: Option<Observed>,
     /// Observation rates α
     #[arg(long, value_delimiter = ',', default_values_t = eval::ALPHAS.to_vec())]
     pub alphas: Vec<f64>,
@@ -457,6 +457,29 @@ fn write_results(out: &Path, stem: &str, csv: &[u8], json: &str) -> Result<(Path
     Ok((csv_path, json_path))
 }
 
+#[derive(Debug, Clone)]
+pub enum Observed {
+    GroundTruth,
+    Segmentation(PathBuf),
+}
+
+impl Observed {
+    fn dir(&self) -> Option<&PathBuf> {
+        match self {
+            Observed::GroundTruth => None,
+            Observed::Segmentation(d) => Some(d),
+        }
+    }
+}
+
+fn parse_observed(s: &str) -> std::result::Result<Observed, String> {
+    if s == "gt" {
+        return Ok(Observed::GroundTruth);
+    }
+    let dir = PathBuf::from(s);
+    if dir.is_dir() { Ok(Observed::Segmentation(dir)) } else { Err(format!("expected `gt` or a folder of segmentation outputs; {s} is not a folder")) }
+}
+
 fn eval_command(a: &EvalArgs) -> Result<ExitCode> {
     let ds = open(&a.data)?;
     let splits = ds.select_splits(&a.split)?;
@@ -484,7 +507,7 @@ fn eval_command(a: &EvalArgs) -> Result<ExitCode> {
         level: a.level.clone(),
         alphas: a.alphas.clone(),
         betas: a.betas.clone(),
-        observed_dir: a.observed.clone(),
+        observed_dir: a.observed.as_ref().and_then(Observed::dir).cloned(),
         background: a.background.clone(),
         feature_dim: None,
     };
@@ -530,7 +553,7 @@ fn eval_command(a: &EvalArgs) -> Result<ExitCode> {
         (eval::evaluate(&ds, &splits, baseline, &cfg).with_context(|| format!("evaluating {} on {}", baseline.name(), ds.name))?, baseline.name().to_owned())
     };
     let json = serde_json::to_string_pretty(&report)?;
-    let observed = if a.observed.is_some() { "_observed-segmentation" } else { "" };
+    let observed = if a.observed.as_ref().and_then(Observed::dir).is_some() { "_observed-segmentation" } else { "" };
     let stem = format!("{}_{}_{}_split-{}{observed}", ds.name, method, report.level, a.split);
     let (csv_path, json_path) = write_results(&a.out, &stem, &report.csv()?, &json)?;
     if a.json {

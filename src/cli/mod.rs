@@ -503,6 +503,9 @@ fn eval_command(a: &EvalArgs) -> Result<ExitCode> {
     }
     check_fractions("alphas", &a.alphas)?;
     check_fractions("betas", &a.betas)?;
+    if a.diagnose && a.observed.as_ref().and_then(Observed::dir).is_some() {
+        anyhow::bail!("--diagnose compares the first anticipated segment with the action in progress under ground-truth observation; leave out --observed");
+    }
     let mut cfg = GridConfig {
         level: a.level.clone(),
         alphas: a.alphas.clone(),

@@ -138,3 +138,23 @@ fn training_on_every_video_holds_nothing_out_and_eval_says_so() {
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(stderr(&o).contains("these are scores on training data"), "{}", stderr(&o));
 }
+
+#[test]
+fn diagnose_reports_the_first_segment_of_each_alpha() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("toy");
+    synthetic_dataset(&data);
+    let o = mmant(&[
+        "eval", "--data", data.to_str().unwrap(), "--split", "1", "--baseline", "last-observed", "--diagnose", "--out",
+        dir.path().join("r").to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = String::from_utf8_lossy(&o.stdout);
+    // rows "| α | videos | truth continues | first = current | …": last-observed always starts with
+    // the action in progress, on all 4 test videos
+    let rows: Vec<Vec<&str>> = out.lines().filter(|l| l.starts_with("| 0.2 |") || l.starts_with("| 0.3 |")).map(|l| l.split('|').map(str::trim).collect()).take(2).collect();
+    assert_eq!(rows.len(), 2, "{out}");
+    for r in rows {
+        assert_eq!((r[2], r[4]), ("4", "100.0%"), "{out}");
+    }
+}

@@ -540,7 +540,7 @@ fn eval_command(a: &EvalArgs) -> Result<ExitCode> {
             crate::model::checkpoint::ModelConfig::Mmant(_) => "mmant",
         };
         if a.diagnose {
-            diagnose(&ds, &splits, level, &|split| make(split, &[]))?;
+            diagnose(&ds, &splits, level, cfg.feature_dim, &|split| make(split, &[]))?;
         }
         (eval::evaluate_method(&ds, &splits, name, &make, &cfg).with_context(|| format!("evaluating {template} on {}", ds.name))?, name.to_owned())
     } else {
@@ -548,7 +548,7 @@ fn eval_command(a: &EvalArgs) -> Result<ExitCode> {
         if a.diagnose {
             let level = ds.level_index(&a.level)?;
             let classes = ds.levels[level].vocab.len();
-            diagnose(&ds, &splits, level, &|split| {
+            diagnose(&ds, &splits, level, None, &|split| {
                 let train: Vec<Vec<u32>> = split.train.iter().map(|v| ds.load_video(v, None).map(|mut x| std::mem::take(&mut x.levels[level]))).collect::<std::result::Result<_, _>>().map_err(|e| e.to_string())?;
                 Ok(baseline.fit(&train.iter().map(Vec::as_slice).collect::<Vec<_>>(), classes))
             })?;
@@ -571,12 +571,19 @@ fn eval_command(a: &EvalArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn diagnose(ds: &crate::data::Dataset, splits: &[&crate::data::Split], level: usize, make: &dyn Fn(&crate::data::Split) -> std::result::Result<Box<dyn eval::Anticipator>, String>) -> Result<()> {
+/// `feature_dim`: load the test videos' features too, for a checkpoint that observes features.
+fn diagnose(
+    ds: &crate::data::Dataset,
+    splits: &[&crate::data::Split],
+    level: usize,
+    feature_dim: Option<usize>,
+    make: &dyn Fn(&crate::data::Split) -> std::result::Result<Box<dyn eval::Anticipator>, String>,
+) -> Result<()> {
     let classes = ds.levels[level].vocab.len();
     for split in splits {
         let anticipator = make(split).map_err(|e| anyhow::anyhow!("split {}: {e}", split.name))?;
-        let labels: Vec<(&str, Vec<u32>)> = split.test.iter().map(|v| Ok((v.as_str(), std::mem::take(&mut ds.load_video(v, None)?.levels[level])))).collect::<Result<_>>()?;
-        let videos: Vec<_> = labels.iter().map(|(name, l)| eval::diagnose::HeldOutVideo { name, labels: l, features: None }).collect();
+        let loaded: Vec<crate::data::Video> = split.test.iter().map(|v| ds.load_video(v, feature_dim)).collect::<std::result::Result<_, _>>()?;
+        let videos: Vec<_> = loaded.iter().map(|v| eval::diagnose::HeldOutVideo { name: &v.name, labels: &v.levels[level], features: v.features.as_ref() }).collect();
         let mut report = eval::diagnose::first_segment(&split.name, &videos, anticipator.as_ref(), classes, &[0.2, 0.3])?;
         report.class_names = ds.levels[level].vocab.names().to_vec();
         println!("{report}");

@@ -400,7 +400,8 @@ pub fn train(ds: &Dataset, cfg: &TrainConfig, dev: &Device) -> Result<(Model, Ve
 /// The held-out videos of a run, loaded once.
 struct HeldOut {
     videos_from: String,
-    videos: Vec<(String, Vec<u32>, Option<Features>)>,
+    videos: Vec<crate::data::Video>,
+    level: usize,
     classes: usize,
     last_observed_moc: Option<f64>,
 }
@@ -412,22 +413,16 @@ impl HeldOut {
         let split = ds.select_splits(&cfg.split)?[0];
         let (videos_from, names) = if split.val.is_empty() { ("test", &split.test) } else { ("val", &split.val) };
         let feature_dim = matches!(cfg.input, InputChoice::Features).then_some(cfg.feature_dim).flatten();
-        let videos = names
-            .iter()
-            .map(|v| {
-                let mut video = ds.load_video(v, feature_dim)?;
-                Ok((v.clone(), std::mem::take(&mut video.levels[level]), video.features.take()))
-            })
-            .collect::<Result<Vec<_>>>()?;
+        let videos = names.iter().map(|v| ds.load_video(v, feature_dim)).collect::<std::result::Result<Vec<_>, _>>()?;
         let classes = ds.levels[level].vocab.len();
-        let mut h = HeldOut { videos_from: videos_from.into(), videos, classes, last_observed_moc: None };
+        let mut h = HeldOut { videos_from: videos_from.into(), videos, level, classes, last_observed_moc: None };
         let report = crate::eval::diagnose::first_segment(&cfg.split, &h.views(), &crate::eval::LastObserved::default(), classes, &Self::ALPHAS)?;
         h.last_observed_moc = report.mean_moc();
         Ok(h)
     }
 
     fn views(&self) -> Vec<crate::eval::diagnose::HeldOutVideo<'_>> {
-        self.videos.iter().map(|(name, labels, features)| crate::eval::diagnose::HeldOutVideo { name, labels, features: features.as_ref() }).collect()
+        self.videos.iter().map(|v| crate::eval::diagnose::HeldOutVideo { name: &v.name, labels: &v.levels[self.level], features: v.features.as_ref() }).collect()
     }
 
     fn score(&self, stem: &std::path::Path, dev: &Device) -> Result<HeldOutScore> {

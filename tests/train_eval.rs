@@ -140,6 +140,37 @@ fn training_on_every_video_holds_nothing_out_and_eval_says_so() {
 }
 
 #[test]
+fn training_cuts_each_video_at_the_given_observation_rates() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("toy");
+    synthetic_dataset(&data);
+    let run = |extra: &[&str]| {
+        let mut args = vec![
+            "train", "--data", data.to_str().unwrap(), "--split", "1", "--model", "futr", "--epochs", "1", "--batch-size", "4", "--stride",
+            "2", "--d-model", "16", "--held-out-every", "0", "--out",
+        ];
+        let out = dir.path().join("cuts");
+        args.push(out.to_str().unwrap());
+        args.extend_from_slice(extra);
+        mmant(&args)
+    };
+    // the m&m-Ant code's ten cuts: 12 training videos × 10
+    let o = run(&["--alphas", "0.2,0.25,0.3,0.35,0.4,0.45,0.5,0.55,0.6,0.65"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stderr(&o).contains("split 1 (120 examples"), "{}", stderr(&o));
+    let o = run(&["--alphas", "0.2,1.5"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("--alphas: expected fractions in (0, 1], found 1.5"), "{}", stderr(&o));
+    // a device this build cannot open is named, with the way to get one that can
+    let o = run(&["--device", "gpu0"]);
+    assert!(stderr(&o).contains("expected cpu, cuda or cuda:N, found 'gpu0'"), "{}", stderr(&o));
+    if !cfg!(feature = "cuda") {
+        let o = run(&["--device", "cuda"]);
+        assert!(stderr(&o).contains("built without the `cuda` feature"), "{}", stderr(&o));
+    }
+}
+
+#[test]
 fn diagnose_reports_the_first_segment_of_each_alpha() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("toy");

@@ -110,6 +110,13 @@ pub struct TrainArgs {
     /// split; for watching, not for choosing an epoch) every N epochs and at the end; 0: never
     #[arg(long, default_value_t = 1)]
     pub held_out_every: usize,
+    /// Observation rates at which each training video is cut (FUTR's three; the m&m-Ant code
+    /// cuts ten: 0.2,0.25,0.3,0.35,0.4,0.45,0.5,0.55,0.6,0.65)
+    #[arg(long, value_delimiter = ',', default_values_t = vec![0.2, 0.3, 0.5])]
+    pub alphas: Vec<f64>,
+    /// Where to train: cpu, or cuda[:N] in a build with the `cuda` feature
+    #[arg(long, default_value = "cpu")]
+    pub device: String,
 }
 
 #[derive(Debug, Args)]
@@ -625,6 +632,7 @@ fn dataset_defaults(name: &str) -> (usize, usize) {
 }
 
 fn train_command(a: &TrainArgs) -> Result<ExitCode> {
+    check_fractions("alphas", &a.alphas)?;
     let ds = open(&a.data)?;
     let (stride, d_model) = dataset_defaults(&ds.name);
     let salads = ds.name.to_ascii_lowercase().contains("salad");
@@ -646,7 +654,7 @@ fn train_command(a: &TrainArgs) -> Result<ExitCode> {
         queries,
         d_model: a.d_model.unwrap_or(d_model),
         futr_salads: salads,
-        alphas: vec![0.2, 0.3, 0.5],
+        alphas: a.alphas.clone(),
         transition_weight: 10.0,
         use_text: !a.no_text,
         use_tcl: !a.no_tcl,
@@ -657,9 +665,26 @@ fn train_command(a: &TrainArgs) -> Result<ExitCode> {
         held_out_every: a.held_out_every,
     };
     eprintln!("config: {}", serde_json::to_string(&cfg)?);
-    crate::train::train(&ds, &cfg, &candle_core::Device::Cpu)?;
+    let device = device(&a.device)?;
+    if device.is_cuda() {
+        device.set_seed(a.seed)?;
+    }
+    crate::train::train(&ds, &cfg, &device)?;
     println!("wrote {}", a.out.join("model.safetensors").display());
     Ok(ExitCode::SUCCESS)
+}
+
+/// `cpu`, `cuda` or `cuda:N`.
+fn device(spec: &str) -> Result<candle_core::Device> {
+    let ordinal = match spec {
+        "cpu" => return Ok(candle_core::Device::Cpu),
+        "cuda" => 0,
+        _ => spec.strip_prefix("cuda:").and_then(|n| n.parse().ok()).with_context(|| format!("--device: expected cpu, cuda or cuda:N, found '{spec}'"))?,
+    };
+    if !candle_core::utils::cuda_is_available() {
+        bail!("--device {spec}: this mmant was built without the `cuda` feature (cargo build --release --features cuda)");
+    }
+    candle_core::Device::new_cuda(ordinal).with_context(|| format!("opening CUDA device {ordinal}"))
 }
 
 fn print_report<T: serde::Serialize + std::fmt::Display>(report: &T, json: bool) -> Result<ExitCode> {

@@ -27,6 +27,12 @@ impl Dropout {
             return Ok(x.clone());
         }
         let keep = 1.0 - self.p;
+        if !x.device().is_cpu() {
+            // a host-drawn mask would cross the bus at every layer; the device's generator is
+            // seeded once per run (Device::set_seed), so runs on one GPU still repeat
+            let mask = Tensor::rand(0f32, 1f32, x.shape(), x.device())?.lt(keep as f64)?.to_dtype(x.dtype())?;
+            return (x * mask)? / keep as f64;
+        }
         let n = x.elem_count();
         let mut rng = self.rng.lock().unwrap();
         let mask: Vec<f32> = (0..n).map(|_| if rng.random::<f32>() < keep { 1.0 / keep } else { 0.0 }).collect();

@@ -8,16 +8,7 @@ use ffmpeg::media::Type;
 use ffmpeg::software::scaling;
 
 use super::index::{FrameIndex, Metadata};
-use super::{VideoError, init};
-
-/// A decoded frame as packed RGB (no row padding).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RgbFrame {
-    pub index: usize,
-    pub width: u32,
-    pub height: u32,
-    pub data: Vec<u8>,
-}
+use super::{RgbFrame, VideoError};
 
 pub struct VideoFile {
     path: PathBuf,
@@ -29,6 +20,16 @@ pub struct VideoFile {
     scaler: Option<(scaling::Context, (Pixel, u32, u32, u32, u32))>,
     /// The frame the decoder delivered last, so that reading forward needs no seek.
     position: Option<usize>,
+}
+
+/// Initialises FFmpeg once per process.
+fn init() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let _ = ffmpeg::init();
+        // FFmpeg's own messages would go to stderr (under the UI, or dozens per corrupt frame); errors reach the user as VideoError, naming the frame
+        ffmpeg::util::log::set_level(ffmpeg::util::log::Level::Fatal);
+    });
 }
 
 fn open_input(path: &Path) -> Result<(ffmpeg::format::context::Input, usize), VideoError> {

@@ -1,3 +1,4 @@
+#![cfg_attr(not(feature = "video"), allow(dead_code))] // the index cache serves the FFmpeg decoder
 //! The presentation-timestamp table of a video stream, and what it tells about the video.
 
 use serde::{Deserialize, Serialize};

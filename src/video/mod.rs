@@ -5,11 +5,16 @@
 //! never time × fps, which drifts on variable-frame-rate files. Seeking to frame k seeks to the
 //! keyframe before it and decodes forward to exactly k.
 
+#[cfg(feature = "video")]
+mod decoder;
+// Built without FFmpeg (a headless training server): same API, every open is a clear error.
+#[cfg(not(feature = "video"))]
+#[path = "without_ffmpeg.rs"]
 mod decoder;
 mod index;
 mod worker;
 
-pub use decoder::{RgbFrame, VideoFile};
+pub use decoder::VideoFile;
 pub use index::{FrameIndex, Metadata};
 pub use worker::{DecoderWorker, FrameCache, Reply};
 
@@ -27,14 +32,15 @@ pub enum VideoError {
     OutOfRange { path: PathBuf, frame: usize, frames: usize },
     #[error("{}: {reason}", path.display())]
     Decode { path: PathBuf, reason: String },
+    #[error("{}: this mmant was built without the `video` feature (FFmpeg); rebuild with default features to open videos", path.display())]
+    NoVideoSupport { path: PathBuf },
 }
 
-/// Initialises FFmpeg once per process.
-pub(crate) fn init() {
-    static ONCE: std::sync::Once = std::sync::Once::new();
-    ONCE.call_once(|| {
-        let _ = ffmpeg_next::init();
-        // FFmpeg's own messages would go to stderr (under the UI, or dozens per corrupt frame); errors reach the user as VideoError, naming the frame
-        ffmpeg_next::util::log::set_level(ffmpeg_next::util::log::Level::Fatal);
-    });
+/// A decoded frame as packed RGB (no row padding).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RgbFrame {
+    pub index: usize,
+    pub width: u32,
+    pub height: u32,
+    pub data: Vec<u8>,
 }

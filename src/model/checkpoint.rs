@@ -64,9 +64,10 @@ pub fn paths(stem: &Path) -> (PathBuf, PathBuf) {
     (stem.with_extension("safetensors"), stem.with_extension("json"))
 }
 
+/// The commit this binary was built from (build.rs), `-dirty` when the tree had changes; None
+/// for a build outside a git checkout.
 pub fn git_commit() -> Option<String> {
-    let out = std::process::Command::new("git").args(["rev-parse", "--short", "HEAD"]).output().ok()?;
-    out.status.success().then(|| String::from_utf8_lossy(&out.stdout).trim().to_owned())
+    Some(env!("MMANT_GIT_COMMIT")).filter(|c| !c.is_empty()).map(str::to_owned)
 }
 
 /// Writes every tensor of `varmap` (the frozen text table included, so a checkpoint is

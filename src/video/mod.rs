@@ -11,6 +11,11 @@ mod decoder;
 #[cfg(not(feature = "video"))]
 #[path = "without_ffmpeg.rs"]
 mod decoder;
+// compiled in tests too, where `same_api` checks it against the real one
+#[cfg(all(test, feature = "video"))]
+#[allow(dead_code)]
+#[path = "without_ffmpeg.rs"]
+mod without_ffmpeg;
 mod index;
 mod worker;
 
@@ -43,4 +48,27 @@ pub struct RgbFrame {
     pub width: u32,
     pub height: u32,
     pub data: Vec<u8>,
+}
+
+#[cfg(all(test, feature = "video"))]
+mod tests {
+    use std::path::Path;
+
+    use super::{FrameIndex, Metadata, RgbFrame, VideoError};
+
+    /// What the rest of the crate uses of `VideoFile`, as types: a mismatch does not compile.
+    macro_rules! same_api {
+        ($m:ident) => {{
+            let _: fn(&Path) -> Result<super::$m::VideoFile, VideoError> = super::$m::VideoFile::open;
+            let _: fn(&super::$m::VideoFile) -> &Path = super::$m::VideoFile::path;
+            let _: fn(&mut super::$m::VideoFile, usize, u32, u32) -> Result<RgbFrame, VideoError> = super::$m::VideoFile::frame;
+            let _: fn(&super::$m::VideoFile) -> (FrameIndex, Metadata) = |f| (f.index.clone(), f.metadata.clone());
+        }};
+    }
+
+    #[test]
+    fn the_build_without_ffmpeg_offers_the_same_video_file() {
+        same_api!(decoder);
+        same_api!(without_ffmpeg);
+    }
 }

@@ -25,3 +25,16 @@ impl VideoFile {
         Err(VideoError::NoVideoSupport { path: self.path.clone() })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn opening_a_video_names_the_missing_feature() {
+        let err = VideoFile::open(Path::new("clip.mp4")).err().expect("no video support");
+        let message = err.to_string();
+        assert!(message.starts_with("clip.mp4: "), "{message}");
+        assert!(message.contains("without the `video` feature"), "{message}");
+    }
+}

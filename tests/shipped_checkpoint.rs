@@ -40,3 +40,8 @@ fn the_demo_checkpoint_reproduces_its_recorded_moc() {
 fn the_50salads_checkpoint_reproduces_its_recorded_moc() {
     reproduces("50salads", "assets/checkpoints/50salads/model", "docs/results/shipped/50salads_mmant_action_split-1.json");
 }
+
+#[test]
+fn the_breakfast_checkpoint_reproduces_its_recorded_moc() {
+    reproduces("breakfast", "assets/checkpoints/breakfast/model", "docs/results/shipped/breakfast_mmant_action_split-1.json");
+}

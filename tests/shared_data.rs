@@ -155,3 +155,50 @@ fn observing_mstcn_outputs_adds_observed_segmentation_scores() {
     let acc = observed[0]["accuracy"].as_f64().unwrap();
     assert!(acc > 30.0 && acc < 100.0, "{acc}");
 }
+
+#[test]
+fn merged_split_results_equal_the_all_splits_run() {
+    // per-split reports (as from runs on different machines) merge into the table `--split all` gives
+    let root = shared_data("50salads");
+    let out = tempfile::tempdir().unwrap();
+    let dir = |name: &str| out.path().join(name).to_str().unwrap().to_owned();
+    let eval = |split: &str, dest: &str| {
+        let o = mmant(&["eval", "--data", root.to_str().unwrap(), "--split", split, "--baseline", "last-observed", "--out", &dir(dest), "--json"]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        serde_json::from_slice::<serde_json::Value>(&o.stdout).unwrap()
+    };
+    let all = eval("all", "all");
+    for k in 1..=5 {
+        eval(&k.to_string(), "each");
+    }
+    let file = |k: &str| dir(&format!("each/50salads_last-observed_action_split-{k}.json"));
+    // given out of order: the merged table lists the splits in order
+    let mut args = vec!["merge-results".to_owned(), "--out".into(), dir("merged"), "--json".into()];
+    args.extend(["3", "1", "5", "2", "4"].map(file));
+    let o = mmant(&args.iter().map(String::as_str).collect::<Vec<_>>());
+    assert!(o.status.success(), "{}", stderr(&o));
+    let merged: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(merged["splits"], all["splits"]);
+    let means = |r: &serde_json::Value| r["mean"].as_array().unwrap().iter().map(|c| c["moc"].as_f64().unwrap()).collect::<Vec<_>>();
+    for (m, a) in means(&merged).iter().zip(means(&all)) {
+        assert!((m - a).abs() < 1e-9, "{m} vs {a}");
+    }
+    assert!(out.path().join("merged/50salads_last-observed_action_split-1+2+3+4+5.json").is_file());
+
+    // a split given twice would weigh twice in the mean: refused, naming it
+    let twice = [file("1"), file("2"), file("1")];
+    let o = mmant(&["merge-results", "--out", &dir("bad"), &twice[0], &twice[1], &twice[2]]);
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("split 1 is in more than one report"), "{}", stderr(&o));
+    // another method's results do not mix
+    let o = mmant(&["eval", "--data", root.to_str().unwrap(), "--split", "2", "--baseline", "transition-prior", "--out", &dir("tp")]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let tp = dir("tp/50salads_transition-prior_action_split-2.json");
+    let o = mmant(&["merge-results", "--out", &dir("bad"), &file("1"), &tp]);
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("method: expected last-observed, found transition-prior"), "{}", stderr(&o));
+    // not a result file
+    let o = mmant(&["merge-results", "--out", &dir("bad"), root.join("mapping.txt").to_str().unwrap()]);
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("mapping.txt: expected the JSON `mmant eval` writes"), "{}", stderr(&o));
+}

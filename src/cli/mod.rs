@@ -9,7 +9,7 @@ use anyhow::{Context, Result, bail};
 use clap::{Args, Parser, Subcommand};
 
 use crate::data::Dataset;
-use crate::eval::{self, Baseline, GridConfig};
+use crate::eval::{self, Baseline, GridConfig, GridReport};
 
 #[derive(Debug, Parser)]
 #[command(name = "mmant", version, about = "Long-term action anticipation (m&m-Ant, FUTR): data checks, evaluation and baselines")]
@@ -25,6 +25,8 @@ pub enum Command {
     Data(DataCommand),
     /// Evaluate long-term anticipation (MoC grid) of a baseline, or score segmentation outputs
     Eval(EvalArgs),
+    /// Put per-split MoC results (the JSON `mmant eval` writes) in one table with their mean
+    MergeResults(MergeResultsArgs),
     /// Train FUTR or m&m-Ant on one split
     Train(TrainArgs),
     /// Embed label names (`_` read as spaces) with all-MiniLM-L6-v2 for m&m-Ant's text modality
@@ -352,6 +354,20 @@ pub struct CheckArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct MergeResultsArgs {
+    /// Result JSON files of one method, dataset and observation, each with other splits (e.g.
+    /// one per split, trained and scored on different machines)
+    #[arg(required = true, num_args = 1..)]
+    pub reports: Vec<PathBuf>,
+    /// Folder for the merged CSV and JSON (`<dataset>_<method>_<level>_split-<splits>`)
+    #[arg(long, default_value = "results")]
+    pub out: PathBuf,
+    /// Print JSON instead of the table
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
 pub struct EvalArgs {
     /// Dataset root
     #[arg(long)]
@@ -406,6 +422,7 @@ pub fn run(args: impl IntoIterator<Item = impl Into<OsString> + Clone>) -> Resul
         Some(Command::Eval(a)) => eval_command(&a),
         Some(Command::Bench(BenchCommand::Attention(a))) => bench_attention(&a),
         Some(Command::Train(a)) => train_command(&a),
+        Some(Command::MergeResults(a)) => merge_results(&a),
         Some(Command::EmbedLabels(a)) => embed_labels(&a),
         Some(Command::View(a)) => view(&a),
         Some(Command::Extract(a)) => extract(&a),
@@ -565,6 +582,33 @@ fn eval_command(a: &EvalArgs) -> Result<ExitCode> {
     let json = serde_json::to_string_pretty(&report)?;
     let observed = if a.observed.as_ref().and_then(Observed::dir).is_some() { "_observed-segmentation" } else { "" };
     let stem = format!("{}_{}_{}_split-{}{observed}", ds.name, method, report.level, a.split);
+    let (csv_path, json_path) = write_results(&a.out, &stem, &report.csv()?, &json)?;
+    if a.json {
+        println!("{json}");
+    } else {
+        print!("{}", report.table());
+        for w in &report.warnings {
+            eprintln!("warning: {w}");
+        }
+        println!("wrote {} and {}", csv_path.display(), json_path.display());
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn merge_results(a: &MergeResultsArgs) -> Result<ExitCode> {
+    let reports = a
+        .reports
+        .iter()
+        .map(|p| {
+            let text = std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?;
+            serde_json::from_str::<GridReport>(&text).with_context(|| format!("{}: expected the JSON `mmant eval` writes", p.display()))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let report = GridReport::merge(reports).with_context(|| format!("merging {}", a.reports.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")))?;
+    let splits: Vec<&str> = report.splits.iter().map(|s| s.split.as_str()).collect();
+    let observed = if report.observation == "ground truth" { "" } else { "_observed-segmentation" };
+    let stem = format!("{}_{}_{}_split-{}{observed}", report.dataset, report.method, report.level, splits.join("+"));
+    let json = serde_json::to_string_pretty(&report)?;
     let (csv_path, json_path) = write_results(&a.out, &stem, &report.csv()?, &json)?;
     if a.json {
         println!("{json}");

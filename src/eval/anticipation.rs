@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::baselines::{AnticipationError, Anticipator, LastObserved, Observation, TransitionPrior};
 use super::moc::{ClassCounts, eval_window, observed_frames};
@@ -63,10 +63,21 @@ pub enum EvalError {
     Method { split: String, reason: String },
 }
 
+/// Why per-split reports cannot be put in one table.
+#[derive(Debug, thiserror::Error)]
+pub enum MergeError {
+    #[error("no reports to merge")]
+    Empty,
+    #[error("report {index} differs from the first in its {what}: expected {expected}, found {found}")]
+    Mismatch { index: usize, what: &'static str, expected: String, found: String },
+    #[error("split {split} is in more than one report (reports {first} and {second})")]
+    DuplicateSplit { split: String, first: usize, second: usize },
+}
+
 /// Builds the anticipator of one split from that split's training label sequences.
 pub type MethodFactory<'a> = dyn Fn(&Split, &[&[u32]]) -> Result<Box<dyn Anticipator>, String> + 'a;
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Cell {
     pub alpha: f64,
     pub beta: f64,
@@ -74,14 +85,14 @@ pub struct Cell {
     pub moc: Option<f64>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ObservedScores {
     pub alpha: f64,
     #[serde(flatten)]
     pub scores: SegmentationScores,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct SplitResult {
     pub split: String,
     pub test_videos: usize,
@@ -91,7 +102,7 @@ pub struct SplitResult {
     pub observed: Vec<ObservedScores>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct GridReport {
     pub dataset: String,
     pub method: String,
@@ -240,11 +251,49 @@ fn mean_cells(results: &[SplitResult]) -> Vec<Cell> {
         .collect()
 }
 
+/// Numbered splits in numeric order (2 before 10), named ones after them.
+fn natural_key(split: &str) -> (u64, &str) {
+    (split.parse().unwrap_or(u64::MAX), split)
+}
+
 fn fmt_moc(m: Option<f64>) -> String {
     m.map_or_else(|| "n/a".to_owned(), |m| format!("{m:.2}"))
 }
 
 impl GridReport {
+    /// One report from several of the same method, dataset, level, observation and grid (one per
+    /// split, e.g. each trained and scored on a different machine), with the mean over all their
+    /// splits recomputed. Splits are ordered by name; a split given twice is refused, since it
+    /// would weigh twice in the mean.
+    pub fn merge(reports: Vec<GridReport>) -> Result<GridReport, MergeError> {
+        let mut reports = reports.into_iter();
+        let mut merged = reports.next().ok_or(MergeError::Empty)?;
+        let mut source: HashMap<String, usize> = merged.splits.iter().map(|r| (r.split.clone(), 0)).collect();
+        for (i, r) in reports.enumerate() {
+            let index = i + 1;
+            let same = |what: &'static str, expected: String, found: String| {
+                if expected == found { Ok(()) } else { Err(MergeError::Mismatch { index, what, expected, found }) }
+            };
+            same("dataset", merged.dataset.clone(), r.dataset.clone())?;
+            same("method", merged.method.clone(), r.method.clone())?;
+            same("level", merged.level.clone(), r.level.clone())?;
+            same("observation", merged.observation.clone(), r.observation.clone())?;
+            same("α", format!("{:?}", merged.alphas), format!("{:?}", r.alphas))?;
+            same("β", format!("{:?}", merged.betas), format!("{:?}", r.betas))?;
+            for split in r.splits {
+                if let Some(&first) = source.get(&split.split) {
+                    return Err(MergeError::DuplicateSplit { split: split.split, first, second: index });
+                }
+                source.insert(split.split.clone(), index);
+                merged.splits.push(split);
+            }
+            merged.warnings.extend(r.warnings);
+        }
+        merged.splits.sort_by(|a, b| natural_key(&a.split).cmp(&natural_key(&b.split)));
+        merged.mean = mean_cells(&merged.splits);
+        Ok(merged)
+    }
+
     /// A Markdown table: one row per split and the mean, one column per (α, β).
     pub fn table(&self) -> String {
         let mut out = String::new();
@@ -310,6 +359,36 @@ impl GridReport {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn one_split(split: &str, moc: f64) -> GridReport {
+        let cells = vec![Cell { alpha: 0.2, beta: 0.1, moc: Some(moc) }, Cell { alpha: 0.2, beta: 0.5, moc: None }];
+        GridReport {
+            dataset: "d".into(),
+            method: "m".into(),
+            level: "action".into(),
+            observation: "ground truth".into(),
+            alphas: vec![0.2],
+            betas: vec![0.1, 0.5],
+            splits: vec![SplitResult { split: split.into(), test_videos: 1, train_videos: 2, cells: cells.clone(), observed: vec![] }],
+            mean: cells,
+            warnings: vec![format!("w{split}")],
+        }
+    }
+
+    #[test]
+    fn merge_orders_splits_and_recomputes_the_mean() {
+        let m = GridReport::merge(vec![one_split("10", 30.0), one_split("2", 10.0), one_split("1", 20.0)]).unwrap();
+        let names: Vec<&str> = m.splits.iter().map(|s| s.split.as_str()).collect();
+        assert_eq!(names, ["1", "2", "10"]);
+        assert_eq!(m.mean[0].moc, Some(20.0));
+        assert_eq!(m.mean[1].moc, None);
+        assert_eq!(m.warnings, ["w10", "w2", "w1"]);
+        assert!(matches!(GridReport::merge(vec![]), Err(MergeError::Empty)));
+        let mut other = one_split("3", 0.0);
+        other.betas = vec![0.1, 0.3];
+        let e = GridReport::merge(vec![one_split("1", 0.0), other]).unwrap_err().to_string();
+        assert_eq!(e, "report 1 differs from the first in its β: expected [0.1, 0.5], found [0.1, 0.3]");
+    }
 
     #[test]
     fn grid_on_a_tiny_dataset_by_hand() {

@@ -112,7 +112,7 @@ pub struct SegmentationCounts {
     pub fn_: [u64; 3],
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct SegmentationScores {
     pub accuracy: f64,
     pub edit: f64,

@@ -107,6 +107,7 @@ pub fn run(sizes: &[usize], repeats: usize, train_data: Option<&Dataset>, train_
             use_text: true,
             use_tcl: true,
             use_fine: true,
+            query_slots: false,
             text_table: None,
             out: std::env::temp_dir(),
             resume: false,

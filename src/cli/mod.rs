@@ -102,6 +102,10 @@ pub struct TrainArgs {
     /// Ablation: no fine-grained generator (FUTR-like learned queries)
     #[arg(long)]
     pub no_fine: bool,
+    /// m&m-Ant variant, not in the paper: add learned per-slot query embeddings (FUTR's) to the
+    /// pooled fused tokens that are the anticipation queries
+    #[arg(long, conflicts_with = "no_fine")]
+    pub query_slots: bool,
     /// Output folder for model.{safetensors,json} and log.jsonl
     #[arg(long)]
     pub out: PathBuf,
@@ -677,6 +681,9 @@ fn dataset_defaults(name: &str) -> (usize, usize) {
 
 fn train_command(a: &TrainArgs) -> Result<ExitCode> {
     check_fractions("alphas", &a.alphas)?;
+    if a.query_slots && a.model != crate::train::ModelKind::Mmant {
+        bail!("--query-slots is a variant of m&m-Ant's queries; FUTR's queries are learned slot embeddings already");
+    }
     let ds = open(&a.data)?;
     let (stride, d_model) = dataset_defaults(&ds.name);
     let salads = ds.name.to_ascii_lowercase().contains("salad");
@@ -703,6 +710,7 @@ fn train_command(a: &TrainArgs) -> Result<ExitCode> {
         use_text: !a.no_text,
         use_tcl: !a.no_tcl,
         use_fine: !a.no_fine,
+        query_slots: a.query_slots,
         text_table: a.text_table.clone(),
         out: a.out.clone(),
         resume: a.resume,

@@ -37,6 +37,11 @@ pub struct Config {
     pub use_text: bool,
     /// Ablation: the fine-grained generator; off = FUTR's learned queries.
     pub use_fine: bool,
+    /// Variant, not in the paper: add FUTR's learned per-slot query embeddings to the pooled
+    /// fused tokens. Pooled bin i summarises the i-th M-th of the observation, so without this
+    /// no query knows which future segment it stands for (docs/results/query-ablation.md).
+    #[serde(default)]
+    pub query_slots: bool,
 }
 
 impl Config {
@@ -72,6 +77,7 @@ impl Config {
             max_pos_len: 4000,
             use_text: true,
             use_fine: true,
+            query_slots: false,
         }
     }
 }
@@ -145,7 +151,7 @@ impl MmAnt {
             text_proj: text.then(|| linear_xavier(cfg.text_dim, d, false, vb.pp("text_proj"))).transpose()?,
             modality: fine.then(|| vb.get_with_hints((2, d), "modality_embed", Init::Randn { mean: 0.0, stdev: 0.02 })).transpose()?,
             fusion: fine.then(|| EncoderLayer::new(d, cfg.heads, ffn, vb.pp("fusion"))).transpose()?,
-            query_embed: (!fine)
+            query_embed: (!fine || cfg.query_slots)
                 .then(|| vb.pp("query_embed").get_with_hints((cfg.queries, d), "weight", Init::Randn { mean: 0.0, stdev: 1.0 }).map(|w| Embedding::new(w, d)))
                 .transpose()?,
             decoder: (0..cfg.ant_layers).map(|i| DecoderLayer::new(d, cfg.heads, ffn, vb.pp(format!("decoder.layers.{i}")))).collect::<Result<_>>()?,
@@ -201,7 +207,12 @@ impl MmAnt {
                     _ => fusion.forward(&vis, &pos, mask, drop)?,
                 };
                 let pool = pool_matrix(&valid_lengths(mask, b, s)?, s, m, x.device())?;
-                (pool.matmul(&z)?, Some(fine))
+                let pooled = pool.matmul(&z)?;
+                let query_pos = match &self.query_embed {
+                    Some(slots) => pooled.broadcast_add(&slots.embeddings().unsqueeze(0)?)?,
+                    None => pooled,
+                };
+                (query_pos, Some(fine))
             }
             _ => {
                 let qe = self.query_embed.as_ref().expect("queries exist without the fine generator");
@@ -230,5 +241,28 @@ mod tests {
         // fewer tokens than queries: every bin still has a token
         let w = pool_matrix(&[3], 3, 8, &Device::Cpu).unwrap().to_vec3::<f32>().unwrap();
         assert!(w[0].iter().all(|row| (row.iter().sum::<f32>() - 1.0).abs() < 1e-6));
+    }
+
+    #[test]
+    fn query_slots_reach_the_anticipation_and_are_off_by_default() {
+        let dev = Device::Cpu;
+        let mut cfg = Config::paper(5, 5, 5, 3, 16);
+        cfg.max_pos_len = 32;
+        assert!(!cfg.query_slots);
+        // checkpoints written before the switch existed load as the paper's model
+        let mut old = serde_json::to_value(&cfg).unwrap();
+        old.as_object_mut().unwrap().remove("query_slots");
+        assert_eq!(serde_json::from_value::<Config>(old).unwrap(), cfg);
+
+        cfg.query_slots = true;
+        let varmap = candle_nn::VarMap::new();
+        let model = MmAnt::new(&cfg, VarBuilder::from_varmap(&varmap, DType::F32, &dev)).unwrap();
+        let x = Tensor::randn(0f32, 1.0, (2, 12, 5), &dev).unwrap();
+        let before = model.forward(&x, None, None).unwrap().action.to_vec3::<f32>().unwrap();
+        let slots = varmap.data().lock().unwrap().get("query_embed.weight").cloned().expect("slot embeddings exist");
+        assert_eq!(slots.dims(), [cfg.queries, cfg.d_model]);
+        slots.set(&slots.zeros_like().unwrap()).unwrap();
+        let after = model.forward(&x, None, None).unwrap().action.to_vec3::<f32>().unwrap();
+        assert_ne!(before, after, "the slot embeddings must change the anticipation");
     }
 }

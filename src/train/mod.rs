@@ -61,6 +61,8 @@ pub struct TrainConfig {
     pub use_text: bool,
     pub use_tcl: bool,
     pub use_fine: bool,
+    /// m&m-Ant variant: learned slot embeddings added to the pooled queries (mmant::Config).
+    pub query_slots: bool,
     /// [K, text_dim] label-name embeddings (safetensors with an `embeddings` tensor).
     pub text_table: Option<PathBuf>,
     pub out: PathBuf,
@@ -186,6 +188,7 @@ pub fn model_config(cfg: &TrainConfig, p: &Prepared, text_dim: usize) -> ModelCo
             c.queries = cfg.queries;
             c.use_text = cfg.use_text;
             c.use_fine = cfg.use_fine;
+            c.query_slots = cfg.query_slots;
             ModelConfig::Mmant(c)
         }
     }

@@ -1,12 +1,16 @@
 //! Multi-head attention's core, shared by every model: softmax(scale·Q·Kᵀ + key mask)·V.
 //!
 //! On the CPU in f32 it runs the fused kernel of [`super::attention_kernel`] as a candle
-//! `CustomOp3` (forward and backward), so no T×T tensor is ever built; elsewhere (CUDA, other
-//! dtypes) it runs the explicit candle ops of [`attention_explicit`], which define the semantics:
-//! masked keys get probability 0, and a query whose keys are all masked outputs zeros.
+//! `CustomOp3` (forward and backward), so no T×T tensor is ever built. Elsewhere (CUDA, other
+//! dtypes) it runs [`attention_chunked`]: candle ops over blocks of queries, with the scores
+//! recomputed block by block in the backward pass, so only one block's scores exist at a time
+//! (the explicit ops keep [B, H, T, T] tensors for the backward pass, which ran a 139 GB GPU out
+//! of memory). The explicit candle ops of [`attention_explicit`] define the semantics: masked
+//! keys get probability 0, and a query whose keys are all masked outputs zeros.
 
 use std::sync::Arc;
 
+use candle_core::backend::BackendStorage;
 use candle_core::{CpuStorage, CustomOp3, DType, Device, Layout, Result, Shape, Tensor, bail};
 
 use super::attention_kernel::{self as kernel, Dims};
@@ -19,6 +23,8 @@ pub enum AttentionImpl {
     Auto,
     /// Always the explicit, differentiable candle ops (the reference).
     Explicit,
+    /// Candle ops over blocks of queries, scores recomputed in the backward pass (any device).
+    Chunked,
     /// Explicit candle ops with candle's fused softmax, which has no backward: the fastest
     /// candle 0.11 offers for inference without our kernel (the "before" of the benchmarks).
     ExplicitNoGrad,
@@ -51,7 +57,11 @@ pub fn attention(q: &Tensor, k: &Tensor, v: &Tensor, key_padding_mask: Option<&T
         && matches!(q.device(), Device::Cpu)
         && [q.dtype(), k.dtype(), v.dtype()].iter().all(|d| *d == DType::F32);
     if !fused {
-        return explicit(q, k, v, key_padding_mask, scale, how != AttentionImpl::ExplicitNoGrad);
+        return match how {
+            AttentionImpl::Explicit => explicit(q, k, v, key_padding_mask, scale, true),
+            AttentionImpl::ExplicitNoGrad => explicit(q, k, v, key_padding_mask, scale, false),
+            AttentionImpl::Auto | AttentionImpl::Chunked => attention_chunked(q, k, v, key_padding_mask, scale, BLOCK_ELEMENTS),
+        };
     }
     let valid = key_padding_mask.map(|m| key_valid(m, dims.batch, dims.tk)).transpose()?;
     let op = FusedAttention { scale: scale as f32, valid: valid.map(Arc::new), dims };
@@ -90,6 +100,122 @@ fn explicit(q: &Tensor, k: &Tensor, v: &Tensor, key_padding_mask: Option<&Tensor
     let probs = softmax(&scores)?;
     let row_has_keys = valid.max_keepdim(3)?.to_dtype(probs.dtype())?;
     probs.broadcast_mul(&row_has_keys)?.matmul(v)
+}
+
+/// Scores per block of [`attention_chunked`]: 2²⁶ f32 = 256 MiB, of which the backward pass
+/// holds about four at once.
+const BLOCK_ELEMENTS: usize = 1 << 26;
+
+/// [B, 1, 1, Tk] key validity (1 = attend) on q's device, from a [B, Tk] padding mask.
+fn valid_keys(mask: &Tensor, dims: Dims, dev: &Device) -> Result<Tensor> {
+    let valid: Vec<u8> = key_valid(mask, dims.batch, dims.tk)?.into_iter().map(u8::from).collect();
+    Tensor::from_vec(valid, (dims.batch, 1, 1, dims.tk), dev)
+}
+
+/// softmax(scale·q·kᵀ + mask) of one block of queries, without a graph: masked keys get 0 and
+/// a row whose keys are all masked is all zeros, as [`attention_explicit`].
+fn block_probs(q: &Tensor, k: &Tensor, valid: Option<&Tensor>, scale: f64) -> Result<Tensor> {
+    let scores = (q * scale)?.matmul(&k.t()?)?;
+    let Some(valid) = valid else { return candle_nn::ops::softmax_last_dim(&scores) };
+    let neg = Tensor::new(-1e30f32, q.device())?.to_dtype(scores.dtype())?.broadcast_as(scores.shape())?;
+    let probs = candle_nn::ops::softmax_last_dim(&valid.broadcast_as(scores.shape())?.where_cond(&scores, &neg)?)?;
+    probs.broadcast_mul(&valid.max_keepdim(3)?.to_dtype(probs.dtype())?)
+}
+
+/// Query blocks of at most `block_elements` scores each: (start, len) along Tq.
+fn query_blocks(dims: Dims, block_elements: usize) -> impl Iterator<Item = (usize, usize)> {
+    let rows = (block_elements / (dims.batch * dims.heads * dims.tk).max(1)).clamp(1, dims.tq.max(1));
+    (0..dims.tq).step_by(rows).map(move |start| (start, rows.min(dims.tq - start)))
+}
+
+/// The same result as [`attention_explicit`], computed over blocks of queries with at most
+/// `block_elements` scores each. The forward pass builds no graph; a custom op attaches the
+/// backward, which recomputes each block's probabilities (FlashAttention's recomputation, as
+/// plain candle ops), so the memory kept for training is q, k, v and the output.
+pub fn attention_chunked(q: &Tensor, k: &Tensor, v: &Tensor, key_padding_mask: Option<&Tensor>, scale: f64, block_elements: usize) -> Result<Tensor> {
+    let dims = dims_of(q, k, v)?;
+    let valid = key_padding_mask.map(|m| valid_keys(m, dims, q.device())).transpose()?;
+    let (qd, kd, vd) = (q.detach(), k.detach(), v.detach());
+    let blocks = query_blocks(dims, block_elements)
+        .map(|(start, len)| block_probs(&qd.narrow(2, start, len)?, &kd, valid.as_ref(), scale)?.matmul(&vd))
+        .collect::<Result<Vec<_>>>()?;
+    let out = Tensor::cat(&blocks, 2)?;
+    if !(q.track_op() || k.track_op() || v.track_op()) {
+        return Ok(out);
+    }
+    let op = ChunkedAttention { out: std::sync::Mutex::new(Some(out)), valid, scale, block_elements, dims };
+    q.contiguous()?.apply_op3_arc(&k.contiguous()?, &v.contiguous()?, Arc::new(Box::new(op)))
+}
+
+/// Hands candle the output [`attention_chunked`] computed, and supplies its backward.
+struct ChunkedAttention {
+    /// Taken by the forward call, so the op does not keep a second copy alive in the graph.
+    out: std::sync::Mutex<Option<Tensor>>,
+    valid: Option<Tensor>,
+    scale: f64,
+    block_elements: usize,
+    dims: Dims,
+}
+
+impl ChunkedAttention {
+    fn take_out(&self) -> Result<(Tensor, Shape)> {
+        let out = self.out.lock().map_err(|_| candle_core::Error::Msg("chunked attention: poisoned".into()))?.take();
+        let out = out.ok_or_else(|| candle_core::Error::Msg("chunked attention: forward called twice".into()))?;
+        let shape = out.shape().clone();
+        Ok((out.contiguous()?, shape))
+    }
+}
+
+impl CustomOp3 for ChunkedAttention {
+    fn name(&self) -> &'static str {
+        "chunked-attention"
+    }
+
+    fn cpu_fwd(&self, _: &CpuStorage, _: &Layout, _: &CpuStorage, _: &Layout, _: &CpuStorage, _: &Layout) -> Result<(CpuStorage, Shape)> {
+        let (out, shape) = self.take_out()?;
+        let (storage, layout) = out.storage_and_layout();
+        match &*storage {
+            candle_core::Storage::Cpu(s) => Ok((s.try_clone(layout)?, shape)),
+            _ => bail!("chunked attention: the output is not on the CPU"),
+        }
+    }
+
+    #[cfg(feature = "cuda")]
+    fn cuda_fwd(
+        &self,
+        _: &candle_core::CudaStorage,
+        _: &Layout,
+        _: &candle_core::CudaStorage,
+        _: &Layout,
+        _: &candle_core::CudaStorage,
+        _: &Layout,
+    ) -> Result<(candle_core::CudaStorage, Shape)> {
+        let (out, shape) = self.take_out()?;
+        let (storage, layout) = out.storage_and_layout();
+        match &*storage {
+            candle_core::Storage::Cuda(s) => Ok((s.try_clone(layout)?, shape)),
+            _ => bail!("chunked attention: the output is not on the GPU"),
+        }
+    }
+
+    fn bwd(&self, q: &Tensor, k: &Tensor, v: &Tensor, res: &Tensor, grad_res: &Tensor) -> Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
+        let (q, k, v, out, grad) = (q.detach(), k.detach(), v.detach(), res.detach(), grad_res.detach());
+        // rowsum(dO ∘ O) = Σⱼ pᵢⱼ·(dOᵢ·vⱼ), the softmax backward's subtrahend
+        let delta = (&grad * &out)?.sum_keepdim(3)?;
+        let mut dq = Vec::new();
+        let mut dk = k.zeros_like()?;
+        let mut dv = v.zeros_like()?;
+        for (start, len) in query_blocks(self.dims, self.block_elements) {
+            let qb = q.narrow(2, start, len)?;
+            let gb = grad.narrow(2, start, len)?;
+            let p = block_probs(&qb, &k, self.valid.as_ref(), self.scale)?;
+            dv = (dv + p.t()?.matmul(&gb)?)?;
+            let ds = (p * gb.matmul(&v.t()?)?.broadcast_sub(&delta.narrow(2, start, len)?)?)?;
+            dq.push((ds.matmul(&k)? * self.scale)?);
+            dk = (dk + (ds.t()?.matmul(&qb)? * self.scale)?)?;
+        }
+        Ok((Some(Tensor::cat(&dq, 2)?), Some(dk), Some(dv)))
+    }
 }
 
 struct FusedAttention {
@@ -189,11 +315,16 @@ mod tests {
             let fused = attention(&q, &k, &v, None, scale, AttentionImpl::Auto).unwrap();
             let explicit = attention_explicit(&q, &k, &v, None, scale).unwrap();
             assert_close(&fused, &explicit, 1e-5, &what);
+            // blocks of a few query rows, so that most cases are cut into several
+            let chunked = attention_chunked(&q, &k, &v, None, scale, 3 * b * h * tk).unwrap();
+            assert_close(&chunked, &explicit, 1e-5, &format!("{what} chunked"));
             // partly masked keys; batch item 0 (when b > 1) masks every key
             let m = mask(b, tk, |bi, j| (b > 1 && bi == 0) || j % 3 == 1);
             let fused = attention(&q, &k, &v, Some(&m), scale, AttentionImpl::Auto).unwrap();
             let explicit = attention_explicit(&q, &k, &v, Some(&m), scale).unwrap();
             assert_close(&fused, &explicit, 1e-5, &format!("{what} masked"));
+            let chunked = attention_chunked(&q, &k, &v, Some(&m), scale, 3 * b * h * tk).unwrap();
+            assert_close(&chunked, &explicit, 1e-5, &format!("{what} masked, chunked"));
             if b > 1 {
                 let first = fused.get(0).unwrap().abs().unwrap().max_all().unwrap().to_scalar::<f32>().unwrap();
                 assert_eq!(first, 0.0, "{what}: all-masked rows must be zero");
@@ -204,6 +335,11 @@ mod tests {
     fn grads(how: AttentionImpl, q: &Var, k: &Var, v: &Var, m: Option<&Tensor>, w: &Tensor) -> Vec<Tensor> {
         let o = match how {
             AttentionImpl::Auto => attention(q.as_tensor(), k.as_tensor(), v.as_tensor(), m, 0.25, how).unwrap(),
+            // two query rows per block: the backward runs over several blocks
+            AttentionImpl::Chunked => {
+                let (b, h, _, _) = q.dims4().unwrap();
+                attention_chunked(q.as_tensor(), k.as_tensor(), v.as_tensor(), m, 0.25, 2 * b * h * k.dim(2).unwrap()).unwrap()
+            }
             _ => attention_explicit(q.as_tensor(), k.as_tensor(), v.as_tensor(), m, 0.25).unwrap(),
         };
         // a weighted sum makes every output element's gradient different
@@ -221,10 +357,12 @@ mod tests {
             let w = rand(&[b, h, tq, dv], 14);
             let m = mask(b, tk, |bi, j| (b > 1 && bi == 0) || j % 4 == 0);
             for m in [None, Some(&m)] {
-                let fused = grads(AttentionImpl::Auto, &q, &k, &v, m, &w);
                 let explicit = grads(AttentionImpl::Explicit, &q, &k, &v, m, &w);
-                for (name, (a, e)) in ["dq", "dk", "dv"].iter().zip(fused.iter().zip(&explicit)) {
-                    assert_close(a, e, 1e-4, &format!("{name} of {:?} masked={}", (b, h, tq, tk, d, dv), m.is_some()));
+                for how in [AttentionImpl::Auto, AttentionImpl::Chunked] {
+                    let got = grads(how, &q, &k, &v, m, &w);
+                    for (name, (a, e)) in ["dq", "dk", "dv"].iter().zip(got.iter().zip(&explicit)) {
+                        assert_close(a, e, 1e-4, &format!("{name} of {:?} masked={} {how:?}", (b, h, tq, tk, d, dv), m.is_some()));
+                    }
                 }
             }
         }
@@ -263,6 +401,20 @@ mod tests {
                 let numeric = (bump(eps) - bump(-eps)) / (2.0 * eps);
                 assert!((got[i] as f64 - numeric).abs() < 1e-4 * (1.0 + numeric.abs()), "input {which} element {i}: {} vs {numeric}", got[i]);
             }
+        }
+    }
+
+    #[test]
+    fn chunked_attention_keeps_no_graph_without_gradients_and_blocks_cover_every_query() {
+        let q = rand(&[2, 3, 10, 4], 31);
+        let k = rand(&[2, 3, 7, 4], 32);
+        let out = attention_chunked(&q, &k, &k, None, 0.5, 1).unwrap();
+        assert!(!out.track_op(), "inference must not attach the backward op");
+        let dims = dims_of(&q, &k, &k).unwrap();
+        for elements in [1, 2 * 3 * 7, 3 * 2 * 3 * 7, usize::MAX] {
+            let blocks: Vec<_> = query_blocks(dims, elements).collect();
+            assert_eq!(blocks.iter().map(|b| b.1).sum::<usize>(), 10, "{elements}: {blocks:?}");
+            assert!(blocks.windows(2).all(|w| w[0].0 + w[0].1 == w[1].0));
         }
     }
 

@@ -583,11 +583,16 @@ fn eval_command(a: &EvalArgs) -> Result<ExitCode> {
         }
         (eval::evaluate(&ds, &splits, baseline, &cfg).with_context(|| format!("evaluating {} on {}", baseline.name(), ds.name))?, baseline.name().to_owned())
     };
-    let json = serde_json::to_string_pretty(&report)?;
     let observed = if a.observed.as_ref().and_then(Observed::dir).is_some() { "_observed-segmentation" } else { "" };
     let stem = format!("{}_{}_{}_split-{}{observed}", ds.name, method, report.level, a.split);
-    let (csv_path, json_path) = write_results(&a.out, &stem, &report.csv()?, &json)?;
-    if a.json {
+    write_grid(&report, &a.out, &stem, a.json)
+}
+
+/// Writes a grid's CSV and JSON to `out/<stem>.{csv,json}` and prints the table (or the JSON).
+fn write_grid(report: &GridReport, out: &Path, stem: &str, json_only: bool) -> Result<ExitCode> {
+    let json = serde_json::to_string_pretty(report)?;
+    let (csv_path, json_path) = write_results(out, stem, &report.csv()?, &json)?;
+    if json_only {
         println!("{json}");
     } else {
         print!("{}", report.table());
@@ -612,18 +617,7 @@ fn merge_results(a: &MergeResultsArgs) -> Result<ExitCode> {
     let splits: Vec<&str> = report.splits.iter().map(|s| s.split.as_str()).collect();
     let observed = if report.observation == "ground truth" { "" } else { "_observed-segmentation" };
     let stem = format!("{}_{}_{}_split-{}{observed}", report.dataset, report.method, report.level, splits.join("+"));
-    let json = serde_json::to_string_pretty(&report)?;
-    let (csv_path, json_path) = write_results(&a.out, &stem, &report.csv()?, &json)?;
-    if a.json {
-        println!("{json}");
-    } else {
-        print!("{}", report.table());
-        for w in &report.warnings {
-            eprintln!("warning: {w}");
-        }
-        println!("wrote {} and {}", csv_path.display(), json_path.display());
-    }
-    Ok(ExitCode::SUCCESS)
+    write_grid(&report, &a.out, &stem, a.json)
 }
 
 /// `feature_dim`: load the test videos' features too, for a checkpoint that observes features.

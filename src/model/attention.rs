@@ -81,30 +81,9 @@ pub fn attention_explicit_inference(q: &Tensor, k: &Tensor, v: &Tensor, key_padd
 
 fn explicit(q: &Tensor, k: &Tensor, v: &Tensor, key_padding_mask: Option<&Tensor>, scale: f64, differentiable: bool) -> Result<Tensor> {
     let dims = dims_of(q, k, v)?;
-    let softmax = |s: &Tensor| {
-        if differentiable { candle_nn::ops::softmax(s, candle_core::D::Minus1) } else { candle_nn::ops::softmax_last_dim(s) }
-    };
-    // scaling q (T·d values) is cheaper than scaling the T×T scores
-    let scores = (q * scale)?.matmul(&k.t()?)?;
-    let Some(mask) = key_padding_mask else {
-        return softmax(&scores)?.matmul(v);
-    };
-    let valid = Tensor::from_vec(
-        key_valid(mask, dims.batch, dims.tk)?.into_iter().map(|b| b as u8).collect::<Vec<u8>>(),
-        (dims.batch, 1, 1, dims.tk),
-        q.device(),
-    )?;
-    // a large finite negative keeps all-masked rows finite (uniform); they are zeroed below
-    let neg = Tensor::new(-1e30f32, q.device())?.to_dtype(scores.dtype())?.broadcast_as(scores.shape())?;
-    let scores = valid.broadcast_as(scores.shape())?.where_cond(&scores, &neg)?;
-    let probs = softmax(&scores)?;
-    let row_has_keys = valid.max_keepdim(3)?.to_dtype(probs.dtype())?;
-    probs.broadcast_mul(&row_has_keys)?.matmul(v)
+    let valid = key_padding_mask.map(|m| valid_keys(m, dims, q.device())).transpose()?;
+    masked_probs(q, k, valid.as_ref(), scale, differentiable)?.matmul(v)
 }
-
-/// Scores per block of [`attention_chunked`]: 2²⁶ f32 = 256 MiB, of which the backward pass
-/// holds about four at once.
-const BLOCK_ELEMENTS: usize = 1 << 26;
 
 /// [B, 1, 1, Tk] key validity (1 = attend) on q's device, from a [B, Tk] padding mask.
 fn valid_keys(mask: &Tensor, dims: Dims, dev: &Device) -> Result<Tensor> {
@@ -112,15 +91,24 @@ fn valid_keys(mask: &Tensor, dims: Dims, dev: &Device) -> Result<Tensor> {
     Tensor::from_vec(valid, (dims.batch, 1, 1, dims.tk), dev)
 }
 
-/// softmax(scale·q·kᵀ + mask) of one block of queries, without a graph: masked keys get 0 and
-/// a row whose keys are all masked is all zeros, as [`attention_explicit`].
-fn block_probs(q: &Tensor, k: &Tensor, valid: Option<&Tensor>, scale: f64) -> Result<Tensor> {
+/// softmax(scale·q·kᵀ + mask): masked keys get 0 and a row whose keys are all masked is all
+/// zeros. `differentiable` false uses candle's fused softmax, which has no backward.
+fn masked_probs(q: &Tensor, k: &Tensor, valid: Option<&Tensor>, scale: f64, differentiable: bool) -> Result<Tensor> {
+    let softmax = |s: &Tensor| {
+        if differentiable { candle_nn::ops::softmax(s, candle_core::D::Minus1) } else { candle_nn::ops::softmax_last_dim(s) }
+    };
+    // scaling q (T·d values) is cheaper than scaling the T×T scores
     let scores = (q * scale)?.matmul(&k.t()?)?;
-    let Some(valid) = valid else { return candle_nn::ops::softmax_last_dim(&scores) };
+    let Some(valid) = valid else { return softmax(&scores) };
+    // a large finite negative keeps all-masked rows finite (uniform); they are zeroed below
     let neg = Tensor::new(-1e30f32, q.device())?.to_dtype(scores.dtype())?.broadcast_as(scores.shape())?;
-    let probs = candle_nn::ops::softmax_last_dim(&valid.broadcast_as(scores.shape())?.where_cond(&scores, &neg)?)?;
+    let probs = softmax(&valid.broadcast_as(scores.shape())?.where_cond(&scores, &neg)?)?;
     probs.broadcast_mul(&valid.max_keepdim(3)?.to_dtype(probs.dtype())?)
 }
+
+/// Scores per block of [`attention_chunked`]: 2²⁶ f32 = 256 MiB, of which the backward pass
+/// holds about four at once.
+const BLOCK_ELEMENTS: usize = 1 << 26;
 
 /// Query blocks of at most `block_elements` scores each: (start, len) along Tq.
 fn query_blocks(dims: Dims, block_elements: usize) -> impl Iterator<Item = (usize, usize)> {
@@ -137,7 +125,7 @@ pub fn attention_chunked(q: &Tensor, k: &Tensor, v: &Tensor, key_padding_mask: O
     let valid = key_padding_mask.map(|m| valid_keys(m, dims, q.device())).transpose()?;
     let (qd, kd, vd) = (q.detach(), k.detach(), v.detach());
     let blocks = query_blocks(dims, block_elements)
-        .map(|(start, len)| block_probs(&qd.narrow(2, start, len)?, &kd, valid.as_ref(), scale)?.matmul(&vd))
+        .map(|(start, len)| masked_probs(&qd.narrow(2, start, len)?, &kd, valid.as_ref(), scale, false)?.matmul(&vd))
         .collect::<Result<Vec<_>>>()?;
     let out = Tensor::cat(&blocks, 2)?;
     if !(q.track_op() || k.track_op() || v.track_op()) {
@@ -214,7 +202,7 @@ impl CustomOp3 for ChunkedAttention {
         for (start, len) in query_blocks(self.dims, self.block_elements) {
             let qb = q.narrow(2, start, len)?;
             let gb = grad.narrow(2, start, len)?;
-            let p = block_probs(&qb, &k, self.valid.as_ref(), self.scale)?;
+            let p = masked_probs(&qb, &k, self.valid.as_ref(), self.scale, false)?;
             dv = (dv + p.t()?.matmul(&gb)?)?;
             let ds = (p * gb.matmul(&v.t()?)?.broadcast_sub(&delta.narrow(2, start, len)?)?)?;
             dq.push((ds.matmul(&k)? * self.scale)?);

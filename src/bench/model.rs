@@ -108,6 +108,8 @@ pub fn run(sizes: &[usize], repeats: usize, train_data: Option<&Dataset>, train_
             use_tcl: true,
             use_fine: true,
             query_slots: false,
+            input_sinusoid: true,
+            decoder_layers: None,
             text_table: None,
             out: std::env::temp_dir(),
             resume: false,

@@ -106,6 +106,13 @@ pub struct TrainArgs {
     /// pooled fused tokens that are the anticipation queries
     #[arg(long, conflicts_with = "no_fine")]
     pub query_slots: bool,
+    /// Ablation of m&m-Ant: do not add the sinusoidal position table to the input tokens (FUTR
+    /// never does; the learnable positions inside attention stay)
+    #[arg(long)]
+    pub no_input_sinusoid: bool,
+    /// Decoder layers (default: FUTR 1, or 2 on 50 Salads; m&m-Ant's L_ant 1)
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+    pub decoder_layers: Option<u64>,
     /// Output folder for model.{safetensors,json} and log.jsonl
     #[arg(long)]
     pub out: PathBuf,
@@ -678,6 +685,9 @@ fn train_command(a: &TrainArgs) -> Result<ExitCode> {
     if a.query_slots && a.model != crate::train::ModelKind::Mmant {
         bail!("--query-slots is a variant of m&m-Ant's queries; FUTR's queries are learned slot embeddings already");
     }
+    if a.no_input_sinusoid && a.model != crate::train::ModelKind::Mmant {
+        bail!("--no-input-sinusoid is an ablation of m&m-Ant; FUTR adds no sinusoidal table to its inputs");
+    }
     let ds = open(&a.data)?;
     let (stride, d_model) = dataset_defaults(&ds.name);
     let salads = ds.name.to_ascii_lowercase().contains("salad");
@@ -705,6 +715,8 @@ fn train_command(a: &TrainArgs) -> Result<ExitCode> {
         use_tcl: !a.no_tcl,
         use_fine: !a.no_fine,
         query_slots: a.query_slots,
+        input_sinusoid: !a.no_input_sinusoid,
+        decoder_layers: a.decoder_layers.map(|n| n as usize),
         text_table: a.text_table.clone(),
         out: a.out.clone(),
         resume: a.resume,

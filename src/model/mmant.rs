@@ -42,6 +42,15 @@ pub struct Config {
     /// no query knows which future segment it stands for (docs/results/query-ablation.md).
     #[serde(default)]
     pub query_slots: bool,
+    /// Add the sinusoidal position table to the input tokens, as the m&m-Ant code does (FUTR
+    /// does not). Off is an ablation: with one-hot label inputs the table's values (rms 0.71)
+    /// are several times the embedded labels' (about 0.1–0.2), docs/results/sinusoid-ablation.md.
+    #[serde(default = "default_true")]
+    pub input_sinusoid: bool,
+}
+
+fn default_true() -> bool {
+    true
 }
 
 impl Config {
@@ -78,6 +87,7 @@ impl Config {
             use_text: true,
             use_fine: true,
             query_slots: false,
+            input_sinusoid: true,
         }
     }
 }
@@ -87,7 +97,7 @@ pub struct MmAnt {
     pub cfg: Config,
     input_embed: Linear,
     pos_embedding: Tensor,
-    sinusoid: Tensor,
+    sinusoid: Option<Tensor>,
     encoder: Vec<EncoderLayer>,
     fc_seg: Linear,
     fine_attn: Option<MultiHeadAttention>,
@@ -142,7 +152,7 @@ impl MmAnt {
         Ok(MmAnt {
             input_embed: linear_xavier(cfg.input_dim, d, false, vb.pp("input_embed"))?,
             pos_embedding: vb.get_with_hints(pos_shape.as_slice(), "pos_embedding", xavier_uniform(&pos_shape))?,
-            sinusoid: sinusoidal_table(cfg.max_pos_len, d, vb.device())?,
+            sinusoid: cfg.input_sinusoid.then(|| sinusoidal_table(cfg.max_pos_len, d, vb.device())).transpose()?,
             encoder: (0..cfg.seg_layers).map(|i| EncoderLayer::new(d, cfg.heads, ffn, vb.pp(format!("encoder.layers.{i}")))).collect::<Result<_>>()?,
             fc_seg: linear_xavier(d, cfg.num_classes, false, vb.pp("fc_seg"))?,
             fine_attn: fine.then(|| MultiHeadAttention::new(d, cfg.heads, vb.pp("fine_attn"))).transpose()?,
@@ -179,7 +189,11 @@ impl MmAnt {
         }
         let (d, m) = (self.cfg.d_model, self.cfg.queries);
         let pos = self.pos_embedding.narrow(1, 0, s)?;
-        let x0 = self.input_embed.forward(x)?.relu()?.broadcast_add(&self.sinusoid.narrow(0, 0, s)?)?;
+        let x0 = self.input_embed.forward(x)?.relu()?;
+        let x0 = match &self.sinusoid {
+            Some(table) => x0.broadcast_add(&table.narrow(0, 0, s)?)?,
+            None => x0,
+        };
         let mut h = x0.clone();
         for layer in &self.encoder {
             h = layer.forward(&h, &pos, mask, drop)?;
@@ -264,5 +278,29 @@ mod tests {
         slots.set(&slots.zeros_like().unwrap()).unwrap();
         let after = model.forward(&x, None, None).unwrap().action.to_vec3::<f32>().unwrap();
         assert_ne!(before, after, "the slot embeddings must change the anticipation");
+    }
+
+    #[test]
+    fn input_sinusoid_is_on_by_default_and_switchable() {
+        let dev = Device::Cpu;
+        let mut cfg = Config::paper(5, 5, 5, 3, 16);
+        cfg.max_pos_len = 32;
+        assert!(cfg.input_sinusoid);
+        // checkpoints written before the switch existed load with the table, as they were trained
+        let mut old = serde_json::to_value(&cfg).unwrap();
+        old.as_object_mut().unwrap().remove("input_sinusoid");
+        assert_eq!(serde_json::from_value::<Config>(old).unwrap(), cfg);
+
+        // the same weights with and without the table
+        let varmap = candle_nn::VarMap::new();
+        let with = MmAnt::new(&cfg, VarBuilder::from_varmap(&varmap, DType::F32, &dev)).unwrap();
+        let vars = varmap.all_vars().len();
+        cfg.input_sinusoid = false;
+        let without = MmAnt::new(&cfg, VarBuilder::from_varmap(&varmap, DType::F32, &dev)).unwrap();
+        assert_eq!(varmap.all_vars().len(), vars, "the table is not a parameter");
+        let x = Tensor::randn(0f32, 1.0, (1, 12, 5), &dev).unwrap();
+        let a = with.forward(&x, None, None).unwrap().seg.to_vec3::<f32>().unwrap();
+        let b = without.forward(&x, None, None).unwrap().seg.to_vec3::<f32>().unwrap();
+        assert_ne!(a, b, "the table must reach the segmentation");
     }
 }

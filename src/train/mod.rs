@@ -63,6 +63,10 @@ pub struct TrainConfig {
     pub use_fine: bool,
     /// m&m-Ant variant: learned slot embeddings added to the pooled queries (mmant::Config).
     pub query_slots: bool,
+    /// m&m-Ant: add the sinusoidal table to the input tokens (the paper's code; off = ablation).
+    pub input_sinusoid: bool,
+    /// Decoder layers (FUTR's decoder, m&m-Ant's L_ant); None = the model's default.
+    pub decoder_layers: Option<usize>,
     /// [K, text_dim] label-name embeddings (safetensors with an `embeddings` tensor).
     pub text_table: Option<PathBuf>,
     pub out: PathBuf,
@@ -181,6 +185,9 @@ pub fn model_config(cfg: &TrainConfig, p: &Prepared, text_dim: usize) -> ModelCo
             let mut c = if cfg.futr_salads { futr::Config::salads(p.input_dim, p.classes) } else { futr::Config::breakfast(p.input_dim, p.classes) };
             c.d_model = cfg.d_model;
             c.queries = cfg.queries;
+            if let Some(n) = cfg.decoder_layers {
+                c.decoder_layers = n;
+            }
             ModelConfig::Futr(c)
         }
         ModelKind::Mmant => {
@@ -189,6 +196,10 @@ pub fn model_config(cfg: &TrainConfig, p: &Prepared, text_dim: usize) -> ModelCo
             c.use_text = cfg.use_text;
             c.use_fine = cfg.use_fine;
             c.query_slots = cfg.query_slots;
+            c.input_sinusoid = cfg.input_sinusoid;
+            if let Some(n) = cfg.decoder_layers {
+                c.ant_layers = n;
+            }
             ModelConfig::Mmant(c)
         }
     }

@@ -74,6 +74,7 @@ class MmAnt(nn.Module):
         super().__init__()
         d, h, ff = c["d_model"], c["heads"], c["d_model"] * c["ffn_mult"]
         self.queries = c["queries"]
+        self.use_sinusoid = c.get("input_sinusoid", True)  # checkpoints older than the switch have it
         self.input_embed = nn.Linear(c["input_dim"], d)
         self.pos_embedding = nn.Parameter(torch.zeros(1, c["max_pos_len"], d))
         self.encoder = Stack([EncoderLayer(d, h, ff) for _ in range(c["seg_layers"])])
@@ -97,7 +98,9 @@ class MmAnt(nn.Module):
     def forward(self, x):
         s = x.shape[1]
         pos = self.pos_embedding[:, :s]
-        x0 = F.relu(self.input_embed(x)) + self.sinusoid[:s]
+        x0 = F.relu(self.input_embed(x))
+        if self.use_sinusoid:
+            x0 = x0 + self.sinusoid[:s]
         h = x0
         for layer in self.encoder.layers:
             h = layer(h, pos)

@@ -189,3 +189,36 @@ fn diagnose_reports_the_first_segment_of_each_alpha() {
         assert_eq!((r[2], r[4]), ("4", "100.0%"), "{out}");
     }
 }
+
+#[test]
+fn ablation_switches_reach_the_checkpoint_config() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("toy");
+    synthetic_dataset(&data);
+    let config = |out: &Path| -> serde_json::Value {
+        serde_json::from_str::<serde_json::Value>(&std::fs::read_to_string(out.join("model.json")).unwrap()).unwrap()["model"].clone()
+    };
+    let out = dir.path().join("plain");
+    train(&data, &out, "mmant", "1", &["--no-text", "--held-out-every", "0"]);
+    let m = config(&out);
+    assert_eq!((m["input_sinusoid"].as_bool(), m["ant_layers"].as_u64()), (Some(true), Some(1)), "the paper's design by default: {m}");
+    let out = dir.path().join("ablated");
+    train(&data, &out, "mmant", "1", &["--no-text", "--held-out-every", "0", "--no-input-sinusoid", "--decoder-layers", "2"]);
+    let m = config(&out);
+    assert_eq!((m["input_sinusoid"].as_bool(), m["ant_layers"].as_u64()), (Some(false), Some(2)), "{m}");
+    let out = dir.path().join("futr3");
+    train(&data, &out, "futr", "1", &["--held-out-every", "0", "--decoder-layers", "3"]);
+    assert_eq!(config(&out)["decoder_layers"], 3);
+    // FUTR has no input table to take away, and a decoder needs a layer
+    let never_written = dir.path().join("refused");
+    let refused = |extra: &[&str], why: &str| {
+        let mut args = vec!["train", "--data", data.to_str().unwrap(), "--split", "1", "--epochs", "1", "--out", never_written.to_str().unwrap()];
+        args.extend_from_slice(extra);
+        let o = mmant(&args);
+        assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+        assert!(stderr(&o).contains(why), "{}", stderr(&o));
+        assert!(!never_written.exists());
+    };
+    refused(&["--model", "futr", "--no-input-sinusoid"], "--no-input-sinusoid is an ablation of m&m-Ant");
+    refused(&["--model", "mmant", "--decoder-layers", "0"], "--decoder-layers");
+}

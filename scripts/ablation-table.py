@@ -1,0 +1,50 @@
+#!/usr/bin/env python3
+"""The table of docs/results/query-ablation.md from the files scripts/query-ablation writes.
+
+For each run name (as in <dir>/<name>-eval.txt and <name>-log.jsonl) prints one Markdown row:
+MoC at α = .2 and .3 × β = .1/.2/.3/.5 (from the eval's grid), their mean over the eight cells,
+how often the first anticipated segment is the action in progress at α = .2 / .3 (from the
+--diagnose table) and the anticipation cross-entropy of the last training epoch.
+
+    scripts/ablation-table.py docs/results/query-ablation-d128 futr-split1 mmant-split1 ...
+"""
+import json
+import sys
+
+
+def grid(path):
+    """The α/β header and the last data row of the eval's MoC grid."""
+    lines = open(path).read().splitlines()
+    header = next(i for i, l in enumerate(lines) if l.startswith("| split | α="))
+    cols = [c.strip() for c in lines[header].strip("|").split("|")]
+    row = [c.strip() for c in lines[header + 2].strip("|").split("|")]
+    return dict(zip(cols, row))
+
+
+def first_is_current(path):
+    out = {}
+    for line in open(path):
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) == 8 and cells[0] in ("0.2", "0.3") and cells[3].endswith("%"):
+            out.setdefault(cells[0], cells[3])
+    return f"{out.get('0.2', '–')} / {out.get('0.3', '–')}"
+
+
+def main():
+    if len(sys.argv) < 3:
+        sys.exit(__doc__)
+    folder, names = sys.argv[1], sys.argv[2:]
+    wanted = [f"α={a} β={b}" for a in ("0.2", "0.3") for b in ("0.1", "0.2", "0.3", "0.5")]
+    print("| run | " + " | ".join(w.replace("α=0.", ".").replace(" β=0", "/") for w in wanted) + " | mean | first = current | train CE |")
+    print("|---|" + "---|" * (len(wanted) + 3))
+    for name in names:
+        g = grid(f"{folder}/{name}-eval.txt")
+        cells = [float(g[w]) for w in wanted]
+        log = [json.loads(l) for l in open(f"{folder}/{name}-log.jsonl")]
+        ce = log[-1]["action"]
+        row = " | ".join(f"{c:.2f}" for c in cells)
+        print(f"| {name} | {row} | {sum(cells) / len(cells):.2f} | {first_is_current(f'{folder}/{name}-eval.txt')} | {ce:.2f} |")
+
+
+if __name__ == "__main__":
+    main()

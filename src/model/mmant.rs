@@ -43,8 +43,9 @@ pub struct Config {
     #[serde(default)]
     pub query_slots: bool,
     /// Add the sinusoidal position table to the input tokens, as the m&m-Ant code does (FUTR
-    /// does not). Off is an ablation: with one-hot label inputs the table's values (rms 0.71)
-    /// are several times the embedded labels' (about 0.1–0.2), docs/results/query-ablation.md.
+    /// does not). Off is an ablation: with one-hot label inputs the table (rms 0.71) is several
+    /// times louder than the embedded labels (about 0.1–0.2); taking it away did not lift the
+    /// anticipation (docs/results/query-ablation.md).
     #[serde(default = "default_true")]
     pub input_sinusoid: bool,
 }

@@ -15,7 +15,9 @@ import sys
 def grid(path):
     """The α/β header and the last data row of the eval's MoC grid."""
     lines = open(path).read().splitlines()
-    header = next(i for i, l in enumerate(lines) if l.startswith("| split | α="))
+    header = next((i for i, l in enumerate(lines) if l.startswith("| split | α=")), None)
+    if header is None or header + 2 >= len(lines):
+        sys.exit(f"{path}: expected a MoC grid (a '| split | α=…' header and a row), found none")
     cols = [c.strip() for c in lines[header].strip("|").split("|")]
     row = [c.strip() for c in lines[header + 2].strip("|").split("|")]
     return dict(zip(cols, row))
@@ -39,6 +41,9 @@ def main():
     print("|---|" + "---|" * (len(wanted) + 3))
     for name in names:
         g = grid(f"{folder}/{name}-eval.txt")
+        missing = [w for w in wanted if w not in g]
+        if missing:
+            sys.exit(f"{folder}/{name}-eval.txt: the grid has no {', '.join(missing)} column")
         cells = [float(g[w]) for w in wanted]
         log = [json.loads(l) for l in open(f"{folder}/{name}-log.jsonl")]
         ce = log[-1]["action"]

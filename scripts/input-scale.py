@@ -19,10 +19,15 @@ import sys
 def load(path, names):
     with open(path, "rb") as f:
         blob = f.read()
-    (n,) = struct.unpack("<Q", blob[:8])
-    header = json.loads(blob[8 : 8 + n])
+    try:
+        (n,) = struct.unpack("<Q", blob[:8])
+        header = json.loads(blob[8 : 8 + n])
+    except (struct.error, ValueError):
+        sys.exit(f"{path}: not a safetensors file (expected an 8-byte length and a JSON header)")
     out = {}
     for name in names:
+        if name not in header:
+            sys.exit(f"{path}: no tensor {name}; expected a FUTR or m&m-Ant checkpoint")
         info = header[name]
         if info["dtype"] != "F32":
             sys.exit(f"{path}: {name} is {info['dtype']}, expected F32")

@@ -4,7 +4,8 @@
 For each run name (as in <dir>/<name>-eval.txt and <name>-log.jsonl) prints one Markdown row:
 MoC at α = .2 and .3 × β = .1/.2/.3/.5 (from the eval's grid), their mean over the eight cells,
 how often the first anticipated segment is the action in progress at α = .2 / .3 (from the
---diagnose table) and the anticipation cross-entropy of the last training epoch.
+--diagnose table) and the anticipation cross-entropy of the last training epoch ("–" where there
+is no <name>-log.jsonl: a baseline scored with `mmant eval --baseline`).
 
     scripts/ablation-table.py docs/results/query-ablation-d128 futr-split1 mmant-split1 ...
 """
@@ -45,10 +46,14 @@ def main():
         if missing:
             sys.exit(f"{folder}/{name}-eval.txt: the grid has no {', '.join(missing)} column")
         cells = [float(g[w]) for w in wanted]
-        log = [json.loads(l) for l in open(f"{folder}/{name}-log.jsonl")]
-        ce = log[-1]["action"]
+        # a baseline's eval (mmant eval --baseline …) has no training log
+        try:
+            ce = f'{json.loads(open(f"{folder}/{name}-log.jsonl").read().splitlines()[-1])["action"]:.2f}'
+        except FileNotFoundError:
+            ce = "–"
+
         row = " | ".join(f"{c:.2f}" for c in cells)
-        print(f"| {name} | {row} | {sum(cells) / len(cells):.2f} | {first_is_current(f'{folder}/{name}-eval.txt')} | {ce:.2f} |")
+        print(f"| {name} | {row} | {sum(cells) / len(cells):.2f} | {first_is_current(f'{folder}/{name}-eval.txt')} | {ce} |")
 
 
 if __name__ == "__main__":

@@ -222,3 +222,52 @@ fn ablation_switches_reach_the_checkpoint_config() {
     refused(&["--model", "futr", "--no-input-sinusoid"], "--no-input-sinusoid is an ablation of m&m-Ant");
     refused(&["--model", "mmant", "--decoder-layers", "0"], "--decoder-layers");
 }
+
+#[test]
+fn a_stopped_and_resumed_run_ends_as_an_uninterrupted_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("toy");
+    synthetic_dataset(&data);
+    let weights = |out: &Path| std::fs::read(out.join("model.safetensors")).unwrap();
+    for (model, extra) in [("futr", vec![]), ("mmant", vec!["--no-text"])] {
+        let straight = dir.path().join(format!("{model}-straight"));
+        let pieces = dir.path().join(format!("{model}-pieces"));
+        train(&data, &straight, model, "4", &extra);
+        train(&data, &pieces, model, "4", &[extra.as_slice(), &["--stop-after", "2"]].concat());
+        assert_eq!(losses(&pieces).len(), 2, "{model}: --stop-after 2 ran another number of epochs");
+        assert_ne!(weights(&straight), weights(&pieces));
+        train(&data, &pieces, model, "4", &[extra.as_slice(), &["--resume"]].concat());
+        // optimizer moments, step count, dropout stream and schedule all carried over
+        assert_eq!(weights(&straight), weights(&pieces), "{model}: the resumed run ended elsewhere");
+        assert_eq!(losses(&straight), losses(&pieces), "{model}");
+    }
+
+    // other settings would make the rest another run
+    let resume = |out: &Path, epochs: &str| {
+        let (data, out) = (data.to_str().unwrap(), out.to_str().unwrap());
+        #[rustfmt::skip]
+        let args = ["train", "--data", data, "--split", "1", "--model", "futr", "--epochs", epochs, "--warmup", "2",
+            "--batch-size", "4", "--stride", "2", "--d-model", "32", "--seed", "7", "--out", out, "--resume"];
+        mmant(&args)
+    };
+    let o = resume(&dir.path().join("futr-pieces"), "6");
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("epochs: the run has 4, this command 6"), "{}", stderr(&o));
+
+    // a state file from another epoch than the checkpoint's is named, not silently used
+    let other = dir.path().join("other");
+    train(&data, &other, "futr", "4", &["--stop-after", "1"]);
+    let stale = std::fs::read(other.join("train-state.safetensors")).unwrap();
+    train(&data, &other, "futr", "4", &["--resume", "--stop-after", "2"]);
+    std::fs::write(other.join("train-state.safetensors"), stale).unwrap();
+    let o = resume(&other, "4");
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("expected the state after epoch 2 (the checkpoint's), found the state after epoch 1"), "{}", stderr(&o));
+
+    // a run without a state file (an older mmant's) still resumes, with fresh moments, and says so
+    std::fs::remove_file(other.join("train-state.safetensors")).unwrap();
+    let o = resume(&other, "4");
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stderr(&o).contains("so the optimizer moments restart"), "{}", stderr(&o));
+    assert_eq!(losses(&other).len(), 4);
+}

@@ -6,13 +6,13 @@ use std::time::Instant;
 
 use anyhow::Result;
 use candle_core::{Device, Tensor};
-use candle_nn::{AdamW, Optimizer, ParamsAdamW, VarMap};
+use candle_nn::{ParamsAdamW, VarMap};
 use serde::Serialize;
 
 use super::attention::{machine_description, median_ms};
 use crate::data::Dataset;
 use crate::model::{AttentionImpl, Model, blocks::Dropout, checkpoint, init, mmant};
-use crate::train::{self, InputChoice, ModelKind, TrainConfig, examples};
+use crate::train::{self, InputChoice, ModelKind, TrainConfig, examples, optim::AdamW};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct ForwardRow {
@@ -113,6 +113,7 @@ pub fn run(sizes: &[usize], repeats: usize, train_data: Option<&Dataset>, train_
             text_table: None,
             out: std::env::temp_dir(),
             resume: false,
+            stop_after: None,
             held_out_every: 0,
         };
         let prepared = train::prepare(ds, &tcfg)?;
@@ -127,7 +128,7 @@ pub fn run(sizes: &[usize], repeats: usize, train_data: Option<&Dataset>, train_
             let vb = init::seeded_var_builder(&vm, 1, &Device::Cpu);
             let mut m = checkpoint::build(&checkpoint::ModelConfig::Mmant(mcfg), vb)?;
             m.set_attention(how);
-            let vars: Vec<_> = vm.data().lock().unwrap().iter().filter(|(k, _)| k.as_str() != "text_table").map(|(_, v)| v.clone()).collect();
+            let vars: Vec<_> = vm.data().lock().unwrap().iter().filter(|(k, _)| k.as_str() != "text_table").map(|(k, v)| (k.clone(), v.clone())).collect();
             let mut opt = AdamW::new(vars, ParamsAdamW { lr: 1e-4, weight_decay: 5e-3, ..Default::default() })?;
             let drop = Dropout::new(0.1, 1);
             let started = Instant::now();

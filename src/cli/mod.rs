@@ -116,9 +116,14 @@ pub struct TrainArgs {
     /// Output folder for model.{safetensors,json} and log.jsonl
     #[arg(long)]
     pub out: PathBuf,
-    /// Continue from <out>/model after its last epoch
+    /// Continue the run in <out> after its last saved epoch, with its optimizer state: the run
+    /// ends as an uninterrupted one would (on the CPU). The run's settings must be given again
     #[arg(long)]
     pub resume: bool,
+    /// End after epoch N, keeping the schedule of --epochs; continue later with --resume (long
+    /// runs in several sittings)
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+    pub stop_after: Option<u64>,
     /// Score the checkpoint on the split's held-out videos (val, or test when there is no val
     /// split; for watching, not for choosing an epoch) every N epochs and at the end; 0: never
     #[arg(long, default_value_t = 1)]
@@ -720,6 +725,7 @@ fn train_command(a: &TrainArgs) -> Result<ExitCode> {
         text_table: a.text_table.clone(),
         out: a.out.clone(),
         resume: a.resume,
+        stop_after: a.stop_after.map(|n| n as usize),
         held_out_every: a.held_out_every,
     };
     eprintln!("config: {}", serde_json::to_string(&cfg)?);

@@ -14,12 +14,22 @@ use super::init::xavier_uniform;
 /// `None` where a `&Dropout` is optional means evaluation: no dropout.
 pub struct Dropout {
     pub p: f32,
-    rng: Mutex<rand::rngs::StdRng>,
+    rng: Mutex<super::init::SeededRng>,
 }
 
 impl Dropout {
     pub fn new(p: f32, seed: u64) -> Self {
         Dropout { p, rng: Mutex::new(super::init::seeded_rng(seed, "dropout")) }
+    }
+
+    /// How far the CPU generator has gone, in 32-bit words: with [`Dropout::set_position`] a
+    /// resumed run draws the masks an uninterrupted one would have.
+    pub fn position(&self) -> u128 {
+        self.rng.lock().unwrap().get_word_pos()
+    }
+
+    pub fn set_position(&self, words: u128) {
+        self.rng.lock().unwrap().set_word_pos(words);
     }
 
     pub fn apply(&self, x: &Tensor) -> Result<Tensor> {

@@ -2,6 +2,8 @@
 
 pub mod examples;
 pub mod losses;
+pub mod optim;
+pub mod resume;
 pub mod schedule;
 pub mod tcl;
 
@@ -11,7 +13,7 @@ use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 use candle_core::{DType, Device, Tensor, Var};
-use candle_nn::{AdamW, Optimizer, ParamsAdamW, VarMap};
+use candle_nn::{ParamsAdamW, VarMap};
 use rand::seq::SliceRandom;
 use serde::Serialize;
 
@@ -19,6 +21,7 @@ use crate::data::{Dataset, Features};
 use crate::model::checkpoint::{self, CheckpointMeta, InputKind, ModelConfig};
 use crate::model::{Model, blocks::Dropout, futr, init, mmant};
 use examples::{Example, TokenSource, collate, cut};
+use optim::AdamW;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
 #[serde(rename_all = "kebab-case")]
@@ -71,6 +74,8 @@ pub struct TrainConfig {
     pub text_table: Option<PathBuf>,
     pub out: PathBuf,
     pub resume: bool,
+    /// End this invocation after epoch N (the schedule stays that of `epochs`); `resume` goes on.
+    pub stop_after: Option<usize>,
     /// Score the checkpoint on held-out videos every N epochs (0: never).
     pub held_out_every: usize,
 }
@@ -285,19 +290,28 @@ pub fn train(ds: &Dataset, cfg: &TrainConfig, dev: &Device) -> Result<(Model, Ve
     std::fs::create_dir_all(&cfg.out).with_context(|| format!("creating {}", cfg.out.display()))?;
     let stem = cfg.out.join("model");
     let log_path = cfg.out.join("log.jsonl");
+    let trainable: Vec<(String, Var)> = varmap.data().lock().unwrap().iter().filter(|(k, _)| k.as_str() != "text_table").map(|(k, v)| (k.clone(), v.clone())).collect();
+    let mut opt = AdamW::new(trainable, ParamsAdamW { lr: cfg.lr, weight_decay: cfg.weight_decay, ..Default::default() })?;
+    let drop = Dropout::new(match &model_cfg { ModelConfig::Futr(c) => c.dropout, ModelConfig::Mmant(c) => c.dropout }, cfg.seed);
     let mut start_epoch = 0;
     if cfg.resume {
         let meta = checkpoint::read_meta(&stem)?;
         if meta.model != model_cfg {
             bail!("--resume: {} was trained with another configuration", stem.display());
         }
+        resume::check_config(cfg)?;
         varmap.load(checkpoint::paths(&stem).0)?;
         start_epoch = meta.epochs;
-        eprintln!("resuming after epoch {start_epoch} (optimizer moments restart)");
+        if resume::load_state(&cfg.out, start_epoch, &mut opt, &drop)? {
+            eprintln!("resuming after epoch {start_epoch} with the saved optimizer moments");
+        } else {
+            eprintln!("resuming after epoch {start_epoch}: no {} (a run from an older mmant), so the optimizer moments restart", resume::state_path(&cfg.out).display());
+        }
+        resume::trim_log(&log_path, start_epoch)?;
+    } else {
+        resume::write_config(cfg)?;
     }
-    let trainable: Vec<Var> = varmap.data().lock().unwrap().iter().filter(|(k, _)| k.as_str() != "text_table").map(|(_, v)| v.clone()).collect();
-    let mut opt = AdamW::new(trainable, ParamsAdamW { lr: cfg.lr, weight_decay: cfg.weight_decay, ..Default::default() })?;
-    let drop = Dropout::new(match &model_cfg { ModelConfig::Futr(c) => c.dropout, ModelConfig::Mmant(c) => c.dropout }, cfg.seed);
+    let end_epoch = cfg.stop_after.map_or(cfg.epochs, |n| n.min(cfg.epochs));
     let source = match cfg.input {
         InputChoice::GtLabels => TokenSource::OneHot { classes: prepared.classes },
         InputChoice::Features => TokenSource::Features { per_video: &prepared.features },
@@ -340,12 +354,12 @@ pub fn train(ds: &Dataset, cfg: &TrainConfig, dev: &Device) -> Result<(Model, Ve
     let total_examples = prepared.examples.len();
     let mut logs = Vec::new();
     let mut log_file = std::fs::OpenOptions::new().create(true).append(cfg.resume).write(true).truncate(!cfg.resume).open(&log_path)?;
-    let bar = indicatif::ProgressBar::new(((cfg.epochs - start_epoch.min(cfg.epochs)) * total_examples) as u64);
+    let bar = indicatif::ProgressBar::new((end_epoch.saturating_sub(start_epoch) * total_examples) as u64);
     bar.set_style(indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} examples {per_sec} eta {eta} {msg}").unwrap());
     if std::env::var_os("CI").is_some() {
         bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
     }
-    for epoch in start_epoch..cfg.epochs {
+    for epoch in start_epoch..end_epoch {
         // the shuffle of epoch e depends on the seed and e only, so a resumed run matches
         let mut epoch_rng = init::seeded_rng(cfg.seed, &format!("shuffle-{epoch}"));
         let batches_of_epoch = length_bucketed_batches(&prepared.examples, cfg.batch_size, &mut epoch_rng);
@@ -388,6 +402,7 @@ pub fn train(ds: &Dataset, cfg: &TrainConfig, dev: &Device) -> Result<(Model, Ve
             held_out: None,
         };
         checkpoint::save(&stem, &varmap, &meta(epoch + 1))?;
+        resume::save_state(&cfg.out, epoch + 1, &opt, &drop)?;
         if let Some(h) = held_out.as_ref().filter(|_| (epoch + 1) % cfg.held_out_every == 0 || epoch + 1 == cfg.epochs) {
             log.held_out = Some(h.score(&stem, dev)?);
         }

@@ -1,0 +1,114 @@
+//! What `--resume` needs beyond the checkpoint: the optimizer's moments, the dropout generator's
+//! position and the run's configuration, so that a run stopped after epoch E and resumed ends
+//! with the weights an uninterrupted run would have (on the CPU; on a GPU the device generator's
+//! dropout stream is not saved).
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use candle_core::{Device, Tensor};
+
+use super::TrainConfig;
+use super::optim::AdamW;
+use crate::model::blocks::Dropout;
+
+pub fn state_path(out: &Path) -> PathBuf {
+    out.join("train-state.safetensors")
+}
+
+pub fn config_path(out: &Path) -> PathBuf {
+    out.join("train-config.json")
+}
+
+const EPOCH: &str = "epoch";
+const DROPOUT: &str = "dropout.words";
+
+/// Writes the state after `epoch` epochs (temp file + rename).
+pub fn save_state(out: &Path, epoch: usize, opt: &AdamW, drop: &Dropout) -> Result<()> {
+    let mut tensors = opt.state()?;
+    tensors.insert(EPOCH.into(), Tensor::new(&[epoch as i64], &Device::Cpu)?);
+    let words = i64::try_from(drop.position()).context("the dropout generator's position does not fit 63 bits")?;
+    tensors.insert(DROPOUT.into(), Tensor::new(&[words], &Device::Cpu)?);
+    let path = state_path(out);
+    let tmp = path.with_extension("safetensors.tmp");
+    candle_core::safetensors::save(&tensors, &tmp).with_context(|| format!("writing {}", tmp.display()))?;
+    std::fs::rename(&tmp, &path).with_context(|| format!("renaming {} to {}", tmp.display(), path.display()))?;
+    Ok(())
+}
+
+fn scalar(path: &Path, tensors: &HashMap<String, Tensor>, key: &str) -> Result<i64> {
+    let t = tensors.get(key).with_context(|| format!("{}: expected a tensor '{key}', found none", path.display()))?;
+    t.flatten_all()?.to_vec1::<i64>().ok().and_then(|v| v.first().copied()).with_context(|| format!("{}: expected '{key}' to hold one integer, found {:?} {:?}", path.display(), t.dtype(), t.dims()))
+}
+
+/// Restores the optimizer and the dropout generator from the state saved with the checkpoint of
+/// `epoch` epochs. Returns false (and changes nothing) when the run has no state file: runs from
+/// before it existed resume with fresh moments, as they used to.
+pub fn load_state(out: &Path, epoch: usize, opt: &mut AdamW, drop: &Dropout) -> Result<bool> {
+    let path = state_path(out);
+    if !path.exists() {
+        return Ok(false);
+    }
+    let tensors = candle_core::safetensors::load(&path, &Device::Cpu).with_context(|| format!("reading {}", path.display()))?;
+    let saved_epoch = scalar(&path, &tensors, EPOCH)?;
+    if saved_epoch != epoch as i64 {
+        bail!(
+            "{}: expected the state after epoch {epoch} (the checkpoint's), found the state after epoch {saved_epoch}: the run stopped between writing the two; resuming would not continue it exactly (delete {} to resume with fresh optimizer moments)",
+            path.display(),
+            path.display()
+        );
+    }
+    opt.restore(&tensors).with_context(|| format!("{}: the optimizer state does not fit this model", path.display()))?;
+    drop.set_position(scalar(&path, &tensors, DROPOUT)? as u128);
+    Ok(true)
+}
+
+/// The settings that decide a run's trajectory: every field of the configuration but where it
+/// writes, how often it is scored, and where this invocation stops.
+fn trajectory(cfg: &TrainConfig) -> serde_json::Map<String, serde_json::Value> {
+    let serde_json::Value::Object(mut m) = serde_json::to_value(cfg).expect("the configuration serialises") else { unreachable!("a struct serialises to an object") };
+    for k in ["out", "resume", "held_out_every", "stop_after"] {
+        m.remove(k);
+    }
+    m
+}
+
+pub fn write_config(cfg: &TrainConfig) -> Result<()> {
+    let path = config_path(&cfg.out);
+    let text = serde_json::to_string_pretty(&serde_json::Value::Object(trajectory(cfg)))?;
+    crate::fsutil::write_atomic(&path, text.as_bytes()).with_context(|| format!("writing {}", path.display()))
+}
+
+/// Refuses to resume with settings that would make the rest of the run another run (a different
+/// schedule length, batch size, seed…). Runs from before the file existed pass unchecked.
+pub fn check_config(cfg: &TrainConfig) -> Result<()> {
+    let path = config_path(&cfg.out);
+    let Ok(bytes) = std::fs::read(&path) else { return Ok(()) };
+    let saved: serde_json::Map<String, serde_json::Value> = serde_json::from_slice(&bytes).with_context(|| format!("{}: expected the run's configuration as a JSON object", path.display()))?;
+    let now = trajectory(cfg);
+    let differences: Vec<String> = now
+        .iter()
+        .filter(|(k, v)| saved.get(*k) != Some(*v))
+        .map(|(k, v)| format!("{k}: the run has {}, this command {v}", saved.get(k).map_or("nothing".into(), |s| s.to_string())))
+        .collect();
+    if !differences.is_empty() {
+        bail!("--resume: {} was started with other settings ({}); resume with the run's settings, or start a new run in another folder", cfg.out.display(), differences.join("; "));
+    }
+    Ok(())
+}
+
+/// Keeps the log lines of the epochs the checkpoint has: a run stopped after writing a
+/// checkpoint but before its log line, or resumed from an older copy, logs each epoch once.
+pub fn trim_log(log: &Path, epochs: usize) -> Result<()> {
+    let Ok(text) = std::fs::read_to_string(log) else { return Ok(()) };
+    let mut kept = String::new();
+    for (i, line) in text.lines().enumerate() {
+        let v: serde_json::Value = serde_json::from_str(line).with_context(|| format!("{} line {}: expected a JSON epoch record", log.display(), i + 1))?;
+        if v["epoch"].as_u64().is_some_and(|e| e as usize <= epochs) {
+            kept.push_str(line);
+            kept.push('\n');
+        }
+    }
+    crate::fsutil::write_atomic(log, kept.as_bytes()).with_context(|| format!("writing {}", log.display()))
+}

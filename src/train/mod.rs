@@ -401,8 +401,10 @@ pub fn train(ds: &Dataset, cfg: &TrainConfig, dev: &Device) -> Result<(Model, Ve
             seconds: secs,
             held_out: None,
         };
-        checkpoint::save(&stem, &varmap, &meta(epoch + 1))?;
+        // the state first: a run killed between the writes then finds a state ahead of the
+        // checkpoint and says so, instead of resuming new weights with an old epoch count
         resume::save_state(&cfg.out, epoch + 1, &opt, &drop)?;
+        checkpoint::save(&stem, &varmap, &meta(epoch + 1))?;
         if let Some(h) = held_out.as_ref().filter(|_| (epoch + 1) % cfg.held_out_every == 0 || epoch + 1 == cfg.epochs) {
             log.held_out = Some(h.score(&stem, dev)?);
         }

@@ -54,7 +54,7 @@ pub fn load_state(out: &Path, epoch: usize, opt: &mut AdamW, drop: &Dropout) -> 
     let saved_epoch = scalar(&path, &tensors, EPOCH)?;
     if saved_epoch != epoch as i64 {
         bail!(
-            "{}: expected the state after epoch {epoch} (the checkpoint's), found the state after epoch {saved_epoch}: the run stopped between writing the two; resuming would not continue it exactly (delete {} to resume with fresh optimizer moments)",
+            "{}: expected the state after epoch {epoch} (the checkpoint's), found the state after epoch {saved_epoch}: the run stopped while writing them; resuming would not continue it exactly (delete {} to resume with fresh optimizer moments)",
             path.display(),
             path.display()
         );

@@ -264,6 +264,12 @@ fn a_stopped_and_resumed_run_ends_as_an_uninterrupted_one() {
     assert!(!o.status.success());
     assert!(stderr(&o).contains("expected the state after epoch 2 (the checkpoint's), found the state after epoch 1"), "{}", stderr(&o));
 
+    // a fresh run in a used folder drops the earlier run's state before its first epoch
+    let fresh = mmant(&["train", "--data", data.to_str().unwrap(), "--split", "1", "--model", "futr", "--epochs", "0", "--out", other.to_str().unwrap()]);
+    assert!(fresh.status.success(), "{}", stderr(&fresh));
+    assert!(!other.join("train-state.safetensors").exists());
+    train(&data, &other, "futr", "4", &["--stop-after", "2"]);
+
     // a run without a state file (an older mmant's) still resumes, with fresh moments, and says so
     std::fs::remove_file(other.join("train-state.safetensors")).unwrap();
     let o = resume(&other, "4");

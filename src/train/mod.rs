@@ -309,7 +309,7 @@ pub fn train(ds: &Dataset, cfg: &TrainConfig, dev: &Device) -> Result<(Model, Ve
         }
         resume::trim_log(&log_path, start_epoch)?;
     } else {
-        resume::write_config(cfg)?;
+        resume::start_run(cfg)?;
     }
     let end_epoch = cfg.stop_after.map_or(cfg.epochs, |n| n.min(cfg.epochs));
     let source = match cfg.input {

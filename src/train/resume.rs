@@ -74,7 +74,13 @@ fn trajectory(cfg: &TrainConfig) -> serde_json::Map<String, serde_json::Value> {
     m
 }
 
-pub fn write_config(cfg: &TrainConfig) -> Result<()> {
+/// A fresh run in `cfg.out`: records its settings and removes an earlier run's state, which would
+/// otherwise pair with this run's settings if it stopped before its first epoch was saved.
+pub fn start_run(cfg: &TrainConfig) -> Result<()> {
+    let stale = state_path(&cfg.out);
+    if stale.exists() {
+        std::fs::remove_file(&stale).with_context(|| format!("removing an earlier run's {}", stale.display()))?;
+    }
     let path = config_path(&cfg.out);
     let text = serde_json::to_string_pretty(&serde_json::Value::Object(trajectory(cfg)))?;
     crate::fsutil::write_atomic(&path, text.as_bytes()).with_context(|| format!("writing {}", path.display()))

@@ -103,6 +103,7 @@ pub fn run(sizes: &[usize], repeats: usize, train_data: Option<&Dataset>, train_
             d_model: 128,
             futr_salads: false,
             alphas: vec![0.2, 0.3, 0.5],
+            random_cuts: false,
             transition_weight: 10.0,
             use_text: true,
             use_tcl: true,

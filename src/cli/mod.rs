@@ -132,6 +132,11 @@ pub struct TrainArgs {
     /// cuts ten: 0.2,0.25,0.3,0.35,0.4,0.45,0.5,0.55,0.6,0.65)
     #[arg(long, value_delimiter = ',', default_values_t = vec![0.2, 0.3, 0.5])]
     pub alphas: Vec<f64>,
+    /// Not the papers' protocol: each epoch, cut every training video at as many rates as
+    /// --alphas lists, drawn uniformly between its smallest and largest, instead of the same
+    /// fixed rates every epoch
+    #[arg(long)]
+    pub random_cuts: bool,
     /// Where to train: cpu, or cuda[:N] in a build with the `cuda` feature
     #[arg(long, default_value = "cpu")]
     pub device: String,
@@ -715,6 +720,7 @@ fn train_command(a: &TrainArgs) -> Result<ExitCode> {
         d_model: a.d_model.unwrap_or(d_model),
         futr_salads: salads,
         alphas: a.alphas.clone(),
+        random_cuts: a.random_cuts,
         transition_weight: 10.0,
         use_text: !a.no_text,
         use_tcl: !a.no_tcl,

@@ -60,6 +60,12 @@ pub struct TrainConfig {
     /// FUTR's 50 Salads architecture (2 decoder layers, 3100 positions) instead of Breakfast's.
     pub futr_salads: bool,
     pub alphas: Vec<f64>,
+    /// Not the papers' protocol: every epoch, cut each video at as many rates as `alphas` has,
+    /// drawn uniformly between its smallest and largest (seeded per epoch), instead of at the
+    /// same fixed rates every epoch. Left out of the saved settings when off, so runs from
+    /// before the option resume.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub random_cuts: bool,
     pub transition_weight: f32,
     pub use_text: bool,
     pub use_tcl: bool,
@@ -122,7 +128,10 @@ pub fn load_text_table(path: &std::path::Path, classes: usize) -> Result<Tensor>
 }
 
 pub struct Prepared {
+    /// The fixed cuts (`alphas`); with `random_cuts`, each epoch's cuts come from `cuts_of_epoch`.
     pub examples: Vec<Example>,
+    /// Per training video: its coarse labels and, where a fine level is used, its fine labels.
+    pub labels: Vec<(Vec<u32>, Option<Vec<u32>>)>,
     pub features: Vec<Features>,
     pub classes: usize,
     pub fine_classes: usize,
@@ -160,6 +169,7 @@ pub fn prepare(ds: &Dataset, cfg: &TrainConfig) -> Result<Prepared> {
     };
     let mut examples = Vec::new();
     let mut features = Vec::new();
+    let mut all_labels = Vec::new();
     for (i, name) in videos.iter().enumerate() {
         let mut video = ds.load_video(name, feature_dim)?;
         if let Some(m) = &video.mismatch {
@@ -178,10 +188,32 @@ pub fn prepare(ds: &Dataset, cfg: &TrainConfig) -> Result<Prepared> {
             }
             features.push(f);
         }
+        all_labels.push((labels.clone(), fine.map(<[u32]>::to_vec)));
     }
     let input_dim = feature_dim.unwrap_or(classes);
     let backbone = features.iter().find_map(|f| f.backbone.clone());
-    Ok(Prepared { examples, features, classes, fine_classes, input_dim, backbone })
+    Ok(Prepared { examples, labels: all_labels, features, classes, fine_classes, input_dim, backbone })
+}
+
+/// The examples of one epoch: the fixed cuts, or with `random_cuts` each video cut at
+/// `alphas.len()` rates drawn uniformly in [min α, max α] by a generator of (seed, epoch) alone,
+/// so a resumed run draws the same cuts.
+pub fn cuts_of_epoch<'a>(p: &'a Prepared, cfg: &TrainConfig, epoch: usize) -> std::borrow::Cow<'a, [Example]> {
+    if !cfg.random_cuts {
+        return std::borrow::Cow::Borrowed(&p.examples);
+    }
+    use rand::Rng as _;
+    let lo = cfg.alphas.iter().copied().fold(f64::INFINITY, f64::min);
+    let hi = cfg.alphas.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let mut rng = init::seeded_rng(cfg.seed, &format!("cuts-{epoch}"));
+    let mut examples = Vec::with_capacity(p.labels.len() * cfg.alphas.len());
+    for (i, (labels, fine)) in p.labels.iter().enumerate() {
+        for _ in &cfg.alphas {
+            let alpha = if hi > lo { rng.random_range(lo..hi) } else { lo };
+            examples.extend(cut(i, labels, fine.as_deref(), alpha, cfg.stride, cfg.queries, p.classes as u32));
+        }
+    }
+    std::borrow::Cow::Owned(examples)
 }
 
 pub fn model_config(cfg: &TrainConfig, p: &Prepared, text_dim: usize) -> ModelConfig {
@@ -362,7 +394,8 @@ pub fn train(ds: &Dataset, cfg: &TrainConfig, dev: &Device) -> Result<(Model, Ve
     for epoch in start_epoch..end_epoch {
         // the shuffle of epoch e depends on the seed and e only, so a resumed run matches
         let mut epoch_rng = init::seeded_rng(cfg.seed, &format!("shuffle-{epoch}"));
-        let batches_of_epoch = length_bucketed_batches(&prepared.examples, cfg.batch_size, &mut epoch_rng);
+        let examples = cuts_of_epoch(&prepared, cfg, epoch);
+        let batches_of_epoch = length_bucketed_batches(&examples, cfg.batch_size, &mut epoch_rng);
         let lr = schedule::learning_rate(cfg.lr, epoch, cfg.warmup, cfg.epochs);
         opt.set_learning_rate(lr);
         let tcl_w = schedule::tcl_weight(epoch, cfg.epochs);
@@ -370,7 +403,7 @@ pub fn train(ds: &Dataset, cfg: &TrainConfig, dev: &Device) -> Result<(Model, Ve
         let mut sums = [0f64; 7];
         let mut batches = 0usize;
         for chunk in &batches_of_epoch {
-            let batch_examples: Vec<&Example> = chunk.iter().map(|&i| &prepared.examples[i]).collect();
+            let batch_examples: Vec<&Example> = chunk.iter().map(|&i| &examples[i]).collect();
             let batch = collate(&batch_examples, &source, cfg.queries, cfg.transition_weight, dev)?;
             let l = batch_losses(&model, &batch, Some(&drop), tcl_w, cfg.use_tcl)?;
             if !l.parts[0].is_finite() {
@@ -397,7 +430,7 @@ pub fn train(ds: &Dataset, cfg: &TrainConfig, dev: &Device) -> Result<(Model, Ve
             fine: sums[4] / n,
             intra: sums[5] / n,
             inter: sums[6] / n,
-            examples_per_s: total_examples as f64 / secs,
+            examples_per_s: examples.len() as f64 / secs,
             seconds: secs,
             held_out: None,
         };
@@ -476,5 +509,79 @@ fn say(bar: &indicatif::ProgressBar, line: String) {
         eprintln!("{line}");
     } else {
         bar.println(line);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(random_cuts: bool) -> TrainConfig {
+        TrainConfig {
+            model: ModelKind::Futr,
+            input: InputChoice::GtLabels,
+            split: "1".into(),
+            level: "action".into(),
+            fine_level: None,
+            feature_dim: None,
+            epochs: 4,
+            batch_size: 2,
+            lr: 1e-3,
+            weight_decay: 5e-3,
+            warmup: 1,
+            seed: 7,
+            stride: 1,
+            queries: 8,
+            d_model: 16,
+            futr_salads: false,
+            alphas: vec![0.2, 0.3, 0.5],
+            random_cuts,
+            transition_weight: 10.0,
+            use_text: false,
+            use_tcl: false,
+            use_fine: false,
+            query_slots: false,
+            input_sinusoid: true,
+            decoder_layers: None,
+            text_table: None,
+            out: PathBuf::new(),
+            resume: false,
+            stop_after: None,
+            held_out_every: 0,
+        }
+    }
+
+    fn prepared(cfg: &TrainConfig) -> Prepared {
+        // 200-frame videos of four 50-frame actions: every cut in [0.2, 0.5] is its own example
+        let labels: Vec<(Vec<u32>, Option<Vec<u32>>)> = (0..5u32).map(|v| ((0..200u32).map(|t| (t / 50 + v) % 6).collect(), None)).collect();
+        let examples = labels.iter().enumerate().flat_map(|(i, (l, _))| cfg.alphas.iter().filter_map(move |&a| cut(i, l, None, a, 1, 8, 6))).collect();
+        Prepared { examples, labels, features: vec![], classes: 6, fine_classes: 6, input_dim: 6, backbone: None }
+    }
+
+    #[test]
+    fn random_cuts_are_drawn_in_the_alpha_range_per_epoch_and_reproducibly() {
+        let fixed = config(false);
+        let p = prepared(&fixed);
+        assert_eq!(cuts_of_epoch(&p, &fixed, 0).as_ref(), cuts_of_epoch(&p, &fixed, 3).as_ref(), "fixed cuts are the same every epoch");
+        let random = config(true);
+        let epoch0 = cuts_of_epoch(&p, &random, 0);
+        assert_eq!(epoch0.len(), 5 * 3, "as many cuts per video as --alphas lists");
+        for e in epoch0.iter() {
+            assert!((40..=100).contains(&e.observed), "cut at {} of 200 frames, outside α ∈ [0.2, 0.5]", e.observed);
+        }
+        let observed = |ex: &[Example]| ex.iter().map(|e| e.observed).collect::<Vec<_>>();
+        assert!(observed(&epoch0).iter().any(|&o| ![40, 60, 100].contains(&o)), "random cuts should not fall only on the fixed rates");
+        assert_ne!(observed(&epoch0), observed(&cuts_of_epoch(&p, &random, 1)), "each epoch draws new cuts");
+        assert_eq!(epoch0.as_ref(), cuts_of_epoch(&p, &random, 0).as_ref(), "an epoch's cuts depend on (seed, epoch) only, so a resumed run draws them again");
+        let other_seed = TrainConfig { seed: 8, ..config(true) };
+        assert_ne!(observed(&epoch0), observed(&cuts_of_epoch(&p, &other_seed, 0)));
+    }
+
+    #[test]
+    fn random_cuts_stay_out_of_the_saved_settings_when_off() {
+        // runs started before the option must still resume (their train-config.json lacks it)
+        let off = serde_json::to_value(config(false)).unwrap();
+        assert!(off.get("random_cuts").is_none());
+        assert_eq!(serde_json::to_value(config(true)).unwrap()["random_cuts"], true);
     }
 }

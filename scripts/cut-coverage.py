@@ -9,6 +9,10 @@ five cameras under the same labels, so test videos come in groups; the recording
 (P03_..._cereals) is printed too.
 
     scripts/cut-coverage.py ../shared/data/breakfast 1 take_squeezer take_plate
+
+With --random-range LO,HI it also gives, per class, what `mmant train --random-cuts` draws:
+the expected number of cuts per epoch at which the class is in progress (as many uniform draws
+in [LO, HI] per video as --train-alphas lists) and the training videos where it can be.
 """
 import argparse
 import collections
@@ -61,21 +65,43 @@ def main():
     p.add_argument("classes", nargs="+")
     p.add_argument("--train-alphas", default="0.2,0.3,0.5")
     p.add_argument("--test-alphas", default="0.2,0.3")
+    p.add_argument("--random-range", help="LO,HI: also the coverage of cuts drawn uniformly in [LO, HI]")
     a = p.parse_args()
     train_alphas = [float(x) for x in a.train_alphas.split(",")]
     test_alphas = [float(x) for x in a.test_alphas.split(",")]
     train = bundle(a.root, f"train.split{a.split}.bundle")
     test = bundle(a.root, f"test.split{a.split}.bundle")
     counts = collections.Counter()
+    videos = collections.defaultdict(set)
     total = 0
+    share = collections.Counter()
+    random_videos = collections.defaultdict(set)
+    lo_hi = None
+    if a.random_range:
+        try:
+            lo_hi = tuple(float(x) for x in a.random_range.split(","))
+            assert len(lo_hi) == 2 and 0 < lo_hi[0] < lo_hi[1] <= 1
+        except (ValueError, AssertionError):
+            sys.exit(f"--random-range: expected LO,HI with 0 < LO < HI <= 1, found '{a.random_range}'")
     for v in train:
         seq = labels(a.root, v)
         for alpha in train_alphas:
             c = in_progress(seq, alpha)
             if c:
                 counts[c[0]] += 1
+                videos[c[0]].add(v)
                 total += 1
+        if lo_hi:
+            # mmant cuts at int(α·n) with α uniform in [LO, HI): the cut frames and their shares
+            n = len(seq)
+            cuts = collections.Counter(seq[t - 1] for t in range(max(1, int(lo_hi[0] * n)), int(lo_hi[1] * n) + 1))
+            width = sum(cuts.values())
+            for cls, k in cuts.items():
+                share[cls] += len(train_alphas) * k / width
+                random_videos[cls].add(v)
     print(f"training cuts: {total} (split {a.split}, α {a.train_alphas})")
+    if lo_hi:
+        print(f"random cuts: {len(train_alphas)} per video and epoch, α uniform in [{lo_hi[0]}, {lo_hi[1]}]")
     for cls in a.classes:
         rows = []
         for v in test:
@@ -85,7 +111,9 @@ def main():
                 if c and c[0] == cls:
                     rows.append((alpha, recording(v), v.removesuffix(".txt"), c[1], c[2]))
         recs = len({(r[0], r[1]) for r in rows})
-        print(f"\n{cls}: in progress at {counts[cls]} training cuts; at {len(rows)} test cuts ({recs} recordings)")
+        print(f"\n{cls}: in progress at {counts[cls]} training cuts of {len(videos[cls])} videos; at {len(rows)} test cuts ({recs} recordings)")
+        if lo_hi:
+            print(f"  random cuts: {share[cls]:.1f} expected per epoch, from {len(random_videos[cls])} training videos")
         for alpha, rec, v, seen, left in rows:
             print(f"  α={alpha}  {v}  observed {seen} frames of it, {left} left")
 

@@ -133,9 +133,12 @@ class Futr(nn.Module):
         self.fc_seg = nn.Linear(d, c["num_classes"])
         self.fc = nn.Linear(d, c["num_classes"] + 1)
         self.fc_len = nn.Linear(d, 1)
+        self.end_relative = c.get("end_relative_positions", False)
 
     def forward(self, x):
         pos = self.pos_embedding[:, : x.shape[1]]
+        if self.end_relative:  # one unpadded example: the last token gets P[0]
+            pos = pos.flip(1)
         h = F.relu(self.input_embed(x))
         for layer in self.encoder.layers:
             h = layer(h, pos)

@@ -104,6 +104,7 @@ pub fn run(sizes: &[usize], repeats: usize, train_data: Option<&Dataset>, train_
             futr_salads: false,
             alphas: vec![0.2, 0.3, 0.5],
             random_cuts: false,
+            end_relative_positions: false,
             transition_weight: 10.0,
             use_text: true,
             use_tcl: true,

@@ -110,6 +110,10 @@ pub struct TrainArgs {
     /// never does; the learnable positions inside attention stay)
     #[arg(long)]
     pub no_input_sinusoid: bool,
+    /// FUTR variant, not the paper's: number the positions from the end of the observation, so
+    /// that the last observed token (the action in progress) always has the same position
+    #[arg(long)]
+    pub end_relative_positions: bool,
     /// Decoder layers (default: FUTR 1, or 2 on 50 Salads; m&m-Ant's L_ant 1)
     #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
     pub decoder_layers: Option<u64>,
@@ -695,6 +699,9 @@ fn train_command(a: &TrainArgs) -> Result<ExitCode> {
     if a.query_slots && a.model != crate::train::ModelKind::Mmant {
         bail!("--query-slots is a variant of m&m-Ant's queries; FUTR's queries are learned slot embeddings already");
     }
+    if a.end_relative_positions && a.model != crate::train::ModelKind::Futr {
+        bail!("--end-relative-positions is a variant of FUTR's learnable positions; m&m-Ant adds a sinusoidal table to its inputs as well");
+    }
     if a.no_input_sinusoid && a.model != crate::train::ModelKind::Mmant {
         bail!("--no-input-sinusoid is an ablation of m&m-Ant; FUTR adds no sinusoidal table to its inputs");
     }
@@ -727,6 +734,7 @@ fn train_command(a: &TrainArgs) -> Result<ExitCode> {
         use_fine: !a.no_fine,
         query_slots: a.query_slots,
         input_sinusoid: !a.no_input_sinusoid,
+        end_relative_positions: a.end_relative_positions,
         decoder_layers: a.decoder_layers.map(|n| n as usize),
         text_table: a.text_table.clone(),
         out: a.out.clone(),

@@ -25,12 +25,18 @@ pub struct Config {
     pub ffn_mult: usize,
     pub dropout: f32,
     pub max_pos_len: usize,
+    /// Variant, not FUTR's: number the positions from the end of each example's observation
+    /// (the last observed token gets P[0]) instead of from its start. FUTR's positions say how
+    /// far a token is from the start, so no query can tell which token is the last, the one
+    /// that says what is in progress (docs/results/anticipation-breakfast.md).
+    #[serde(default)]
+    pub end_relative_positions: bool,
 }
 
 impl Config {
     /// FUTR's Breakfast settings (D 128, 2 encoder layers, 1 decoder layer, M 8).
     pub fn breakfast(input_dim: usize, num_classes: usize) -> Self {
-        Config { input_dim, num_classes, d_model: 128, heads: 8, encoder_layers: 2, decoder_layers: 1, queries: 8, ffn_mult: 4, dropout: 0.1, max_pos_len: 2000 }
+        Config { input_dim, num_classes, d_model: 128, heads: 8, encoder_layers: 2, decoder_layers: 1, queries: 8, ffn_mult: 4, dropout: 0.1, max_pos_len: 2000, end_relative_positions: false }
     }
 
     /// FUTR's 50 Salads settings (D 512, 2 decoder layers, M 20, max_pos_len 3100).
@@ -78,13 +84,28 @@ impl Futr {
         self.decoder.iter_mut().for_each(|l| l.set_attention(how));
     }
 
+    /// The positional embedding of each token, [1,S,D] from the start (FUTR) or [B,S,D] from
+    /// the end of each example's valid tokens (padding follows them and gets P[0]: it is masked).
+    fn positions(&self, b: usize, s: usize, mask: Option<&Tensor>) -> Result<Tensor> {
+        if !self.cfg.end_relative_positions {
+            return self.pos_embedding.narrow(1, 0, s);
+        }
+        let valid: Vec<usize> = match mask {
+            Some(m) => m.to_dtype(DType::U32)?.sum(1)?.to_vec1::<u32>()?.into_iter().map(|pad| s - pad as usize).collect(),
+            None => vec![s; b],
+        };
+        let index: Vec<u32> = valid.iter().flat_map(|&n| (0..s).map(move |k| n.saturating_sub(k + 1) as u32)).collect();
+        let index = Tensor::from_vec(index, b * s, self.pos_embedding.device())?;
+        self.pos_embedding.squeeze(0)?.index_select(&index, 0)?.reshape((b, s, self.cfg.d_model))
+    }
+
     /// x [B,S,input_dim]; mask [B,S] u8 (1 = padding). `drop` Some = training.
     pub fn forward(&self, x: &Tensor, mask: Option<&Tensor>, drop: Option<&Dropout>) -> Result<Output> {
         let (b, s, _) = x.dims3()?;
         if s > self.cfg.max_pos_len {
             candle_core::bail!("{s} observed tokens exceed the model's {} positions", self.cfg.max_pos_len);
         }
-        let pos = self.pos_embedding.narrow(1, 0, s)?;
+        let pos = self.positions(b, s, mask)?;
         let mut h = self.input_embed.forward(x)?.relu()?;
         for layer in &self.encoder {
             h = layer.forward(&h, &pos, mask, drop)?;
@@ -99,5 +120,60 @@ impl Futr {
         }
         let y = self.decoder_norm.forward_t(&y, drop.is_some())?;
         Ok(Output { seg, action: self.fc.forward(&y)?, duration: self.fc_len.forward(&y)?.squeeze(2)?, fine: None })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use candle_core::Device;
+
+    fn model(end_relative: bool) -> (Futr, candle_nn::VarMap) {
+        let mut cfg = Config::breakfast(5, 5);
+        cfg.d_model = 16;
+        cfg.max_pos_len = 32;
+        cfg.end_relative_positions = end_relative;
+        let varmap = candle_nn::VarMap::new();
+        let m = Futr::new(&cfg, VarBuilder::from_varmap(&varmap, DType::F32, &Device::Cpu)).unwrap();
+        (m, varmap)
+    }
+
+    #[test]
+    fn end_relative_positions_count_back_from_each_examples_last_token() {
+        let (m, _) = model(true);
+        let mask = Tensor::new(&[[0u8, 0, 0, 1, 1], [0, 0, 0, 0, 0]], &Device::Cpu).unwrap();
+        let pos = m.positions(2, 5, Some(&mask)).unwrap().to_vec3::<f32>().unwrap();
+        let table = m.pos_embedding.squeeze(0).unwrap().to_vec2::<f32>().unwrap();
+        let rows = |ex: &Vec<Vec<f32>>| ex.iter().map(|p| table.iter().position(|t| t == p).unwrap()).collect::<Vec<_>>();
+        assert_eq!(rows(&pos[0]), vec![2, 1, 0, 0, 0]);
+        assert_eq!(rows(&pos[1]), vec![4, 3, 2, 1, 0]);
+        // FUTR's own numbering, from the start
+        let (futr, _) = model(false);
+        assert_eq!(futr.positions(2, 5, Some(&mask)).unwrap().dims(), [1, 5, 16]);
+    }
+
+    #[test]
+    fn a_padded_example_is_anticipated_as_it_is_alone() {
+        // counting back from the batch's length instead of the example's would break this
+        let (m, _) = model(true);
+        let dev = Device::Cpu;
+        let short = Tensor::randn(0f32, 1.0, (1, 3, 5), &dev).unwrap();
+        let alone = m.forward(&short, None, None).unwrap().action.to_vec3::<f32>().unwrap();
+        let long = Tensor::randn(0f32, 1.0, (1, 5, 5), &dev).unwrap();
+        let padded = Tensor::cat(&[&short, &Tensor::zeros((1, 2, 5), DType::F32, &dev).unwrap()], 1).unwrap();
+        let x = Tensor::cat(&[&padded, &long], 0).unwrap();
+        let mask = Tensor::new(&[[0u8, 0, 0, 1, 1], [0, 0, 0, 0, 0]], &dev).unwrap();
+        let batch = m.forward(&x, Some(&mask), None).unwrap().action.to_vec3::<f32>().unwrap();
+        for (a, b) in alone[0].iter().flatten().zip(batch[0].iter().flatten()) {
+            assert!((a - b).abs() < 1e-5, "{a} against {b}");
+        }
+    }
+
+    #[test]
+    fn checkpoints_from_before_the_variant_load_as_futr() {
+        let cfg = Config::breakfast(5, 5);
+        let mut old = serde_json::to_value(&cfg).unwrap();
+        old.as_object_mut().unwrap().remove("end_relative_positions");
+        assert_eq!(serde_json::from_value::<Config>(old).unwrap(), cfg);
     }
 }

@@ -74,6 +74,9 @@ pub struct TrainConfig {
     pub query_slots: bool,
     /// m&m-Ant: add the sinusoidal table to the input tokens (the paper's code; off = ablation).
     pub input_sinusoid: bool,
+    /// FUTR variant: positions numbered from the end of the observation (futr::Config).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub end_relative_positions: bool,
     /// Decoder layers (FUTR's decoder, m&m-Ant's L_ant); None = the model's default.
     pub decoder_layers: Option<usize>,
     /// [K, text_dim] label-name embeddings (safetensors with an `embeddings` tensor).
@@ -222,6 +225,7 @@ pub fn model_config(cfg: &TrainConfig, p: &Prepared, text_dim: usize) -> ModelCo
             let mut c = if cfg.futr_salads { futr::Config::salads(p.input_dim, p.classes) } else { futr::Config::breakfast(p.input_dim, p.classes) };
             c.d_model = cfg.d_model;
             c.queries = cfg.queries;
+            c.end_relative_positions = cfg.end_relative_positions;
             if let Some(n) = cfg.decoder_layers {
                 c.decoder_layers = n;
             }
@@ -542,6 +546,7 @@ mod tests {
             use_fine: false,
             query_slots: false,
             input_sinusoid: true,
+            end_relative_positions: false,
             decoder_layers: None,
             text_table: None,
             out: PathBuf::new(),

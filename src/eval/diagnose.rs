@@ -33,6 +33,10 @@ pub struct FirstSegmentRow {
     pub by_frames_seen: Vec<(usize, usize)>,
     /// Per class of the action in progress: videos, and how many of them start with it.
     pub by_class: Vec<(usize, usize)>,
+    /// Where the first anticipated segment is not the action in progress, what it is
+    /// ([`Instead`]): the action observed just before the current one, another action already
+    /// observed, the truth's next action, or something else (not yet observed, or NONE).
+    pub instead: [usize; 4],
     /// MoC ×100 at each β of [`BETAS`]: as anticipated, and with the first anticipated segment
     /// relabelled to the action in progress (what the score would be if the model copied it).
     pub moc: Vec<Option<f64>>,
@@ -50,6 +54,33 @@ pub struct FirstSegmentReport {
 /// Upper bounds (exclusive) of the buckets of observed frames of the action in progress; the
 /// last bucket is open.
 pub const SEEN_BUCKETS: [usize; 4] = [30, 150, 600, usize::MAX];
+
+/// What a first anticipated segment that is not the action in progress is, in the order
+/// checked: an index into [`FirstSegmentRow::instead`].
+pub struct Instead;
+
+impl Instead {
+    pub const PREVIOUS: usize = 0;
+    pub const EARLIER: usize = 1;
+    pub const NEXT_TRUE: usize = 2;
+    pub const OTHER: usize = 3;
+
+    /// `observed` the observed labels (ending with the action in progress), `after` the truth
+    /// after the observation point, `first` the first anticipated label.
+    fn classify(observed: &[u32], after: &[u32], first: u32) -> usize {
+        let current = observed[observed.len() - 1];
+        let before_current = &observed[..observed.len() - leading_run_rev(observed, current)];
+        if before_current.last() == Some(&first) {
+            Self::PREVIOUS
+        } else if before_current.contains(&first) {
+            Self::EARLIER
+        } else if after.iter().find(|&&l| l != current) == Some(&first) {
+            Self::NEXT_TRUE
+        } else {
+            Self::OTHER
+        }
+    }
+}
 
 /// Length of the run of `label` at the start of `frames`.
 fn leading_run(frames: &[u32], label: u32) -> usize {
@@ -93,6 +124,7 @@ pub fn first_segment(
         let mut ratios = Vec::new();
         let mut by_seen = vec![(0usize, 0usize); SEEN_BUCKETS.len()];
         let mut by_class = vec![(0usize, 0usize); classes];
+        let mut instead = [0usize; 4];
         let mut counts = vec![(ClassCounts::new(classes), ClassCounts::new(classes)); BETAS.len()];
         for v in videos {
             let gt = v.labels;
@@ -120,6 +152,11 @@ pub fn first_segment(
                 c.0 += 1;
                 c.1 += usize::from(anticipated_run > 0);
             }
+            if anticipated_run == 0
+                && let Some(&first) = future.first()
+            {
+                instead[Instead::classify(&gt[..observed], &gt[observed..], first)] += 1;
+            }
             truth_continues += usize::from(true_run > 0);
             first_is_current += usize::from(anticipated_run > 0);
             if true_run > 0 && anticipated_run > 0 {
@@ -143,6 +180,7 @@ pub fn first_segment(
             overlap_current_share: overlap_share / n,
             by_frames_seen: by_seen,
             by_class,
+            instead,
             moc: counts.iter().map(|c| c.0.moc()).collect(),
             moc_current_first: counts.iter().map(|c| c.1.moc()).collect(),
         });
@@ -205,6 +243,13 @@ impl fmt::Display for FirstSegmentReport {
             let list: Vec<String> = missed.iter().take(8).map(|&(c, m, n)| format!("{} {m}/{n}", name(c))).collect();
             writeln!(f, "- α={}: {}", r.alpha, if list.is_empty() { "none".to_owned() } else { list.join(", ") })?;
         }
+        writeln!(f, "\nwhere the first anticipated segment is not the action in progress, it is:")?;
+        writeln!(f, "| α | not continued | the previous observed action | an earlier observed action | the truth's next action | other (not yet observed, NONE) |")?;
+        writeln!(f, "|---|---|---|---|---|---|")?;
+        for r in &self.rows {
+            let total: usize = r.instead.iter().sum();
+            writeln!(f, "| {} | {total} |{}", r.alpha, r.instead.iter().map(|k| format!(" {k} |")).collect::<String>())?;
+        }
         writeln!(f, "\nMoC ×100 as anticipated → with the first anticipated segment relabelled to the action in progress:")?;
         writeln!(f, "| α |{}", BETAS.iter().map(|b| format!(" β={b} |")).collect::<String>())?;
         writeln!(f, "|---|{}", "---|".repeat(BETAS.len()))?;
@@ -251,6 +296,21 @@ mod tests {
         assert_eq!((row.first_is_current, row.median_run_ratio, row.anticipated_current_share), (0.0, None, 0.0));
         // 10 frames of the current action seen: first bucket, missed
         assert_eq!(row.by_frames_seen, vec![(1, 0), (0, 0), (0, 0), (0, 0)]);
+        assert_eq!(row.instead, [0, 0, 1, 0], "it starts with the truth's next action");
+    }
+
+    #[test]
+    fn a_first_segment_that_is_not_the_current_action_is_told_apart() {
+        let observed = [2, 2, 3, 3, 0, 0, 1, 1];
+        let after = [1, 1, 4, 5];
+        assert_eq!(Instead::classify(&observed, &after, 0), Instead::PREVIOUS);
+        assert_eq!(Instead::classify(&observed, &after, 3), Instead::EARLIER);
+        assert_eq!(Instead::classify(&observed, &after, 2), Instead::EARLIER);
+        assert_eq!(Instead::classify(&observed, &after, 4), Instead::NEXT_TRUE);
+        assert_eq!(Instead::classify(&observed, &after, 5), Instead::OTHER);
+        assert_eq!(Instead::classify(&observed, &after, 9), Instead::OTHER, "NONE");
+        // only the action in progress observed: nothing came before it
+        assert_eq!(Instead::classify(&[1, 1], &after, 4), Instead::NEXT_TRUE);
     }
 
     #[test]

@@ -200,6 +200,9 @@ fn ablation_switches_reach_the_checkpoint_config() {
     };
     let out = dir.path().join("plain");
     train(&data, &out, "mmant", "1", &["--no-text", "--held-out-every", "0"]);
+    let settings = |out: &Path| -> serde_json::Value { serde_json::from_str(&std::fs::read_to_string(out.join("train-config.json")).unwrap()).unwrap() };
+    assert_eq!(settings(&out)["transition_weight"], 10.0, "the m&m-Ant code weights transitions ×10");
+    assert!(settings(&out).get("random_cuts").is_none());
     let m = config(&out);
     assert_eq!((m["input_sinusoid"].as_bool(), m["ant_layers"].as_u64()), (Some(true), Some(1)), "the paper's design by default: {m}");
     let out = dir.path().join("ablated");
@@ -209,6 +212,12 @@ fn ablation_switches_reach_the_checkpoint_config() {
     let out = dir.path().join("futr3");
     train(&data, &out, "futr", "1", &["--held-out-every", "0", "--decoder-layers", "3"]);
     assert_eq!(config(&out)["decoder_layers"], 3);
+    assert_eq!(config(&out)["end_relative_positions"], false);
+    assert_eq!(settings(&out)["transition_weight"], 1.0, "FUTR's code weights every sample alike");
+    let out = dir.path().join("futr-variants");
+    train(&data, &out, "futr", "1", &["--held-out-every", "0", "--end-relative-positions", "--random-cuts", "--transition-weight", "3"]);
+    assert_eq!(config(&out)["end_relative_positions"], true);
+    assert_eq!((settings(&out)["random_cuts"].as_bool(), settings(&out)["transition_weight"].as_f64()), (Some(true), Some(3.0)));
     // FUTR has no input table to take away, and a decoder needs a layer
     let never_written = dir.path().join("refused");
     let refused = |extra: &[&str], why: &str| {
@@ -221,6 +230,8 @@ fn ablation_switches_reach_the_checkpoint_config() {
     };
     refused(&["--model", "futr", "--no-input-sinusoid"], "--no-input-sinusoid is an ablation of m&m-Ant");
     refused(&["--model", "mmant", "--decoder-layers", "0"], "--decoder-layers");
+    refused(&["--model", "mmant", "--end-relative-positions"], "--end-relative-positions is a variant of FUTR");
+    refused(&["--model", "futr", "--transition-weight", "0"], "--transition-weight: expected a positive weight, found 0");
 }
 
 #[test]

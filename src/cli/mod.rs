@@ -114,6 +114,10 @@ pub struct TrainArgs {
     /// that the last observed token (the action in progress) always has the same position
     #[arg(long)]
     pub end_relative_positions: bool,
+    /// Weight of L_act on a sample whose first future action is not the one in progress
+    /// (default: FUTR 1, as FUTR's code; m&m-Ant 10, as the m&m-Ant code)
+    #[arg(long)]
+    pub transition_weight: Option<f32>,
     /// Decoder layers (default: FUTR 1, or 2 on 50 Salads; m&m-Ant's L_ant 1)
     #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
     pub decoder_layers: Option<u64>,
@@ -705,6 +709,9 @@ fn train_command(a: &TrainArgs) -> Result<ExitCode> {
     if a.no_input_sinusoid && a.model != crate::train::ModelKind::Mmant {
         bail!("--no-input-sinusoid is an ablation of m&m-Ant; FUTR adds no sinusoidal table to its inputs");
     }
+    if a.transition_weight.is_some_and(|w| !(w.is_finite() && w > 0.0)) {
+        bail!("--transition-weight: expected a positive weight, found {}", a.transition_weight.unwrap_or_default());
+    }
     let ds = open(&a.data)?;
     let (stride, d_model) = dataset_defaults(&ds.name);
     let salads = ds.name.to_ascii_lowercase().contains("salad");
@@ -728,7 +735,10 @@ fn train_command(a: &TrainArgs) -> Result<ExitCode> {
         futr_salads: salads,
         alphas: a.alphas.clone(),
         random_cuts: a.random_cuts,
-        transition_weight: 10.0,
+        transition_weight: a.transition_weight.unwrap_or(match a.model {
+            crate::train::ModelKind::Futr => 1.0,
+            crate::train::ModelKind::Mmant => 10.0,
+        }),
         use_text: !a.no_text,
         use_tcl: !a.no_tcl,
         use_fine: !a.no_fine,

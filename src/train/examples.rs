@@ -22,7 +22,8 @@ pub struct Example {
     pub target: Vec<u32>,
     /// Relative durations of the future segments, at most M.
     pub duration: Vec<f32>,
-    /// The first future action differs from the last observed one (weighted ×10 in L_act).
+    /// The first future action differs from the last observed one (weighted by the run's
+    /// transition weight in L_act: ×10 for m&m-Ant, ×1 for FUTR).
     pub transition: bool,
 }
 

@@ -1,5 +1,5 @@
 //! Losses with masked means (padding never dilutes a loss): cross-entropy for segmentation and
-//! future actions (actions weighted ×10 on transitions, normalised by the summed weights), the
+//! future actions (a sample weighted on transitions: m&m-Ant ×10, FUTR ×1; normalised by the summed weights), the
 //! duration loss on FUTR's masked softmax, and the focal loss of the fine generator.
 
 use candle_core::{D, Result, Tensor};

@@ -27,7 +27,7 @@ pub struct Config {
     pub max_pos_len: usize,
     /// Variant, not FUTR's: number the positions from the end of each example's observation
     /// (the last observed token gets P[0]) instead of from its start. FUTR's positions say how
-    /// far a token is from the start, so no query can tell which token is the last, the one
+    /// far a token is from the start, so a query has to learn which of them is the last, the one
     /// that says what is in progress (docs/results/anticipation-breakfast.md).
     #[serde(default)]
     pub end_relative_positions: bool,

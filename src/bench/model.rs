@@ -1,6 +1,7 @@
 //! `mmant bench model`: m&m-Ant's forward latency at several observed lengths and its training
 //! throughput on real examples, each with the fused attention kernel and with candle's explicit
-//! attention ops, side by side in one run.
+//! attention ops, side by side in one run; and the training throughput of m&m-Ant and FUTR with
+//! the row-broadcast gradients summed by a matrix product (`blocks::add_rows`) and by candle.
 
 use std::time::Instant;
 
@@ -11,7 +12,7 @@ use serde::Serialize;
 
 use super::attention::{machine_description, median_ms};
 use crate::data::Dataset;
-use crate::model::{AttentionImpl, Model, blocks::Dropout, checkpoint, init, mmant};
+use crate::model::{AttentionImpl, Model, blocks, blocks::Dropout, checkpoint, futr, init, mmant};
 use crate::train::{self, InputChoice, ModelKind, TrainConfig, examples, optim::AdamW};
 
 #[derive(Debug, Clone, Serialize)]
@@ -30,7 +31,11 @@ pub struct ForwardRow {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct TrainRow {
+    pub model: String,
     pub attention: String,
+    /// How the gradients of biases, LayerNorm weights and position tables are summed over rows:
+    /// "product" (ours, `blocks::add_rows`) or "candle" (candle's sum over leading dimensions).
+    pub row_sums: String,
     pub batch: usize,
     pub examples: usize,
     pub seconds: f64,
@@ -121,15 +126,32 @@ pub fn run(sizes: &[usize], repeats: usize, train_data: Option<&Dataset>, train_
         let prepared = train::prepare(ds, &tcfg)?;
         let n = train_examples.min(prepared.examples.len());
         let source = examples::TokenSource::OneHot { classes: prepared.classes };
-        for &how in train_attention {
-            let mut mcfg = mmant::Config::paper(prepared.input_dim, prepared.classes, prepared.fine_classes, 384, 128);
-            mcfg.use_text = true;
+        // m&m-Ant with the explicit attention; then, with the fused attention, both models with
+        // each way of summing the row-broadcast gradients, in the order A B B A and added up per
+        // way, after an untimed pass (a process's first pass is slower: its allocations are new)
+        let mut runs: Vec<(bool, AttentionImpl, bool, bool)> = train_attention.iter().filter(|&&how| how != AttentionImpl::Auto).map(|&how| (true, how, true, true)).collect();
+        if train_attention.contains(&AttentionImpl::Auto) {
+            runs.push((true, AttentionImpl::Auto, true, false));
+            for is_mmant in [true, false] {
+                runs.extend([true, false, false, true].map(|by_product| (is_mmant, AttentionImpl::Auto, by_product, true)));
+            }
+        }
+        for (is_mmant, how, by_product, timed) in runs {
+            let n = if timed { n } else { n.min(64) };
             let vm = VarMap::new();
-            let table = random_tokens(prepared.fine_classes, 384)?.squeeze(0)?;
-            vm.data().lock().unwrap().insert("text_table".into(), candle_core::Var::from_tensor(&table)?);
+            let model_cfg = if is_mmant {
+                let mut mcfg = mmant::Config::paper(prepared.input_dim, prepared.classes, prepared.fine_classes, 384, 128);
+                mcfg.use_text = true;
+                let table = random_tokens(prepared.fine_classes, 384)?.squeeze(0)?;
+                vm.data().lock().unwrap().insert("text_table".into(), candle_core::Var::from_tensor(&table)?);
+                checkpoint::ModelConfig::Mmant(mcfg)
+            } else {
+                checkpoint::ModelConfig::Futr(futr::Config::breakfast(prepared.input_dim, prepared.classes))
+            };
             let vb = init::seeded_var_builder(&vm, 1, &Device::Cpu);
-            let mut m = checkpoint::build(&checkpoint::ModelConfig::Mmant(mcfg), vb)?;
+            let mut m = checkpoint::build(&model_cfg, vb)?;
             m.set_attention(how);
+            blocks::ROWS_BY_PRODUCT.store(by_product, std::sync::atomic::Ordering::Relaxed);
             let vars: Vec<_> = vm.data().lock().unwrap().iter().filter(|(k, _)| k.as_str() != "text_table").map(|(k, v)| (k.clone(), v.clone())).collect();
             let mut opt = AdamW::new(vars, ParamsAdamW { lr: 1e-4, weight_decay: 5e-3, ..Default::default() })?;
             let drop = Dropout::new(0.1, 1);
@@ -142,8 +164,23 @@ pub fn run(sizes: &[usize], repeats: usize, train_data: Option<&Dataset>, train_
                 opt.backward_step(&l.total)?;
             }
             let seconds = started.elapsed().as_secs_f64();
+            blocks::ROWS_BY_PRODUCT.store(true, std::sync::atomic::Ordering::Relaxed);
+            if !timed {
+                continue;
+            }
+            let model = if is_mmant { "m&m-Ant" } else { "FUTR" };
+            let attention = if how == AttentionImpl::Auto { "fused" } else { "explicit" };
+            let row_sums = if by_product { "product" } else { "candle" };
+            if let Some(row) = training.iter_mut().find(|r: &&mut TrainRow| (r.model.as_str(), r.attention.as_str(), r.row_sums.as_str()) == (model, attention, row_sums)) {
+                row.examples += n;
+                row.seconds += seconds;
+                row.examples_per_s = row.examples as f64 / row.seconds;
+                continue;
+            }
             training.push(TrainRow {
-                attention: if how == AttentionImpl::Auto { "fused".into() } else { "explicit".into() },
+                model: model.into(),
+                attention: attention.into(),
+                row_sums: row_sums.into(),
                 batch: train_batch,
                 examples: n,
                 seconds,
@@ -165,9 +202,9 @@ impl std::fmt::Display for ModelBenchReport {
         }
         if let Some(d) = &self.training_data {
             writeln!(f, "\ntraining (forward + backward + AdamW) on {d}:")?;
-            writeln!(f, "| attention | batch | examples | seconds | examples/s |\n|---|---|---|---|---|")?;
+            writeln!(f, "| model | attention | gradient row sums | batch | examples | seconds | examples/s |\n|---|---|---|---|---|---|---|")?;
             for r in &self.training {
-                writeln!(f, "| {} | {} | {} | {:.1} | {:.1} |", r.attention, r.batch, r.examples, r.seconds, r.examples_per_s)?;
+                writeln!(f, "| {} | {} | {} | {} | {} | {:.1} | {:.1} |", r.model, r.attention, r.row_sums, r.batch, r.examples, r.seconds, r.examples_per_s)?;
             }
         }
         Ok(())

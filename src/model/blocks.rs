@@ -57,13 +57,17 @@ pub fn dropout(x: &Tensor, drop: Option<&Dropout>) -> Result<Tensor> {
     }
 }
 
+/// Off: plain broadcasts, whose gradients candle sums itself. Only `mmant bench model` turns it
+/// off, to time both ways in one run; the gradients agree to rounding (tested below).
+pub static ROWS_BY_PRODUCT: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(true);
+
 /// `b` repeated over `x`'s leading dimensions, as a product with a column of ones, when `b` is a
 /// suffix of `x`'s shape (leading 1s aside); `None` otherwise. The values are those of a
 /// broadcast, exactly; what changes is the backward pass: the gradient of `b` becomes a matrix
 /// product, where candle 0.11 sums a gradient over leading dimensions on one CPU thread with two
 /// integer divisions per element (31 % of the main thread of a FUTR training step, perf).
 fn repeat_rows(x: &Tensor, b: &Tensor) -> Result<Option<Tensor>> {
-    if !b.track_op() {
+    if !b.track_op() || !ROWS_BY_PRODUCT.load(std::sync::atomic::Ordering::Relaxed) {
         return Ok(None); // no gradient to sum: the plain broadcast is cheaper
     }
     let tail = b.dims().iter().skip_while(|&&d| d == 1).copied().collect::<Vec<_>>();

@@ -57,8 +57,9 @@ pub fn dropout(x: &Tensor, drop: Option<&Dropout>) -> Result<Tensor> {
     }
 }
 
-/// Off: plain broadcasts, whose gradients candle sums itself. Only `mmant bench model` turns it
-/// off, to time both ways in one run; the gradients agree to rounding (tested below).
+/// Whether [`add_rows`] and [`mul_rows`] repeat rows by a product (the default) or broadcast,
+/// leaving the gradient sums to candle. Only `mmant bench model` turns it off, to time both ways in
+/// one run; the two give the same values and gradients equal to rounding (tested below).
 pub static ROWS_BY_PRODUCT: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(true);
 
 /// `b` repeated over `x`'s leading dimensions, as a product with a column of ones, when `b` is a

@@ -213,10 +213,12 @@ fn ablation_switches_reach_the_checkpoint_config() {
     train(&data, &out, "futr", "1", &["--held-out-every", "0", "--decoder-layers", "3"]);
     assert_eq!(config(&out)["decoder_layers"], 3);
     assert_eq!(config(&out)["end_relative_positions"], false);
+    assert_eq!(config(&out)["queries_from_segmentation"], false);
     assert_eq!(settings(&out)["transition_weight"], 1.0, "FUTR's code weights every sample alike");
     let out = dir.path().join("futr-variants");
-    train(&data, &out, "futr", "1", &["--held-out-every", "0", "--end-relative-positions", "--random-cuts", "--transition-weight", "3"]);
+    train(&data, &out, "futr", "1", &["--held-out-every", "0", "--end-relative-positions", "--random-cuts", "--transition-weight", "3", "--queries-from-segmentation"]);
     assert_eq!(config(&out)["end_relative_positions"], true);
+    assert_eq!(config(&out)["queries_from_segmentation"], true);
     assert_eq!((settings(&out)["random_cuts"].as_bool(), settings(&out)["transition_weight"].as_f64()), (Some(true), Some(3.0)));
     // FUTR has no input table to take away, and a decoder needs a layer
     let never_written = dir.path().join("refused");

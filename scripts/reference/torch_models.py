@@ -115,6 +115,8 @@ class Futr(nn.Module):
         self.fc = nn.Linear(d, c["num_classes"] + 1)
         self.fc_len = nn.Linear(d, 1)
         self.end_relative = c.get("end_relative_positions", False)
+        # variant: the queries start from the segmentation head's reading of the last token
+        self.seg_to_query = nn.Linear(c["num_classes"], d) if c.get("queries_from_segmentation") else None
 
     def forward(self, x):
         pos = self.pos_embedding[:, : x.shape[1]]
@@ -123,9 +125,12 @@ class Futr(nn.Module):
         h = F.relu(self.input_embed(x))
         for layer in self.encoder.layers:
             h = layer(h, pos)
+        seg = self.fc_seg(h)
         qe = self.query_embed.weight.unsqueeze(0).expand(x.shape[0], -1, -1)
         y = torch.zeros_like(qe)
+        if self.seg_to_query is not None:  # one unpadded example: its last token is the last
+            y = self.seg_to_query(F.softmax(seg[:, -1].detach(), -1)).unsqueeze(1).expand_as(qe)
         for layer in self.decoder.layers:
             y = layer(y, qe, h, pos)
         y = self.decoder.norm(y)
-        return {"seg": self.fc_seg(h), "action": self.fc(y), "duration": self.fc_len(y).squeeze(2)}
+        return {"seg": seg, "action": self.fc(y), "duration": self.fc_len(y).squeeze(2)}

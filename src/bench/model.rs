@@ -110,6 +110,7 @@ pub fn run(sizes: &[usize], repeats: usize, train_data: Option<&Dataset>, train_
             alphas: vec![0.2, 0.3, 0.5],
             random_cuts: false,
             end_relative_positions: false,
+            queries_from_segmentation: false,
             transition_weight: 10.0,
             use_text: true,
             use_tcl: true,

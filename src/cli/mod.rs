@@ -114,6 +114,10 @@ pub struct TrainArgs {
     /// that the last observed token (the action in progress) always has the same position
     #[arg(long)]
     pub end_relative_positions: bool,
+    /// FUTR variant, not the paper's: the decoder's queries start from the segmentation head's
+    /// class probabilities at the last observed token (projected to D) instead of from zeros
+    #[arg(long)]
+    pub queries_from_segmentation: bool,
     /// Weight of L_act on a sample whose first future action is not the one in progress
     /// (default: FUTR 1, as FUTR's code; m&m-Ant 10, as the m&m-Ant code)
     #[arg(long)]
@@ -706,6 +710,9 @@ fn train_command(a: &TrainArgs) -> Result<ExitCode> {
     if a.end_relative_positions && a.model != crate::train::ModelKind::Futr {
         bail!("--end-relative-positions is a variant of FUTR's learnable positions; m&m-Ant adds a sinusoidal table to its inputs as well");
     }
+    if a.queries_from_segmentation && a.model != crate::train::ModelKind::Futr {
+        bail!("--queries-from-segmentation is a variant of FUTR's decoder; m&m-Ant's queries come from its fused tokens");
+    }
     if a.no_input_sinusoid && a.model != crate::train::ModelKind::Mmant {
         bail!("--no-input-sinusoid is an ablation of m&m-Ant; FUTR adds no sinusoidal table to its inputs");
     }
@@ -745,6 +752,7 @@ fn train_command(a: &TrainArgs) -> Result<ExitCode> {
         query_slots: a.query_slots,
         input_sinusoid: !a.no_input_sinusoid,
         end_relative_positions: a.end_relative_positions,
+        queries_from_segmentation: a.queries_from_segmentation,
         decoder_layers: a.decoder_layers.map(|n| n as usize),
         text_table: a.text_table.clone(),
         out: a.out.clone(),

@@ -77,6 +77,9 @@ pub struct TrainConfig {
     /// FUTR variant: positions numbered from the end of the observation (futr::Config).
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub end_relative_positions: bool,
+    /// FUTR variant: queries start from the segmentation head's reading of the last token.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub queries_from_segmentation: bool,
     /// Decoder layers (FUTR's decoder, m&m-Ant's L_ant); None = the model's default.
     pub decoder_layers: Option<usize>,
     /// [K, text_dim] label-name embeddings (safetensors with an `embeddings` tensor).
@@ -226,6 +229,7 @@ pub fn model_config(cfg: &TrainConfig, p: &Prepared, text_dim: usize) -> ModelCo
             c.d_model = cfg.d_model;
             c.queries = cfg.queries;
             c.end_relative_positions = cfg.end_relative_positions;
+            c.queries_from_segmentation = cfg.queries_from_segmentation;
             if let Some(n) = cfg.decoder_layers {
                 c.decoder_layers = n;
             }
@@ -547,6 +551,7 @@ mod tests {
             query_slots: false,
             input_sinusoid: true,
             end_relative_positions: false,
+            queries_from_segmentation: false,
             decoder_layers: None,
             text_table: None,
             out: PathBuf::new(),

@@ -69,6 +69,7 @@ class MmAnt(nn.Module):
         self.decoder = Stack([DecoderLayer(d, h, ff) for _ in range(c["ant_layers"])], nn.LayerNorm(d))
         self.fc = nn.Linear(d, c["num_classes"] + 1)
         self.fc_len = nn.Linear(d, 1)
+        self.seg_to_query = nn.Linear(c["num_classes"], d) if c.get("queries_from_segmentation") else None
         # sinusoidal table: sin at even, cos at odd channels, 10000^(2i/d)
         pe = torch.zeros(c["max_pos_len"], d, dtype=torch.float64)
         position = torch.arange(c["max_pos_len"], dtype=torch.float64).unsqueeze(1)
@@ -94,6 +95,8 @@ class MmAnt(nn.Module):
         z = (z[:, :s] + z[:, s:]) * 0.5
         qpos = F.adaptive_avg_pool1d(z.transpose(1, 2), self.queries).transpose(1, 2)
         y = torch.zeros_like(qpos)
+        if self.seg_to_query is not None:  # one unpadded example: its last token is the last
+            y = self.seg_to_query(F.softmax(seg[:, -1].detach(), -1)).unsqueeze(1).expand_as(qpos)
         for layer in self.decoder.layers:
             y = layer(y, qpos, h, pos)
         y = self.decoder.norm(y)

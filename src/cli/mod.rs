@@ -114,8 +114,9 @@ pub struct TrainArgs {
     /// that the last observed token (the action in progress) always has the same position
     #[arg(long)]
     pub end_relative_positions: bool,
-    /// FUTR variant, not the paper's: the decoder's queries start from the segmentation head's
-    /// class probabilities at the last observed token (projected to D) instead of from zeros
+    /// Variant of both models, in neither paper: the decoder's queries start from the
+    /// segmentation head's class probabilities at the last observed token (projected to D)
+    /// instead of from zeros
     #[arg(long)]
     pub queries_from_segmentation: bool,
     /// Weight of L_act on a sample whose first future action is not the one in progress
@@ -709,9 +710,6 @@ fn train_command(a: &TrainArgs) -> Result<ExitCode> {
     }
     if a.end_relative_positions && a.model != crate::train::ModelKind::Futr {
         bail!("--end-relative-positions is a variant of FUTR's learnable positions; m&m-Ant adds a sinusoidal table to its inputs as well");
-    }
-    if a.queries_from_segmentation && a.model != crate::train::ModelKind::Futr {
-        bail!("--queries-from-segmentation is a variant of FUTR's decoder; m&m-Ant's queries come from its fused tokens");
     }
     if a.no_input_sinusoid && a.model != crate::train::ModelKind::Mmant {
         bail!("--no-input-sinusoid is an ablation of m&m-Ant; FUTR adds no sinusoidal table to its inputs");

@@ -328,6 +328,41 @@ pub fn sinusoidal_table(len: usize, dim: usize, dev: &Device) -> Result<Tensor> 
     Tensor::from_vec(data, (len, dim), dev)
 }
 
+/// Valid tokens per example from a [B,S] u8 padding mask (1 = padding; padding follows them).
+pub fn valid_lengths(mask: Option<&Tensor>, b: usize, s: usize) -> Result<Vec<usize>> {
+    match mask {
+        None => Ok(vec![s; b]),
+        Some(m) => Ok(m.to_dtype(DType::U32)?.sum(1)?.to_vec1::<u32>()?.into_iter().map(|p| s - p as usize).collect()),
+    }
+}
+
+/// A variant in neither paper: the anticipation decoder's queries start from the segmentation
+/// head's reading of each example's last observed token (its class probabilities, projected to
+/// D, the same for every query) instead of from zeros, so that the first query is handed what
+/// the head reads as the action in progress (docs/results/anticipation-breakfast.md). The
+/// reading is detached: L_seg alone trains the head.
+#[derive(Debug, Clone)]
+pub struct SegmentationQueries {
+    proj: Linear,
+}
+
+impl SegmentationQueries {
+    pub fn new(num_classes: usize, d_model: usize, vb: VarBuilder) -> Result<Self> {
+        Ok(SegmentationQueries { proj: linear_xavier(num_classes, d_model, true, vb)? })
+    }
+
+    /// seg [B,S,C] segmentation logits, `lengths` the valid tokens of each example → [B,M,D].
+    pub fn forward(&self, seg: &Tensor, lengths: &[usize], queries: usize) -> Result<Tensor> {
+        let (b, s, c) = seg.dims3()?;
+        let last: Vec<u32> = lengths.iter().enumerate().map(|(i, &n)| (i * s + n.max(1) - 1) as u32).collect();
+        let last = Tensor::from_vec(last, b, seg.device())?;
+        let reading = seg.detach().reshape((b * s, c))?.index_select(&last, 0)?;
+        let reading = candle_nn::ops::softmax(&reading, 1)?;
+        let d = self.proj.weight().dim(0)?;
+        self.proj.forward(&reading)?.unsqueeze(1)?.broadcast_as((b, queries, d))?.contiguous()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -6,7 +6,7 @@ use candle_core::{DType, Result, Tensor};
 use candle_nn::{Embedding, Init, Module, VarBuilder};
 use serde::{Deserialize, Serialize};
 
-use super::blocks::{DecoderLayer, Dropout, EncoderLayer, LayerNorm, Linear, linear_xavier};
+use super::blocks::{DecoderLayer, Dropout, EncoderLayer, LayerNorm, Linear, SegmentationQueries, linear_xavier, valid_lengths};
 use super::init::xavier_uniform;
 use super::Output;
 
@@ -32,10 +32,7 @@ pub struct Config {
     #[serde(default)]
     pub end_relative_positions: bool,
     /// Variant, not FUTR's: the decoder's queries start from the segmentation head's reading of
-    /// the last observed token (its class probabilities, projected to D, the same for every
-    /// query) instead of from zeros. It tests whether the first query drops the action in
-    /// progress because nothing hands it what the segmentation head reads there
-    /// (docs/results/anticipation-breakfast.md). The reading is detached: L_seg alone trains it.
+    /// the last observed token instead of from zeros (blocks::SegmentationQueries).
     #[serde(default)]
     pub queries_from_segmentation: bool,
 }
@@ -64,7 +61,7 @@ pub struct Futr {
     fc_seg: Linear,
     fc: Linear,
     fc_len: Linear,
-    seg_to_query: Option<Linear>,
+    seg_to_query: Option<SegmentationQueries>,
 }
 
 impl Futr {
@@ -83,7 +80,7 @@ impl Futr {
             fc_seg: linear_xavier(d, cfg.num_classes, false, vb.pp("fc_seg"))?,
             fc: linear_xavier(d, cfg.num_classes + 1, false, vb.pp("fc"))?,
             fc_len: linear_xavier(d, 1, false, vb.pp("fc_len"))?,
-            seg_to_query: cfg.queries_from_segmentation.then(|| linear_xavier(cfg.num_classes, d, true, vb.pp("seg_to_query"))).transpose()?,
+            seg_to_query: cfg.queries_from_segmentation.then(|| SegmentationQueries::new(cfg.num_classes, d, vb.pp("seg_to_query"))).transpose()?,
             cfg: cfg.clone(),
         })
     }
@@ -93,21 +90,13 @@ impl Futr {
         self.decoder.iter_mut().for_each(|l| l.set_attention(how));
     }
 
-    /// How many tokens of each example are observed (padding follows them).
-    fn valid_lengths(b: usize, s: usize, mask: Option<&Tensor>) -> Result<Vec<usize>> {
-        match mask {
-            Some(m) => Ok(m.to_dtype(DType::U32)?.sum(1)?.to_vec1::<u32>()?.into_iter().map(|pad| s - pad as usize).collect()),
-            None => Ok(vec![s; b]),
-        }
-    }
-
     /// The positional embedding of each token, [1,S,D] from the start (FUTR) or [B,S,D] from
     /// the end of each example's valid tokens (padding follows them and gets P[0]: it is masked).
     fn positions(&self, b: usize, s: usize, mask: Option<&Tensor>) -> Result<Tensor> {
         if !self.cfg.end_relative_positions {
             return self.pos_embedding.narrow(1, 0, s);
         }
-        let valid = Self::valid_lengths(b, s, mask)?;
+        let valid = valid_lengths(mask, b, s)?;
         let index: Vec<u32> = valid.iter().flat_map(|&n| (0..s).map(move |k| n.saturating_sub(k + 1) as u32)).collect();
         let index = Tensor::from_vec(index, b * s, self.pos_embedding.device())?;
         self.pos_embedding.squeeze(0)?.index_select(&index, 0)?.reshape((b, s, self.cfg.d_model))
@@ -130,13 +119,7 @@ impl Futr {
         let qe = self.query_embed.embeddings().unsqueeze(0)?.broadcast_as((b, m, d))?.contiguous()?;
         let mut y = match &self.seg_to_query {
             None => Tensor::zeros((b, m, d), DType::F32, x.device())?,
-            Some(proj) => {
-                let last: Vec<u32> = Self::valid_lengths(b, s, mask)?.iter().enumerate().map(|(i, &n)| (i * s + n.max(1) - 1) as u32).collect();
-                let last = Tensor::from_vec(last, b, x.device())?;
-                let reading = seg.detach().reshape((b * s, self.cfg.num_classes))?.index_select(&last, 0)?;
-                let reading = candle_nn::ops::softmax(&reading, 1)?;
-                proj.forward(&reading)?.unsqueeze(1)?.broadcast_as((b, m, d))?.contiguous()?
-            }
+            Some(from_seg) => from_seg.forward(&seg, &valid_lengths(mask, b, s)?, m)?,
         };
         for layer in &self.decoder {
             y = layer.forward(&y, &qe, &h, &pos, mask, drop)?;
@@ -149,6 +132,7 @@ impl Futr {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::testing;
     use candle_core::Device;
 
     fn model(end_relative: bool) -> (Futr, candle_nn::VarMap) {
@@ -183,22 +167,9 @@ mod tests {
     fn a_padded_example_is_anticipated_as_it_is_alone() {
         // counting back from the batch's length instead of the example's would break this, and
         // so would reading the segmentation at the batch's last token instead of the example's
-        a_padded_example_is_anticipated_alone_by(model(true).0);
-        a_padded_example_is_anticipated_alone_by(model_with(|c| c.queries_from_segmentation = true).0);
-    }
-
-    fn a_padded_example_is_anticipated_alone_by(m: Futr) {
-        let dev = Device::Cpu;
-        let short = Tensor::randn(0f32, 1.0, (1, 3, 5), &dev).unwrap();
-        let alone = m.forward(&short, None, None).unwrap().action.to_vec3::<f32>().unwrap();
-        let long = Tensor::randn(0f32, 1.0, (1, 5, 5), &dev).unwrap();
-        let padded = Tensor::cat(&[&short, &Tensor::zeros((1, 2, 5), DType::F32, &dev).unwrap()], 1).unwrap();
-        let x = Tensor::cat(&[&padded, &long], 0).unwrap();
-        let mask = Tensor::new(&[[0u8, 0, 0, 1, 1], [0, 0, 0, 0, 0]], &dev).unwrap();
-        let batch = m.forward(&x, Some(&mask), None).unwrap().action.to_vec3::<f32>().unwrap();
-        for (a, b) in alone[0].iter().flatten().zip(batch[0].iter().flatten()) {
-            assert!((a - b).abs() < 1e-5, "{a} against {b}");
-        }
+        let futr = |m: (Futr, _)| crate::model::Model::Futr(m.0);
+        testing::a_padded_example_is_anticipated_as_it_is_alone(&futr(model(true)), 5);
+        testing::a_padded_example_is_anticipated_as_it_is_alone(&futr(model_with(|c| c.queries_from_segmentation = true)), 5);
     }
 
     #[test]
@@ -212,26 +183,9 @@ mod tests {
 
     #[test]
     fn queries_from_segmentation_read_the_segmentation_head_without_training_it() {
-        let dev = Device::Cpu;
-        let x = Tensor::randn(0f32, 1.0, (2, 4, 5), &dev).unwrap();
-        for on in [false, true] {
+        testing::queries_from_segmentation_read_the_segmentation_head_without_training_it(5, |on| {
             let (m, varmap) = model_with(|c| c.queries_from_segmentation = on);
-            let action = |m: &Futr| m.forward(&x, None, None).unwrap().action;
-            let before = action(&m).flatten_all().unwrap().to_vec1::<f32>().unwrap();
-            // the anticipation depends on the segmentation head only through the variant ...
-            let fc_seg = varmap.data().lock().unwrap()["fc_seg.weight"].clone();
-            fc_seg.set(&(fc_seg.as_tensor() * 3.0).unwrap()).unwrap();
-            let after = action(&m).flatten_all().unwrap().to_vec1::<f32>().unwrap();
-            let moved = before.iter().zip(&after).map(|(a, b)| (a - b).abs()).fold(0f32, f32::max);
-            assert_eq!(moved > 1e-4, on, "variant {on}: the actions moved by {moved}");
-            // ... and L_act's gradient never reaches it: the reading is L_seg's alone (a training
-            // forward, as inference attaches no backward; p = 0 keeps it deterministic)
-            let train = m.forward(&x, None, Some(&Dropout::new(0.0, 1))).unwrap();
-            let grads = train.action.sqr().unwrap().sum_all().unwrap().backward().unwrap();
-            let var = |name: &str| varmap.data().lock().unwrap()[name].as_tensor().clone();
-            assert!(grads.get(&var("input_embed.weight")).is_some(), "L_act trains the encoder");
-            assert!(grads.get(&var("fc_seg.weight")).is_none());
-            assert_eq!(varmap.data().lock().unwrap().contains_key("seg_to_query.weight"), on);
-        }
+            (crate::model::Model::Futr(m), varmap)
+        });
     }
 }

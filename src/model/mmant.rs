@@ -10,7 +10,7 @@ use candle_core::{D, DType, Device, Result, Tensor};
 use candle_nn::{Embedding, Init, Module, VarBuilder};
 use serde::{Deserialize, Serialize};
 
-use super::blocks::{DecoderLayer, Dropout, EncoderLayer, LayerNorm, Linear, MultiHeadAttention, linear_xavier, sinusoidal_table};
+use super::blocks::{DecoderLayer, Dropout, EncoderLayer, LayerNorm, Linear, MultiHeadAttention, SegmentationQueries, linear_xavier, sinusoidal_table, valid_lengths};
 use super::init::xavier_uniform;
 use super::Output;
 
@@ -48,6 +48,11 @@ pub struct Config {
     /// anticipation (docs/results/query-ablation.md).
     #[serde(default = "default_true")]
     pub input_sinusoid: bool,
+    /// Variant, not in the paper: the decoder's queries start from the segmentation module's
+    /// reading of the last observed token instead of from zeros (blocks::SegmentationQueries);
+    /// the pooled fused tokens stay their positional part.
+    #[serde(default)]
+    pub queries_from_segmentation: bool,
 }
 
 fn default_true() -> bool {
@@ -89,6 +94,7 @@ impl Config {
             use_fine: true,
             query_slots: false,
             input_sinusoid: true,
+            queries_from_segmentation: false,
         }
     }
 }
@@ -113,6 +119,7 @@ pub struct MmAnt {
     decoder_norm: LayerNorm,
     fc: Linear,
     fc_len: Linear,
+    seg_to_query: Option<SegmentationQueries>,
 }
 
 /// The masked adaptive average pool as a matrix: row i of sample b averages the valid tokens
@@ -133,14 +140,6 @@ pub fn pool_matrix(lengths: &[usize], s: usize, m: usize, dev: &Device) -> Resul
         }
     }
     Tensor::from_vec(w, (lengths.len(), m, s), dev)
-}
-
-/// Valid tokens per sample from a [B,S] u8 padding mask (1 = padding).
-pub fn valid_lengths(mask: Option<&Tensor>, b: usize, s: usize) -> Result<Vec<usize>> {
-    match mask {
-        None => Ok(vec![s; b]),
-        Some(m) => Ok(m.to_dtype(DType::U32)?.sum(1)?.to_vec1::<u32>()?.into_iter().map(|p| s - p as usize).collect()),
-    }
 }
 
 impl MmAnt {
@@ -169,6 +168,7 @@ impl MmAnt {
             decoder_norm: LayerNorm::new(d, vb.pp("decoder.norm"))?,
             fc: linear_xavier(d, cfg.num_classes + 1, false, vb.pp("fc"))?,
             fc_len: linear_xavier(d, 1, false, vb.pp("fc_len"))?,
+            seg_to_query: cfg.queries_from_segmentation.then(|| SegmentationQueries::new(cfg.num_classes, d, vb.pp("seg_to_query"))).transpose()?,
             cfg: cfg.clone(),
         })
     }
@@ -234,7 +234,10 @@ impl MmAnt {
                 (qe.embeddings().unsqueeze(0)?.broadcast_as((b, m, d))?.contiguous()?, None)
             }
         };
-        let mut y = Tensor::zeros((b, m, d), DType::F32, x.device())?;
+        let mut y = match &self.seg_to_query {
+            None => Tensor::zeros((b, m, d), DType::F32, x.device())?,
+            Some(from_seg) => from_seg.forward(&seg, &valid_lengths(mask, b, s)?, m)?,
+        };
         for layer in &self.decoder {
             y = layer.forward(&y, &query_pos, &h, &pos, mask, drop)?;
         }
@@ -246,6 +249,34 @@ impl MmAnt {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::{Model, testing};
+
+    fn model_with(variant: impl Fn(&mut Config)) -> (Model, candle_nn::VarMap) {
+        let mut cfg = Config::paper(5, 5, 5, 3, 16);
+        cfg.max_pos_len = 32;
+        variant(&mut cfg);
+        let varmap = candle_nn::VarMap::new();
+        let m = MmAnt::new(&cfg, VarBuilder::from_varmap(&varmap, DType::F32, &Device::Cpu)).unwrap();
+        // a text table of zeros would hide the text path's padding
+        varmap.data().lock().unwrap()["text_table"].set(&Tensor::randn(0f32, 1.0, (5, 3), &Device::Cpu).unwrap()).unwrap();
+        (Model::MmAnt(m), varmap)
+    }
+
+    #[test]
+    fn a_padded_example_is_anticipated_as_it_is_alone() {
+        testing::a_padded_example_is_anticipated_as_it_is_alone(&model_with(|_| {}).0, 5);
+        testing::a_padded_example_is_anticipated_as_it_is_alone(&model_with(|c| c.queries_from_segmentation = true).0, 5);
+    }
+
+    #[test]
+    fn queries_from_segmentation_read_the_segmentation_head_without_training_it() {
+        testing::queries_from_segmentation_read_the_segmentation_head_without_training_it(5, |on| model_with(|c| c.queries_from_segmentation = on));
+        // checkpoints written before the switch existed load without it
+        let cfg = Config::paper(5, 5, 5, 3, 16);
+        let mut old = serde_json::to_value(&cfg).unwrap();
+        old.as_object_mut().unwrap().remove("queries_from_segmentation");
+        assert_eq!(serde_json::from_value::<Config>(old).unwrap(), cfg);
+    }
 
     #[test]
     fn pool_bins_cover_valid_tokens() {

@@ -77,7 +77,8 @@ pub struct TrainConfig {
     /// FUTR variant: positions numbered from the end of the observation (futr::Config).
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub end_relative_positions: bool,
-    /// FUTR variant: queries start from the segmentation head's reading of the last token.
+    /// Variant of both models: queries start from the segmentation head's reading of the last
+    /// observed token (blocks::SegmentationQueries).
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub queries_from_segmentation: bool,
     /// Decoder layers (FUTR's decoder, m&m-Ant's L_ant); None = the model's default.
@@ -242,6 +243,7 @@ pub fn model_config(cfg: &TrainConfig, p: &Prepared, text_dim: usize) -> ModelCo
             c.use_fine = cfg.use_fine;
             c.query_slots = cfg.query_slots;
             c.input_sinusoid = cfg.input_sinusoid;
+            c.queries_from_segmentation = cfg.queries_from_segmentation;
             if let Some(n) = cfg.decoder_layers {
                 c.ant_layers = n;
             }

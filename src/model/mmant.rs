@@ -200,6 +200,7 @@ impl MmAnt {
             h = layer.forward(&h, &pos, mask, drop)?;
         }
         let seg = self.fc_seg.forward(&h)?;
+        let lengths = valid_lengths(mask, b, s)?;
 
         let (query_pos, fine) = match (&self.fine_attn, &self.fc_fine, &self.modality, &self.fusion) {
             (Some(fine_attn), Some(fc_fine), Some(modality), Some(fusion)) => {
@@ -221,7 +222,7 @@ impl MmAnt {
                     }
                     _ => fusion.forward(&vis, &pos, mask, drop)?,
                 };
-                let pool = pool_matrix(&valid_lengths(mask, b, s)?, s, m, x.device())?;
+                let pool = pool_matrix(&lengths, s, m, x.device())?;
                 let pooled = pool.matmul(&z)?;
                 let query_pos = match &self.query_embed {
                     Some(slots) => pooled.broadcast_add(&slots.embeddings().unsqueeze(0)?)?,
@@ -236,7 +237,7 @@ impl MmAnt {
         };
         let mut y = match &self.seg_to_query {
             None => Tensor::zeros((b, m, d), DType::F32, x.device())?,
-            Some(from_seg) => from_seg.forward(&seg, &valid_lengths(mask, b, s)?, m)?,
+            Some(from_seg) => from_seg.forward(&seg, &lengths, m)?,
         };
         for layer in &self.decoder {
             y = layer.forward(&y, &query_pos, &h, &pos, mask, drop)?;

@@ -188,6 +188,18 @@ fn diagnose_reports_the_first_segment_of_each_alpha() {
     for r in rows {
         assert_eq!((r[2], r[4]), ("4", "100.0%"), "{out}");
     }
+    // --time-first-segment: results named <method>-timed; last-observed has nothing after its
+    // first segment to move, so its grid is the same
+    let grid = |method: &str| -> serde_json::Value {
+        let path = dir.path().join("r").join(format!("toy_{method}_action_split-1.json"));
+        serde_json::from_str::<serde_json::Value>(&std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))).unwrap()["splits"].clone()
+    };
+    let timed = mmant(&[
+        "eval", "--data", data.to_str().unwrap(), "--split", "1", "--baseline", "last-observed", "--time-first-segment", "--out",
+        dir.path().join("r").to_str().unwrap(),
+    ]);
+    assert!(timed.status.success(), "{}", stderr(&timed));
+    assert_eq!(grid("last-observed-timed"), grid("last-observed"));
 }
 
 #[test]

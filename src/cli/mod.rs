@@ -442,6 +442,12 @@ pub struct EvalArgs {
     /// Print JSON instead of the table
     #[arg(long)]
     pub json: bool,
+    /// Not in either paper: when the first anticipated segment is the action in progress, end it
+    /// where the training split's segments of that action end, given how long it has run (the
+    /// median remaining duration), and move the anticipated segments after it to follow. Tests
+    /// how much the first segment's timing is worth; results are named `<method>-timed`
+    #[arg(long)]
+    pub time_first_segment: bool,
     /// Also print how often the first anticipated segment is the action in progress and how long
     /// it runs against the truth (ground-truth observation), per split
     #[arg(long)]
@@ -572,19 +578,21 @@ fn eval_command(a: &EvalArgs) -> Result<ExitCode> {
         background: a.background.clone(),
         feature_dim: None,
     };
-    let (report, method) = if let Some(template) = &a.checkpoint {
-        let level = ds.level_index(&a.level)?;
+    let level = ds.level_index(&a.level)?;
+    let classes = ds.levels[level].vocab.len();
+    let (method, make): (&str, Box<eval::MethodFactory>) = if let Some(template) = &a.checkpoint {
         let vocab = ds.levels[level].vocab.names().to_vec();
         // the first split's checkpoint tells whether features are needed
         let first = crate::model::checkpoint::read_meta(Path::new(&template.replace("{split}", &splits[0].name)))?;
         if let crate::model::checkpoint::InputKind::Features { dim, .. } = first.input {
             cfg.feature_dim = Some(dim);
         }
-        let make = |split: &crate::data::Split, _: &[&[u32]]| -> std::result::Result<Box<dyn eval::Anticipator>, String> {
+        let (ds_name, level_name) = (ds.name.clone(), a.level.clone());
+        let make = move |split: &crate::data::Split, _: &[&[u32]]| -> std::result::Result<Box<dyn eval::Anticipator>, String> {
             let path = template.replace("{split}", &split.name);
             let ckpt = crate::model::checkpoint::Checkpoint::load(Path::new(&path), &candle_core::Device::Cpu).map_err(|e| e.to_string())?;
             if ckpt.meta.vocabulary != vocab {
-                return Err(format!("{path} was trained on another vocabulary ({} classes of {}) than level '{}' of {} ({} classes)", ckpt.meta.vocabulary.len(), ckpt.meta.dataset, a.level, ds.name, vocab.len()));
+                return Err(format!("{path} was trained on another vocabulary ({} classes of {}) than level '{level_name}' of {ds_name} ({} classes)", ckpt.meta.vocabulary.len(), ckpt.meta.dataset, vocab.len()));
             }
             if ckpt.meta.split == crate::train::ALL_VIDEOS {
                 eprintln!("warning: {path} was trained on every video of {}, including split {}'s test videos: these are scores on training data", ckpt.meta.dataset, split.name);
@@ -597,22 +605,24 @@ fn eval_command(a: &EvalArgs) -> Result<ExitCode> {
             crate::model::checkpoint::ModelConfig::Futr(_) => "futr",
             crate::model::checkpoint::ModelConfig::Mmant(_) => "mmant",
         };
-        if a.diagnose {
-            diagnose(&ds, &splits, level, cfg.feature_dim, &|split| make(split, &[]))?;
-        }
-        (eval::evaluate_method(&ds, &splits, name, &make, &cfg).with_context(|| format!("evaluating {template} on {}", ds.name))?, name.to_owned())
+        (name, Box::new(make))
     } else {
         let baseline = a.baseline.expect("clap requires --baseline, --checkpoint or --segmentation");
-        if a.diagnose {
-            let level = ds.level_index(&a.level)?;
-            let classes = ds.levels[level].vocab.len();
-            diagnose(&ds, &splits, level, None, &|split| {
-                let train: Vec<Vec<u32>> = split.train.iter().map(|v| ds.load_video(v, None).map(|mut x| std::mem::take(&mut x.levels[level]))).collect::<std::result::Result<_, _>>().map_err(|e| e.to_string())?;
-                Ok(baseline.fit(&train.iter().map(Vec::as_slice).collect::<Vec<_>>(), classes))
-            })?;
-        }
-        (eval::evaluate(&ds, &splits, baseline, &cfg).with_context(|| format!("evaluating {} on {}", baseline.name(), ds.name))?, baseline.name().to_owned())
+        (baseline.name(), Box::new(move |_: &crate::data::Split, train: &[&[u32]]| Ok(baseline.fit(train, classes))))
     };
+    let (method, make): (String, Box<eval::MethodFactory>) = if a.time_first_segment {
+        let timed = move |split: &crate::data::Split, train: &[&[u32]]| -> std::result::Result<Box<dyn eval::Anticipator>, String> {
+            let prior = eval::baselines::RemainingDuration::fit(train.iter().copied(), classes);
+            Ok(Box::new(eval::baselines::TimedFirstSegment { inner: make(split, train)?, prior }))
+        };
+        (format!("{method}-timed"), Box::new(timed))
+    } else {
+        (method.to_owned(), make)
+    };
+    if a.diagnose {
+        diagnose(&ds, &splits, level, cfg.feature_dim, make.as_ref())?;
+    }
+    let report = eval::evaluate_method(&ds, &splits, &method, make.as_ref(), &cfg).with_context(|| format!("evaluating {method} on {}", ds.name))?;
     let observed = if a.observed.as_ref().and_then(Observed::dir).is_some() { "_observed-segmentation" } else { "" };
     let stem = format!("{}_{}_{}_split-{}{observed}", ds.name, method, report.level, a.split);
     write_grid(&report, &a.out, &stem, a.json)
@@ -656,11 +666,13 @@ fn diagnose(
     splits: &[&crate::data::Split],
     level: usize,
     feature_dim: Option<usize>,
-    make: &dyn Fn(&crate::data::Split) -> std::result::Result<Box<dyn eval::Anticipator>, String>,
+    make: &eval::MethodFactory,
 ) -> Result<()> {
     let classes = ds.levels[level].vocab.len();
     for split in splits {
-        let anticipator = make(split).map_err(|e| anyhow::anyhow!("split {}: {e}", split.name))?;
+        let train: Vec<Vec<u32>> = split.train.iter().map(|v| ds.load_video(v, None).map(|mut x| std::mem::take(&mut x.levels[level]))).collect::<std::result::Result<_, _>>()?;
+        let train: Vec<&[u32]> = train.iter().map(Vec::as_slice).collect();
+        let anticipator = make(split, &train).map_err(|e| anyhow::anyhow!("split {}: {e}", split.name))?;
         let loaded: Vec<crate::data::Video> = split.test.iter().map(|v| ds.load_video(v, feature_dim)).collect::<std::result::Result<_, _>>()?;
         let videos: Vec<_> = loaded.iter().map(|v| eval::diagnose::HeldOutVideo { name: &v.name, labels: &v.levels[level], features: v.features.as_ref() }).collect();
         let mut report = eval::diagnose::first_segment(&split.name, &videos, anticipator.as_ref(), classes, &[0.2, 0.3])?;

@@ -134,6 +134,73 @@ impl Anticipator for TransitionPrior {
     }
 }
 
+/// How much longer an action in progress lasts, from the training videos: for a class whose
+/// segment has run a fraction `e` of its video so far, the median of `l − e` over the class's
+/// training segments of relative length `l > e` (the remaining time of segments that lasted at
+/// least as long). Lengths are fractions of the video, as FUTR's durations are. Not in either
+/// paper: a test of how much the first anticipated segment's timing is worth.
+#[derive(Debug, Clone)]
+pub struct RemainingDuration {
+    /// Per class, the relative lengths of its training segments, sorted.
+    lengths: Vec<Vec<f64>>,
+}
+
+impl RemainingDuration {
+    pub fn fit<'a>(train: impl IntoIterator<Item = &'a [u32]>, classes: usize) -> Self {
+        let mut lengths = vec![Vec::new(); classes];
+        for labels in train {
+            for s in segments(labels) {
+                if let Some(l) = lengths.get_mut(s.label as usize) {
+                    l.push(s.len() as f64 / labels.len() as f64);
+                }
+            }
+        }
+        lengths.iter_mut().for_each(|l: &mut Vec<f64>| l.sort_by(f64::total_cmp));
+        RemainingDuration { lengths }
+    }
+
+    /// Median remaining fraction of the video for `class` after `elapsed` (a fraction of the
+    /// video); 0 when no training segment of the class lasted longer (or the class was never seen).
+    pub fn remaining(&self, class: u32, elapsed: f64) -> f64 {
+        let Some(l) = self.lengths.get(class as usize) else { return 0.0 };
+        let longer = &l[l.partition_point(|&x| x <= elapsed)..];
+        if longer.is_empty() { 0.0 } else { longer[longer.len() / 2] - elapsed }
+    }
+}
+
+/// Another anticipator whose first segment, when it is the action in progress, is given the
+/// [`RemainingDuration`] estimate as its length; the segments anticipated after it move to follow
+/// it (cut at the horizon, or continued with the last of them). The labels are the inner
+/// anticipator's; only the first segment's end moves.
+pub struct TimedFirstSegment {
+    pub inner: Box<dyn Anticipator>,
+    pub prior: RemainingDuration,
+}
+
+impl Anticipator for TimedFirstSegment {
+    fn anticipate(&self, obs: &Observation) -> Result<Vec<u32>, AnticipationError> {
+        let future = self.inner.anticipate(obs)?;
+        let (Some(last), Some(&first)) = (segments(obs.labels).last().copied(), future.first()) else { return Ok(future) };
+        if first != last.label {
+            return Ok(future);
+        }
+        let n = obs.total_frames as f64;
+        let frames = (self.prior.remaining(last.label, last.len() as f64 / n) * n).round() as usize;
+        Ok(with_first_segment_length(&future, frames))
+    }
+}
+
+/// `future` with its first segment's length set to `frames` and the segments after it moved up
+/// or back to follow; the result has `future`'s length, continued with its last label.
+pub fn with_first_segment_length(future: &[u32], frames: usize) -> Vec<u32> {
+    let Some(&first) = future.first() else { return Vec::new() };
+    let first_len = future.iter().take_while(|&&l| l == first).count();
+    let mut out: Vec<u32> = std::iter::repeat_n(first, frames).chain(future[first_len..].iter().copied()).take(future.len()).collect();
+    let fill = out.last().copied().unwrap_or(first);
+    out.resize(future.len(), fill);
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -170,5 +237,49 @@ mod tests {
         // an ongoing segment already longer than its mean switches at once
         assert_eq!(b.anticipate(&obs(&[0, 0, 0, 0, 0, 0], 10)).unwrap()[0], 1);
         assert_eq!(b.anticipate(&obs(&[], 5)).unwrap(), vec![0, 1, 1, 2, 2]);
+    }
+
+    #[test]
+    fn remaining_duration_is_the_median_of_the_longer_segments() {
+        // class 0 lasts 0.1, 0.2, 0.4 and 0.5 of its videos (10 frames each)
+        let v: Vec<Vec<u32>> = [1, 2, 4, 5].iter().map(|&k| [vec![0; k], vec![1; 10 - k]].concat()).collect();
+        let p = RemainingDuration::fit(v.iter().map(Vec::as_slice), 3);
+        let close = |a: f64, b: f64| (a - b).abs() < 1e-12;
+        // nothing elapsed: the median of all four (the upper one of the middle two) is 0.4
+        assert!(close(p.remaining(0, 0.0), 0.4));
+        // 0.15 elapsed: 0.2, 0.4, 0.5 are longer, median 0.4 → 0.25 more
+        assert!(close(p.remaining(0, 0.15), 0.25));
+        // a segment that lasted exactly as long as elapsed is over, not longer
+        assert!(close(p.remaining(0, 0.4), 0.1));
+        assert_eq!(p.remaining(0, 0.5), 0.0, "longer than every training segment");
+        assert_eq!(p.remaining(2, 0.0), 0.0, "never seen");
+        assert_eq!(p.remaining(7, 0.0), 0.0, "outside the vocabulary");
+    }
+
+    #[test]
+    fn the_first_segment_is_timed_only_when_it_is_the_action_in_progress() {
+        assert_eq!(with_first_segment_length(&[3, 3, 3, 4, 5], 1), vec![3, 4, 5, 5, 5]);
+        assert_eq!(with_first_segment_length(&[3, 4, 5], 2), vec![3, 3, 4]);
+        assert_eq!(with_first_segment_length(&[3, 4, 5], 0), vec![4, 5, 5]);
+        assert!(with_first_segment_length(&[], 3).is_empty());
+        // class 0 lasts 0.3 of every training video of 10 frames; 1 follows
+        let train = [0, 0, 0, 1, 1, 1, 1, 1, 1, 1];
+        let prior = RemainingDuration::fit([&train[..]], 2);
+        // observed 0 for 1 frame of 20: 0.3·20 − 1 = 5 more frames of 0, then the inner's 1s
+        let timed = TimedFirstSegment { inner: Box::new(TransitionPrior::fit([&train[..]], 2)), prior: prior.clone() };
+        assert_eq!(timed.anticipate(&obs(&[0], 20)).unwrap(), [vec![0; 5], vec![1; 14]].concat());
+        // an inner anticipator that starts with another action is left as it is
+        let other = TimedFirstSegment { inner: Box::new(LastObserved { first_label: 0 }), prior };
+        assert_eq!(other.anticipate(&obs(&[1, 1], 6)).unwrap(), vec![1; 4], "nothing anticipated after it: the action in progress fills the rest");
+        let jumps = TimedFirstSegment { inner: Box::new(Jump(1)), prior: RemainingDuration::fit([&train[..]], 2) };
+        assert_eq!(jumps.anticipate(&obs(&[0], 20)).unwrap(), vec![1; 19]);
+    }
+
+    /// Anticipates one label for the whole horizon.
+    struct Jump(u32);
+    impl Anticipator for Jump {
+        fn anticipate(&self, obs: &Observation) -> Result<Vec<u32>, AnticipationError> {
+            Ok(vec![self.0; obs.total_frames - obs.labels.len()])
+        }
     }
 }

@@ -41,6 +41,10 @@ pub struct FirstSegmentRow {
     /// relabelled to the action in progress (what the score would be if the model copied it).
     pub moc: Vec<Option<f64>>,
     pub moc_current_first: Vec<Option<f64>>,
+    /// …and with that relabelled first segment also given the truth's length, the anticipated
+    /// segments after it moved to follow it ([`current_first_true_length`]): what a model that
+    /// copies the action in progress could gain by timing its end right.
+    pub moc_current_first_true_length: Vec<Option<f64>>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -101,6 +105,19 @@ fn current_first(future: &[u32], current: u32) -> Vec<u32> {
     f
 }
 
+/// `future` with its first segment replaced by `true_run` frames of `current` (the truth's
+/// remaining run of the action in progress) and the anticipated segments after it moved up to
+/// follow, cut or continued with the last of them to the same length. Where nothing was
+/// anticipated after the first segment, the action in progress fills the rest: there is no next
+/// action to start at the truth's boundary.
+fn current_first_true_length(future: &[u32], current: u32, true_run: usize) -> Vec<u32> {
+    let first_len = future.first().map_or(0, |&first| leading_run(future, first));
+    let mut out: Vec<u32> = std::iter::repeat_n(current, true_run).chain(future[first_len..].iter().copied()).take(future.len()).collect();
+    let fill = out.last().copied().unwrap_or(current);
+    out.resize(future.len(), fill);
+    out
+}
+
 /// A held-out video: name, label track, and features when the anticipator observes features.
 pub struct HeldOutVideo<'a> {
     pub name: &'a str,
@@ -125,7 +142,7 @@ pub fn first_segment(
         let mut by_seen = vec![(0usize, 0usize); SEEN_BUCKETS.len()];
         let mut by_class = vec![(0usize, 0usize); classes];
         let mut instead = [0usize; 4];
-        let mut counts = vec![(ClassCounts::new(classes), ClassCounts::new(classes)); BETAS.len()];
+        let mut counts = vec![[ClassCounts::new(classes), ClassCounts::new(classes), ClassCounts::new(classes)]; BETAS.len()];
         for v in videos {
             let gt = v.labels;
             let observed = observed_frames(alpha, gt.len());
@@ -135,10 +152,12 @@ pub fn first_segment(
             let current = gt[observed - 1];
             let future = anticipator.anticipate(&Observation { video: v.name, labels: &gt[..observed], features: v.features, total_frames: gt.len() })?;
             let forced = current_first(&future, current);
+            let timed = current_first_true_length(&future, current, leading_run(&gt[observed..], current));
             for (b, &beta) in BETAS.iter().enumerate() {
                 let window = eval_window(alpha, beta, gt.len());
-                counts[b].0.add(gt, observed, &future, window.clone());
-                counts[b].1.add(gt, observed, &forced, window);
+                for (c, anticipation) in counts[b].iter_mut().zip([&future, &forced, &timed]) {
+                    c.add(gt, observed, anticipation, window.clone());
+                }
             }
             let decoded = ((0.5 * gt.len() as f64) as usize).min(gt.len() - observed);
             let true_run = leading_run(&gt[observed..observed + decoded], current);
@@ -181,8 +200,9 @@ pub fn first_segment(
             by_frames_seen: by_seen,
             by_class,
             instead,
-            moc: counts.iter().map(|c| c.0.moc()).collect(),
-            moc_current_first: counts.iter().map(|c| c.1.moc()).collect(),
+            moc: counts.iter().map(|c| c[0].moc()).collect(),
+            moc_current_first: counts.iter().map(|c| c[1].moc()).collect(),
+            moc_current_first_true_length: counts.iter().map(|c| c[2].moc()).collect(),
         });
     }
     Ok(FirstSegmentReport { split: split.to_owned(), class_names: Vec::new(), rows })
@@ -250,12 +270,15 @@ impl fmt::Display for FirstSegmentReport {
             let total: usize = r.instead.iter().sum();
             writeln!(f, "| {} | {total} |{}", r.alpha, r.instead.iter().map(|k| format!(" {k} |")).collect::<String>())?;
         }
-        writeln!(f, "\nMoC ×100 as anticipated → with the first anticipated segment relabelled to the action in progress:")?;
+        writeln!(f, "\nMoC ×100 as anticipated → with the first anticipated segment relabelled to the action in progress → and given the truth's length (the later segments moved to follow it):")?;
         writeln!(f, "| α |{}", BETAS.iter().map(|b| format!(" β={b} |")).collect::<String>())?;
         writeln!(f, "|---|{}", "---|".repeat(BETAS.len()))?;
         let m = |v: Option<f64>| v.map_or("n/a".to_owned(), |v| format!("{v:.2}"));
         for r in &self.rows {
-            writeln!(f, "| {} |{}", r.alpha, r.moc.iter().zip(&r.moc_current_first).map(|(a, b)| format!(" {} → {} |", m(*a), m(*b))).collect::<String>())?;
+            let cells: String = (0..r.moc.len())
+                .map(|b| format!(" {} → {} → {} |", m(r.moc[b]), m(r.moc_current_first[b]), m(r.moc_current_first_true_length[b])))
+                .collect();
+            writeln!(f, "| {} |{cells}", r.alpha)?;
         }
         Ok(())
     }
@@ -322,5 +345,20 @@ mod tests {
         // β=.1 window is frames 10..20, all class 0: the jump-ahead model scores 0, relabelled 100
         // (the first run of 1s covers the whole window)
         assert_eq!((row.moc[0], row.moc_current_first[0]), (Some(0.0), Some(100.0)));
+    }
+
+    #[test]
+    fn the_first_segment_given_the_truths_length_moves_the_rest_up() {
+        assert_eq!(current_first_true_length(&[1, 1, 1, 2, 3], 0, 1), vec![0, 2, 3, 3, 3]);
+        assert_eq!(current_first_true_length(&[1, 1, 1, 2, 3], 0, 4), vec![0, 0, 0, 0, 2]);
+        assert_eq!(current_first_true_length(&[1, 1, 1], 0, 1), vec![0, 0, 0], "nothing anticipated after it");
+        assert_eq!(current_first_true_length(&[1, 2, 2], 0, 0), vec![2, 2, 2], "the truth does not continue it");
+        // 0×20 then 1×80, α=.1: 10 frames observed, 10 more of action 0 to come. The model lets
+        // action 0 run 30 frames, then 1: the β=.2 window (frames 10..30) is half right
+        // (class 0 all right, class 1 all wrong: MoC 50) until the first segment gets its true length.
+        let gt: Vec<u32> = [vec![0; 20], vec![1; 80]].concat();
+        let late = Fixed([vec![0; 30], vec![1; 60]].concat());
+        let row = &first_segment("1", &one(&gt), &late, 2, &[0.1]).unwrap().rows[0];
+        assert_eq!((row.moc[1], row.moc_current_first[1], row.moc_current_first_true_length[1]), (Some(50.0), Some(50.0), Some(100.0)));
     }
 }

@@ -112,6 +112,7 @@ pub fn run(sizes: &[usize], repeats: usize, train_data: Option<&Dataset>, train_
             end_relative_positions: false,
             queries_from_segmentation: false,
             transition_weight: 10.0,
+            duration_weight: 1.0,
             use_text: true,
             use_tcl: true,
             use_fine: true,
@@ -161,7 +162,7 @@ pub fn run(sizes: &[usize], repeats: usize, train_data: Option<&Dataset>, train_
             for chunk in train::length_bucketed_batches(&prepared.examples[..n], train_batch, &mut rng) {
                 let refs: Vec<&examples::Example> = chunk.iter().map(|&i| &prepared.examples[i]).collect();
                 let batch = examples::collate(&refs, &source, 8, 10.0, &Device::Cpu)?;
-                let l = train::batch_losses(&m, &batch, Some(&drop), 0.5, true)?;
+                let l = train::batch_losses(&m, &batch, Some(&drop), 0.5, true, 1.0)?;
                 opt.backward_step(&l.total)?;
             }
             let seconds = started.elapsed().as_secs_f64();

@@ -67,6 +67,10 @@ pub struct TrainConfig {
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub random_cuts: bool,
     pub transition_weight: f32,
+    /// Not the papers' setting (theirs is 1): the weight of L_dur in the total loss. Left out of
+    /// the saved settings at 1, so runs from before the option resume.
+    #[serde(skip_serializing_if = "is_one")]
+    pub duration_weight: f32,
     pub use_text: bool,
     pub use_tcl: bool,
     pub use_fine: bool,
@@ -268,6 +272,10 @@ pub fn length_bucketed_batches(examples: &[Example], batch_size: usize, rng: &mu
     batches
 }
 
+fn is_one(w: &f32) -> bool {
+    *w == 1.0
+}
+
 /// One batch's losses.
 pub struct Losses {
     pub total: Tensor,
@@ -275,13 +283,14 @@ pub struct Losses {
     pub parts: [f64; 7],
 }
 
-pub fn batch_losses(model: &Model, batch: &examples::Batch, drop: Option<&Dropout>, tcl_w: f64, use_tcl: bool) -> Result<Losses> {
+/// `duration_w` weighs L_dur in the total (the papers: 1); the reported part stays unweighted.
+pub fn batch_losses(model: &Model, batch: &examples::Batch, drop: Option<&Dropout>, tcl_w: f64, use_tcl: bool, duration_w: f32) -> Result<Losses> {
     let out = model.forward(&batch.x, Some(&batch.mask), drop)?;
     let seg = losses::weighted_cross_entropy(&out.seg, &batch.past, &batch.past_valid)?;
     let act_w = batch.target_valid.broadcast_mul(&batch.weight.unsqueeze(1)?)?;
     let action = losses::weighted_cross_entropy(&out.action, &batch.target, &act_w)?;
     let duration = losses::duration(&out.duration, &batch.duration, &batch.duration_valid)?;
-    let mut total = ((&seg + &action)? + &duration)?;
+    let mut total = if duration_w == 1.0 { ((&seg + &action)? + &duration)? } else { ((&seg + &action)? + (&duration * duration_w as f64)?)? };
     let (mut fine_v, mut intra_v, mut inter_v) = (0.0, 0.0, 0.0);
     if let Some(fine) = &out.fine {
         let f = losses::focal(fine, &batch.past_fine, &batch.past_valid)?;
@@ -415,7 +424,7 @@ pub fn train(ds: &Dataset, cfg: &TrainConfig, dev: &Device) -> Result<(Model, Ve
         for chunk in &batches_of_epoch {
             let batch_examples: Vec<&Example> = chunk.iter().map(|&i| &examples[i]).collect();
             let batch = collate(&batch_examples, &source, cfg.queries, cfg.transition_weight, dev)?;
-            let l = batch_losses(&model, &batch, Some(&drop), tcl_w, cfg.use_tcl)?;
+            let l = batch_losses(&model, &batch, Some(&drop), tcl_w, cfg.use_tcl, cfg.duration_weight)?;
             if !l.parts[0].is_finite() {
                 bail!("epoch {epoch}: the loss is {} (seg {}, action {}, duration {})", l.parts[0], l.parts[1], l.parts[2], l.parts[3]);
             }
@@ -547,6 +556,7 @@ mod tests {
             alphas: vec![0.2, 0.3, 0.5],
             random_cuts,
             transition_weight: 10.0,
+            duration_weight: 1.0,
             use_text: false,
             use_tcl: false,
             use_fine: false,
@@ -587,6 +597,24 @@ mod tests {
         assert_eq!(epoch0.as_ref(), cuts_of_epoch(&p, &random, 0).as_ref(), "an epoch's cuts depend on (seed, epoch) only, so a resumed run draws them again");
         let other_seed = TrainConfig { seed: 8, ..config(true) };
         assert_ne!(observed(&epoch0), observed(&cuts_of_epoch(&p, &other_seed, 0)));
+    }
+
+    #[test]
+    fn the_duration_weight_scales_only_the_duration_loss() {
+        let cfg = config(false);
+        let p = prepared(&cfg);
+        let varmap = VarMap::new();
+        let model = checkpoint::build(&model_config(&cfg, &p, 384), init::seeded_var_builder(&varmap, cfg.seed, &Device::Cpu)).unwrap();
+        let batch_examples: Vec<&Example> = p.examples.iter().take(4).collect();
+        let batch = examples::collate(&batch_examples, &TokenSource::OneHot { classes: p.classes }, cfg.queries, cfg.transition_weight, &Device::Cpu).unwrap();
+        let one = batch_losses(&model, &batch, None, 0.0, false, 1.0).unwrap().parts;
+        let three = batch_losses(&model, &batch, None, 0.0, false, 3.0).unwrap().parts;
+        assert!(one[3] > 1e-4, "an untrained model's duration loss: {}", one[3]);
+        assert_eq!(one[1..], three[1..], "the parts are reported unweighted");
+        assert!((three[0] - one[0] - 2.0 * one[3]).abs() < 1e-5, "total {} → {}, duration {}", one[0], three[0], one[3]);
+        // runs started before the option must still resume (their train-config.json lacks it)
+        assert!(serde_json::to_value(&cfg).unwrap().get("duration_weight").is_none());
+        assert_eq!(serde_json::to_value(TrainConfig { duration_weight: 10.0, ..config(false) }).unwrap()["duration_weight"], 10.0);
     }
 
     #[test]

@@ -8,6 +8,9 @@ how often the first anticipated segment is the action in progress at α = .2 / .
 is no <name>-log.jsonl: a baseline scored with `mmant eval --baseline`).
 
     scripts/ablation-table.py docs/results/query-ablation-d128 futr-split1 mmant-split1 ...
+
+With --oracle, the cells are those of the --diagnose table's last column instead: the MoC with the
+first anticipated segment relabelled to the action in progress and given the truth's length.
 """
 import json
 import sys
@@ -33,15 +36,27 @@ def first_is_current(path):
     return f"{out.get('0.2', '–')} / {out.get('0.3', '–')}"
 
 
+def oracle(path):
+    """The --diagnose rows "| α | a → b → c | …": the last value of each cell, keyed as the grid."""
+    out = {}
+    for line in open(path):
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) == 5 and cells[0] in ("0.2", "0.3") and all(c.count("→") == 2 for c in cells[1:]):
+            for beta, cell in zip(("0.1", "0.2", "0.3", "0.5"), cells[1:]):
+                out[f"α={cells[0]} β={beta}"] = cell.split("→")[-1].strip()
+    return out
+
+
 def main():
-    if len(sys.argv) < 3:
+    args = [a for a in sys.argv[1:] if a != "--oracle"]
+    if len(args) < 2:
         sys.exit(__doc__)
-    folder, names = sys.argv[1], sys.argv[2:]
+    folder, names = args[0], args[1:]
     wanted = [f"α={a} β={b}" for a in ("0.2", "0.3") for b in ("0.1", "0.2", "0.3", "0.5")]
     print("| run | " + " | ".join(w.replace("α=0.", ".").replace(" β=0", "/") for w in wanted) + " | mean | first = current | train CE |")
     print("|---|" + "---|" * (len(wanted) + 3))
     for name in names:
-        g = grid(f"{folder}/{name}-eval.txt")
+        g = oracle(f"{folder}/{name}-eval.txt") if "--oracle" in sys.argv else grid(f"{folder}/{name}-eval.txt")
         missing = [w for w in wanted if w not in g]
         if missing:
             sys.exit(f"{folder}/{name}-eval.txt: the grid has no {', '.join(missing)} column")

@@ -7,7 +7,7 @@ use std::fmt;
 
 use serde::Serialize;
 
-use super::baselines::{AnticipationError, Anticipator, Observation};
+use super::baselines::{AnticipationError, Anticipator, Observation, with_first_segment_length};
 use super::moc::{BETAS, ClassCounts, eval_window, observed_frames};
 
 #[derive(Debug, Clone, Serialize)]
@@ -105,17 +105,11 @@ fn current_first(future: &[u32], current: u32) -> Vec<u32> {
     f
 }
 
-/// `future` with its first segment replaced by `true_run` frames of `current` (the truth's
-/// remaining run of the action in progress) and the anticipated segments after it moved up to
-/// follow, cut or continued with the last of them to the same length. Where nothing was
-/// anticipated after the first segment, the action in progress fills the rest: there is no next
-/// action to start at the truth's boundary.
+/// `future` with its first segment relabelled to `current` ([`current_first`]) and given the
+/// truth's remaining run `true_run` of it, the anticipated segments after it moved to follow
+/// ([`with_first_segment_length`]).
 fn current_first_true_length(future: &[u32], current: u32, true_run: usize) -> Vec<u32> {
-    let first_len = future.first().map_or(0, |&first| leading_run(future, first));
-    let mut out: Vec<u32> = std::iter::repeat_n(current, true_run).chain(future[first_len..].iter().copied()).take(future.len()).collect();
-    let fill = out.last().copied().unwrap_or(current);
-    out.resize(future.len(), fill);
-    out
+    with_first_segment_length(&current_first(future, current), true_run)
 }
 
 /// A held-out video: name, label track, and features when the anticipator observes features.
@@ -353,6 +347,7 @@ mod tests {
         assert_eq!(current_first_true_length(&[1, 1, 1, 2, 3], 0, 4), vec![0, 0, 0, 0, 2]);
         assert_eq!(current_first_true_length(&[1, 1, 1], 0, 1), vec![0, 0, 0], "nothing anticipated after it");
         assert_eq!(current_first_true_length(&[1, 2, 2], 0, 0), vec![2, 2, 2], "the truth does not continue it");
+        assert_eq!(current_first_true_length(&[1, 0, 0, 2], 0, 1), vec![0, 2, 2, 2], "a relabelled segment joins the action in progress after it");
         // 0×20 then 1×80, α=.1: 10 frames observed, 10 more of action 0 to come. The model lets
         // action 0 run 30 frames, then 1: the β=.2 window (frames 10..30) is half right
         // (class 0 all right, class 1 all wrong: MoC 50) until the first segment gets its true length.

@@ -627,7 +627,8 @@ fn eval_command(a: &EvalArgs) -> Result<ExitCode> {
     if a.diagnose {
         diagnose(&ds, &splits, level, cfg.feature_dim, make.as_ref())?;
     }
-    let report = eval::evaluate_method(&ds, &splits, &method, make.as_ref(), &cfg).with_context(|| format!("evaluating {method} on {}", ds.name))?;
+    let source = a.checkpoint.as_deref().unwrap_or(method.as_str());
+    let report = eval::evaluate_method(&ds, &splits, &method, make.as_ref(), &cfg).with_context(|| format!("evaluating {source} on {}", ds.name))?;
     let observed = if a.observed.as_ref().and_then(Observed::dir).is_some() { "_observed-segmentation" } else { "" };
     let stem = format!("{}_{}_{}_split-{}{observed}", ds.name, method, report.level, a.split);
     write_grid(&report, &a.out, &stem, a.json)

@@ -459,6 +459,23 @@ pub struct EvalArgs {
     pub diagnose: bool,
 }
 
+/// An error and its causes joined by ": ", as `{:#}` does, but leaving out a cause whose text the
+/// message before it already ends with: the library's errors print their source in their own
+/// message, so `{:#}` would say it twice.
+pub fn error_message(err: &anyhow::Error) -> String {
+    let mut out = String::new();
+    for cause in err.chain() {
+        let text = cause.to_string();
+        if !out.ends_with(&text) {
+            if !out.is_empty() {
+                out.push_str(": ");
+            }
+            out.push_str(&text);
+        }
+    }
+    out
+}
+
 pub fn run(args: impl IntoIterator<Item = impl Into<OsString> + Clone>) -> Result<ExitCode> {
     let cli = Cli::parse_from(args);
     match cli.command {
@@ -1038,4 +1055,20 @@ fn view_demo() -> Result<ExitCode> {
     app.state.follow_playhead = true;
     crate::viewer::run(app)?;
     Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_error_that_prints_its_source_is_not_repeated() {
+        let io = std::io::Error::new(std::io::ErrorKind::NotFound, "no such file");
+        let err = anyhow::Error::new(crate::model::checkpoint::CheckpointError::Io { path: "m.json".into(), source: io }).context("evaluating m");
+        assert_eq!(format!("{err:#}"), "evaluating m: m.json: no such file: no such file", "the case this mends");
+        assert_eq!(error_message(&err), "evaluating m: m.json: no such file");
+        // causes that add something are all kept
+        let plain = anyhow::anyhow!("inner").context("middle").context("outer");
+        assert_eq!(error_message(&plain), "outer: middle: inner");
+    }
 }

@@ -265,14 +265,24 @@ mod tests {
         // class 0 lasts 0.3 of every training video of 10 frames; 1 follows
         let train = [0, 0, 0, 1, 1, 1, 1, 1, 1, 1];
         let prior = RemainingDuration::fit([&train[..]], 2);
-        // observed 0 for 1 frame of 20: 0.3·20 − 1 = 5 more frames of 0, then the inner's 1s
-        let timed = TimedFirstSegment { inner: Box::new(TransitionPrior::fit([&train[..]], 2)), prior: prior.clone() };
+        // observed 0 for 1 frame of 20: 0.3·20 − 1 = 5 more frames of 0 (the inner said 10), then
+        // the inner's 1s moved up to follow
+        let timed = TimedFirstSegment { inner: Box::new(Then(0, 10, 1)), prior: prior.clone() };
         assert_eq!(timed.anticipate(&obs(&[0], 20)).unwrap(), [vec![0; 5], vec![1; 14]].concat());
         // an inner anticipator that starts with another action is left as it is
         let other = TimedFirstSegment { inner: Box::new(LastObserved { first_label: 0 }), prior };
         assert_eq!(other.anticipate(&obs(&[1, 1], 6)).unwrap(), vec![1; 4], "nothing anticipated after it: the action in progress fills the rest");
         let jumps = TimedFirstSegment { inner: Box::new(Jump(1)), prior: RemainingDuration::fit([&train[..]], 2) };
         assert_eq!(jumps.anticipate(&obs(&[0], 20)).unwrap(), vec![1; 19]);
+    }
+
+    /// Anticipates `.0` for `.1` frames, then `.2` to the end of the horizon.
+    struct Then(u32, usize, u32);
+    impl Anticipator for Then {
+        fn anticipate(&self, obs: &Observation) -> Result<Vec<u32>, AnticipationError> {
+            let horizon = obs.total_frames - obs.labels.len();
+            Ok((0..horizon).map(|i| if i < self.1 { self.0 } else { self.2 }).collect())
+        }
     }
 
     /// Anticipates one label for the whole horizon.

@@ -448,11 +448,13 @@ pub struct EvalArgs {
     #[arg(long)]
     pub json: bool,
     /// Not in either paper: when the first anticipated segment is the action in progress, end it
-    /// where the training split's segments of that action end, given how long it has run (the
-    /// median remaining duration), and move the anticipated segments after it to follow. Tests
-    /// how much the first segment's timing is worth; results are named `<method>-timed`
-    #[arg(long)]
-    pub time_first_segment: bool,
+    /// where an estimate of its remaining duration says, and move the anticipated segments after
+    /// it to follow. `prior` (the flag alone): the training split's median remaining duration of
+    /// that action, given how long it has run; results named `<method>-timed`. `learned`: a small
+    /// MLP fitted to the training split's labels (seconds), which also sees the video's length,
+    /// the observed fraction and the segment's index; results named `<method>-timed-learned`
+    #[arg(long, value_enum, num_args = 0..=1, default_missing_value = "prior", require_equals = true, value_name = "prior|learned")]
+    pub time_first_segment: Option<FirstSegmentTiming>,
     /// Also print how often the first anticipated segment is the action in progress and how long
     /// it runs against the truth (ground-truth observation), per split
     #[arg(long)]
@@ -632,14 +634,15 @@ fn eval_command(a: &EvalArgs) -> Result<ExitCode> {
         let baseline = a.baseline.expect("clap requires --baseline, --checkpoint or --segmentation");
         (baseline.name(), Box::new(move |_: &crate::data::Split, train: &[&[u32]]| Ok(baseline.fit(train, classes))))
     };
-    let (method, make): (String, Box<eval::MethodFactory>) = if a.time_first_segment {
-        let timed = move |split: &crate::data::Split, train: &[&[u32]]| -> std::result::Result<Box<dyn eval::Anticipator>, String> {
-            let prior = eval::baselines::RemainingDuration::fit(train.iter().copied(), classes);
-            Ok(Box::new(eval::baselines::TimedFirstSegment { inner: make(split, train)?, prior }))
-        };
-        (format!("{method}-timed"), Box::new(timed))
-    } else {
-        (method.to_owned(), make)
+    let (method, make): (String, Box<eval::MethodFactory>) = match a.time_first_segment {
+        Some(timing) => {
+            let timed = move |split: &crate::data::Split, train: &[&[u32]]| -> std::result::Result<Box<dyn eval::Anticipator>, String> {
+                let estimate = first_segment_estimate(timing, &split.name, train, classes)?;
+                Ok(Box::new(eval::baselines::TimedFirstSegment { inner: make(split, train)?, estimate }))
+            };
+            (format!("{method}-{}", timing.suffix()), Box::new(timed))
+        }
+        None => (method.to_owned(), make),
     };
     if a.diagnose {
         diagnose(&ds, &splits, level, cfg.feature_dim, make.as_ref())?;
@@ -649,6 +652,43 @@ fn eval_command(a: &EvalArgs) -> Result<ExitCode> {
     let observed = if a.observed.as_ref().and_then(Observed::dir).is_some() { "_observed-segmentation" } else { "" };
     let stem = format!("{}_{}_{}_split-{}{observed}", ds.name, method, report.level, a.split);
     write_grid(&report, &a.out, &stem, a.json)
+}
+
+/// How `eval --time-first-segment` ends the action in progress.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum FirstSegmentTiming {
+    Prior,
+    Learned,
+}
+
+impl FirstSegmentTiming {
+    fn suffix(self) -> &'static str {
+        match self {
+            FirstSegmentTiming::Prior => "timed",
+            FirstSegmentTiming::Learned => "timed-learned",
+        }
+    }
+}
+
+fn first_segment_estimate(timing: FirstSegmentTiming, split: &str, train: &[&[u32]], classes: usize) -> std::result::Result<Box<dyn eval::baselines::RemainingEstimate>, String> {
+    match timing {
+        FirstSegmentTiming::Prior => Ok(Box::new(eval::baselines::RemainingDuration::fit(train.iter().copied(), classes))),
+        FirstSegmentTiming::Learned => {
+            let start = std::time::Instant::now();
+            let cfg = crate::train::remaining_duration::FitConfig::default();
+            let (net, report) = crate::train::remaining_duration::fit(train, classes, &cfg, &candle_core::Device::Cpu).map_err(|e| format!("fitting the remaining-duration model: {e}"))?;
+            eprintln!(
+                "split {split}: remaining-duration model fitted on {} cuts of {} training videos, {} steps (seed {}), training L1 {:.3}, {:.1} s",
+                report.examples,
+                train.len(),
+                report.steps,
+                cfg.seed,
+                report.train_l1,
+                start.elapsed().as_secs_f64()
+            );
+            Ok(Box::new(net))
+        }
+    }
 }
 
 /// Writes a grid's CSV and JSON to `out/<stem>.{csv,json}` and prints the table (or the JSON).

@@ -168,24 +168,59 @@ impl RemainingDuration {
     }
 }
 
+/// The action in progress at the end of an observation, what a [`RemainingEstimate`] reads.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct InProgress {
+    pub class: u32,
+    /// Frames it has run, up to the end of the observation.
+    pub elapsed: usize,
+    /// Frames observed, and the video's length (the protocol gives it).
+    pub observed: usize,
+    pub total: usize,
+    /// How many segments came before it.
+    pub index: usize,
+}
+
+impl InProgress {
+    /// The last segment of the observed `labels` of a video of `total` frames; None when nothing
+    /// was observed.
+    pub fn of(labels: &[u32], total: usize) -> Option<Self> {
+        let segs = segments(labels);
+        let last = segs.last()?;
+        Some(InProgress { class: last.label, elapsed: last.len(), observed: labels.len(), total, index: segs.len() - 1 })
+    }
+}
+
+/// How many more frames the action in progress lasts.
+pub trait RemainingEstimate {
+    fn remaining_frames(&self, at: &InProgress) -> Result<usize, String>;
+}
+
+impl RemainingEstimate for RemainingDuration {
+    fn remaining_frames(&self, at: &InProgress) -> Result<usize, String> {
+        let n = at.total as f64;
+        Ok((self.remaining(at.class, at.elapsed as f64 / n) * n).round() as usize)
+    }
+}
+
 /// Another anticipator whose first segment, when it is the action in progress, is given the
-/// [`RemainingDuration`] estimate as its length; the segments anticipated after it move to follow
-/// it (cut at the horizon, or continued with the last of them). The labels are the inner
-/// anticipator's; only the first segment's end moves.
+/// length a [`RemainingEstimate`] gives it (the training split's [`RemainingDuration`] or a learned
+/// one); the segments anticipated after it move to follow it (cut at the horizon, or continued
+/// with the last of them). The labels are the inner anticipator's; only the first segment's end
+/// moves.
 pub struct TimedFirstSegment {
     pub inner: Box<dyn Anticipator>,
-    pub prior: RemainingDuration,
+    pub estimate: Box<dyn RemainingEstimate>,
 }
 
 impl Anticipator for TimedFirstSegment {
     fn anticipate(&self, obs: &Observation) -> Result<Vec<u32>, AnticipationError> {
         let future = self.inner.anticipate(obs)?;
-        let (Some(last), Some(&first)) = (segments(obs.labels).last().copied(), future.first()) else { return Ok(future) };
-        if first != last.label {
+        let (Some(at), Some(&first)) = (InProgress::of(obs.labels, obs.total_frames), future.first()) else { return Ok(future) };
+        if first != at.class {
             return Ok(future);
         }
-        let n = obs.total_frames as f64;
-        let frames = (self.prior.remaining(last.label, last.len() as f64 / n) * n).round() as usize;
+        let frames = self.estimate.remaining_frames(&at).map_err(|reason| AnticipationError { video: obs.video.to_owned(), reason })?;
         Ok(with_first_segment_length(&future, frames))
     }
 }
@@ -267,13 +302,20 @@ mod tests {
         let prior = RemainingDuration::fit([&train[..]], 2);
         // observed 0 for 1 frame of 20: 0.3·20 − 1 = 5 more frames of 0 (the inner said 10), then
         // the inner's 1s moved up to follow
-        let timed = TimedFirstSegment { inner: Box::new(Then(0, 10, 1)), prior: prior.clone() };
+        let timed = TimedFirstSegment { inner: Box::new(Then(0, 10, 1)), estimate: Box::new(prior.clone()) };
         assert_eq!(timed.anticipate(&obs(&[0], 20)).unwrap(), [vec![0; 5], vec![1; 14]].concat());
         // an inner anticipator that starts with another action is left as it is
-        let other = TimedFirstSegment { inner: Box::new(LastObserved { first_label: 0 }), prior };
+        let other = TimedFirstSegment { inner: Box::new(LastObserved { first_label: 0 }), estimate: Box::new(prior) };
         assert_eq!(other.anticipate(&obs(&[1, 1], 6)).unwrap(), vec![1; 4], "nothing anticipated after it: the action in progress fills the rest");
-        let jumps = TimedFirstSegment { inner: Box::new(Jump(1)), prior: RemainingDuration::fit([&train[..]], 2) };
+        let jumps = TimedFirstSegment { inner: Box::new(Jump(1)), estimate: Box::new(RemainingDuration::fit([&train[..]], 2)) };
         assert_eq!(jumps.anticipate(&obs(&[0], 20)).unwrap(), vec![1; 19]);
+    }
+
+    #[test]
+    fn the_action_in_progress_is_the_last_observed_segment() {
+        assert_eq!(InProgress::of(&[4, 4, 2, 2, 2], 9), Some(InProgress { class: 2, elapsed: 3, observed: 5, total: 9, index: 1 }));
+        assert_eq!(InProgress::of(&[4], 9), Some(InProgress { class: 4, elapsed: 1, observed: 1, total: 9, index: 0 }));
+        assert_eq!(InProgress::of(&[], 9), None);
     }
 
     /// Anticipates `.0` for `.1` frames, then `.2` to the end of the horizon.

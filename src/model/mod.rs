@@ -10,6 +10,7 @@ pub mod decode;
 pub mod futr;
 pub mod init;
 pub mod mmant;
+pub mod remaining_duration;
 
 use candle_core::{Result, Tensor};
 

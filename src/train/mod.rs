@@ -3,6 +3,7 @@
 pub mod examples;
 pub mod losses;
 pub mod optim;
+pub mod remaining_duration;
 pub mod resume;
 pub mod schedule;
 pub mod tcl;

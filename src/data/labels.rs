@@ -206,6 +206,11 @@ impl Segment {
     }
 }
 
+/// Length of the run of `label` at the start of `frames`.
+pub fn leading_run(frames: &[u32], label: u32) -> usize {
+    frames.iter().take_while(|&&l| l == label).count()
+}
+
 /// Run-length encodes per-frame labels.
 pub fn segments(frames: &[u32]) -> Vec<Segment> {
     let mut out: Vec<Segment> = Vec::new();

@@ -1,6 +1,6 @@
 //! Anticipation baselines that need no learning beyond counting, so every model has a floor.
 
-use crate::data::segments;
+use crate::data::{leading_run, segments};
 
 /// What an anticipator sees: the labels of the observed frames `[0, observed)` of a video of
 /// `total_frames` frames (the protocol gives the video's length, as FUTR and Abu Farha et al. do),
@@ -229,7 +229,7 @@ impl Anticipator for TimedFirstSegment {
 /// or back to follow; the result has `future`'s length, continued with its last label.
 pub fn with_first_segment_length(future: &[u32], frames: usize) -> Vec<u32> {
     let Some(&first) = future.first() else { return Vec::new() };
-    let first_len = future.iter().take_while(|&&l| l == first).count();
+    let first_len = leading_run(future, first);
     let mut out: Vec<u32> = std::iter::repeat_n(first, frames).chain(future[first_len..].iter().copied()).take(future.len()).collect();
     let fill = out.last().copied().unwrap_or(first);
     out.resize(future.len(), fill);

@@ -7,6 +7,8 @@ use std::fmt;
 
 use serde::Serialize;
 
+use crate::data::leading_run;
+
 use super::baselines::{AnticipationError, Anticipator, Observation, with_first_segment_length};
 use super::moc::{BETAS, ClassCounts, eval_window, observed_frames};
 
@@ -84,11 +86,6 @@ impl Instead {
             Self::OTHER
         }
     }
-}
-
-/// Length of the run of `label` at the start of `frames`.
-fn leading_run(frames: &[u32], label: u32) -> usize {
-    frames.iter().take_while(|&&l| l == label).count()
 }
 
 /// Length of the run of `label` at the end of `frames`.

@@ -143,7 +143,7 @@ fn transition_prior_grid_is_complete_and_in_range_on_breakfast_split1() {
 fn the_first_segment_is_timed_by_the_prior_or_by_the_learned_model() {
     let root = shared_data("50salads");
     let out = tempfile::tempdir().unwrap();
-    let grid = |timing: Option<&str>| {
+    let grid = |timing: &[&str]| {
         let mut args = vec!["eval", "--data", root.to_str().unwrap(), "--split", "1", "--baseline", "transition-prior", "--alphas", "0.2,0.3", "--out", out.path().to_str().unwrap(), "--json"];
         args.extend(timing);
         let o = mmant(&args);
@@ -152,13 +152,20 @@ fn the_first_segment_is_timed_by_the_prior_or_by_the_learned_model() {
         let cells: Vec<f64> = r["splits"][0]["cells"].as_array().unwrap().iter().map(|c| c["moc"].as_f64().unwrap()).collect();
         (r["method"].as_str().unwrap().to_owned(), cells, stderr(&o))
     };
-    let (method, untimed, _) = grid(None);
+    let (method, untimed, _) = grid(&[]);
     assert_eq!(method, "transition-prior");
-    let (method, prior, _) = grid(Some("--time-first-segment"));
+    let (method, prior, _) = grid(&["--time-first-segment"]);
     assert_eq!(method, "transition-prior-timed");
-    let (method, learned, log) = grid(Some("--time-first-segment=learned"));
+    let (method, learned, log) = grid(&["--time-first-segment=learned"]);
     assert_eq!(method, "transition-prior-timed-learned");
     assert!(log.contains("remaining-duration model fitted on 3640 cuts of 40 training videos"), "{log}");
+    // fitted once, though the diagnosis and the grid both ask for split 1's anticipator
+    let o = mmant(&[
+        "eval", "--data", root.to_str().unwrap(), "--split", "1", "--baseline", "transition-prior", "--alphas", "0.2",
+        "--out", out.path().to_str().unwrap(), "--time-first-segment=learned", "--diagnose",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(stderr(&o).matches("remaining-duration model fitted").count(), 1, "{}", stderr(&o));
     // each timing moves the first segment's end somewhere in the grid
     assert_ne!(untimed, prior);
     assert_ne!(untimed, learned);

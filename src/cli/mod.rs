@@ -636,9 +636,19 @@ fn eval_command(a: &EvalArgs) -> Result<ExitCode> {
     };
     let (method, make): (String, Box<eval::MethodFactory>) = match a.time_first_segment {
         Some(timing) => {
+            // fitted once per split: `--diagnose` and the grid ask for the same split's anticipator
+            let fitted: std::cell::RefCell<std::collections::HashMap<String, std::rc::Rc<dyn eval::baselines::RemainingEstimate>>> = Default::default();
             let timed = move |split: &crate::data::Split, train: &[&[u32]]| -> std::result::Result<Box<dyn eval::Anticipator>, String> {
-                let estimate = first_segment_estimate(timing, &split.name, train, classes)?;
-                Ok(Box::new(eval::baselines::TimedFirstSegment { inner: make(split, train)?, estimate }))
+                let cached = fitted.borrow().get(&split.name).cloned();
+                let estimate = match cached {
+                    Some(e) => e,
+                    None => {
+                        let e: std::rc::Rc<dyn eval::baselines::RemainingEstimate> = first_segment_estimate(timing, &split.name, train, classes)?.into();
+                        fitted.borrow_mut().insert(split.name.clone(), e.clone());
+                        e
+                    }
+                };
+                Ok(Box::new(eval::baselines::TimedFirstSegment { inner: make(split, train)?, estimate: Box::new(estimate) }))
             };
             (format!("{method}-{}", timing.suffix()), Box::new(timed))
         }

@@ -196,6 +196,12 @@ pub trait RemainingEstimate {
     fn remaining_frames(&self, at: &InProgress) -> Result<usize, String>;
 }
 
+impl<T: RemainingEstimate + ?Sized> RemainingEstimate for std::rc::Rc<T> {
+    fn remaining_frames(&self, at: &InProgress) -> Result<usize, String> {
+        (**self).remaining_frames(at)
+    }
+}
+
 impl RemainingEstimate for RemainingDuration {
     fn remaining_frames(&self, at: &InProgress) -> Result<usize, String> {
         let n = at.total as f64;

@@ -89,8 +89,8 @@ impl RemainingDurationNet {
         let mut data = vec![0f32; examples.len() * width];
         let s = &self.standardization;
         for (row, at) in data.chunks_exact_mut(width).zip(examples) {
-            if let Some(slot) = row.get_mut(at.class as usize).filter(|_| (at.class as usize) < self.cfg.num_classes) {
-                *slot = 1.0;
+            if (at.class as usize) < self.cfg.num_classes {
+                row[at.class as usize] = 1.0;
             }
             for (j, v) in numeric(at).into_iter().enumerate() {
                 row[self.cfg.num_classes + j] = (v - s.mean[j]) / s.std[j];

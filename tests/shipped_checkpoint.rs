@@ -45,3 +45,8 @@ fn the_50salads_checkpoint_reproduces_its_recorded_moc() {
 fn the_breakfast_checkpoint_reproduces_its_recorded_moc() {
     reproduces("breakfast", "assets/checkpoints/breakfast/model", "docs/results/shipped/breakfast_mmant_action_split-1.json");
 }
+
+#[test]
+fn the_breakfast_futr_variant_checkpoint_reproduces_its_recorded_moc() {
+    reproduces("breakfast", "assets/checkpoints/breakfast-futr-segq/model", "docs/results/shipped/breakfast_futr_action_split-1.json");
+}

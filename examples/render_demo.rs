@@ -78,7 +78,9 @@ impl Canvas {
             caret += scaled.h_advance(id);
             if let Some(outlined) = font.outline_glyph(glyph) {
                 let b = outlined.px_bounds();
-                outlined.draw(|gx, gy, cov| self.blend(b.min.x as i32 + gx as i32, b.min.y as i32 + gy as i32, c, cov));
+                outlined.draw(|gx, gy, cov| {
+                    self.blend(b.min.x as i32 + gx as i32, b.min.y as i32 + gy as i32, c, cov)
+                });
             }
         }
     }
@@ -147,13 +149,23 @@ fn draw_static(c: &mut Canvas, s: &Scene, hide: &[&str]) {
     for i in 0..s.eggs_in_pan.min(2) {
         let at = (l.pan.0 - 12.0 + 26.0 * i as f32, l.pan.1 + 4.0 - 8.0 * i as f32);
         let white = 200.0 + 55.0 * s.egg_cooked;
-        c.ellipse(at, (22.0, 18.0), [white as u8, white as u8, (white - 10.0) as u8], 0.6 + 0.4 * s.egg_cooked);
+        c.ellipse(
+            at,
+            (22.0, 18.0),
+            [white as u8, white as u8, (white - 10.0) as u8],
+            0.6 + 0.4 * s.egg_cooked,
+        );
         c.circle(at, 7.0, [250, 180, 20], 1.0);
     }
     for i in 0..(s.seasoning * 30.0) as i32 {
         let a = i as f32 * 2.4;
         let r = 8.0 + (i * 7 % 30) as f32;
-        c.circle((l.pan.0 + r * a.cos(), l.pan.1 + r * a.sin()), 1.2, if i % 2 == 0 { [20, 20, 20] } else { [250, 250, 250] }, 1.0);
+        c.circle(
+            (l.pan.0 + r * a.cos(), l.pan.1 + r * a.sin()),
+            1.2,
+            if i % 2 == 0 { [20, 20, 20] } else { [250, 250, 250] },
+            1.0,
+        );
     }
     // plate
     let plate = if s.plate_out { l.plate_work } else { l.plate_home };
@@ -187,7 +199,12 @@ fn draw_oil(c: &mut Canvas, at: P) {
 fn draw_eggs(c: &mut Canvas, at: P, n: u32) {
     c.rect((at.0 - 36.0, at.1 - 16.0), (72.0, 32.0), [190, 170, 130], 1.0);
     for i in 0..n {
-        c.ellipse((at.0 - 24.0 + (i % 3) as f32 * 24.0, at.1 - 7.0 + (i / 3) as f32 * 14.0), (9.0, 6.5), [245, 235, 215], 1.0);
+        c.ellipse(
+            (at.0 - 24.0 + (i % 3) as f32 * 24.0, at.1 - 7.0 + (i / 3) as f32 * 14.0),
+            (9.0, 6.5),
+            [245, 235, 215],
+            1.0,
+        );
     }
 }
 
@@ -211,7 +228,13 @@ fn hand(c: &mut Canvas, at: P) {
 fn act(c: &mut Canvas, label: &str, t: f32, frame: usize, scene: &mut Scene, font: &FontRef) {
     let l = &LAYOUT;
     let go = |from: P, to: P| -> P {
-        if t < 0.25 { lerp(from, to, ease(t / 0.25)) } else if t < 0.75 { to } else { lerp(to, from, ease((t - 0.75) / 0.25)) }
+        if t < 0.25 {
+            lerp(from, to, ease(t / 0.25))
+        } else if t < 0.75 {
+            to
+        } else {
+            lerp(to, from, ease((t - 0.75) / 0.25))
+        }
     };
     let work = ease(((t - 0.25) / 0.5).clamp(0.0, 1.0));
     let wobble = ((frame as f32) * 0.7).sin() * 6.0;
@@ -252,7 +275,11 @@ fn act(c: &mut Canvas, label: &str, t: f32, frame: usize, scene: &mut Scene, fon
             let half = if t < 0.5 { 0 } else { 1 };
             let u = (t - 0.5 * half as f32) * 2.0;
             let from = l.eggs_work;
-            let at = if u < 0.5 { lerp(from, (l.pan.0, l.pan.1 - 40.0), ease(u / 0.5)) } else { (l.pan.0, l.pan.1 - 40.0) };
+            let at = if u < 0.5 {
+                lerp(from, (l.pan.0, l.pan.1 - 40.0), ease(u / 0.5))
+            } else {
+                (l.pan.0, l.pan.1 - 40.0)
+            };
             scene.eggs_in_pan = scene.eggs_in_pan.max(half + (u > 0.7) as u32);
             draw_static(c, scene, &[]);
             if u <= 0.7 {
@@ -315,7 +342,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let [_, labels, out] = args.as_slice() else {
         return Err("usage: render_demo <labels.txt> <out.mp4>".into());
     };
-    let labels: Vec<String> = std::fs::read_to_string(labels)?.lines().map(|l| l.trim().to_owned()).filter(|l| !l.is_empty()).collect();
+    let labels: Vec<String> = std::fs::read_to_string(labels)?
+        .lines()
+        .map(|l| l.trim().to_owned())
+        .filter(|l| !l.is_empty())
+        .collect();
     // segments: (label, start, end)
     let mut segs: Vec<(String, usize, usize)> = Vec::new();
     for (i, l) in labels.iter().enumerate() {
@@ -326,8 +357,35 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     let font = FontRef::try_from_slice(epaint_default_fonts::UBUNTU_LIGHT)?;
     let mut ffmpeg = Command::new("ffmpeg")
-        .args(["-y", "-v", "error", "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", &format!("{W}x{H}"), "-r", &FPS.to_string(), "-i", "-"])
-        .args(["-c:v", "libx264", "-preset", "slow", "-crf", "26", "-g", "30", "-pix_fmt", "yuv420p", "-movflags", "+faststart"])
+        .args([
+            "-y",
+            "-v",
+            "error",
+            "-f",
+            "rawvideo",
+            "-pix_fmt",
+            "rgb24",
+            "-s",
+            &format!("{W}x{H}"),
+            "-r",
+            &FPS.to_string(),
+            "-i",
+            "-",
+        ])
+        .args([
+            "-c:v",
+            "libx264",
+            "-preset",
+            "slow",
+            "-crf",
+            "26",
+            "-g",
+            "30",
+            "-pix_fmt",
+            "yuv420p",
+            "-movflags",
+            "+faststart",
+        ])
         .arg(out)
         .stdin(Stdio::piped())
         .spawn()?;
@@ -340,8 +398,20 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             let mut c = Canvas { img: RgbImage::from_pixel(W, H, Rgb([0, 0, 0])) };
             act(&mut c, name, t, frame, &mut scene, &font);
             c.rect((0.0, H as f32 - 22.0), (W as f32, 22.0), [20, 20, 24], 0.75);
-            c.text(&font, (6.0, H as f32 - 19.0), 15.0, &format!("{name}   frame {frame}"), [255, 255, 255]);
-            c.text(&font, (W as f32 - 190.0, 4.0), 12.0, "rendering of a Breakfast annotation", [255, 255, 255]);
+            c.text(
+                &font,
+                (6.0, H as f32 - 19.0),
+                15.0,
+                &format!("{name}   frame {frame}"),
+                [255, 255, 255],
+            );
+            c.text(
+                &font,
+                (W as f32 - 190.0, 4.0),
+                12.0,
+                "rendering of a Breakfast annotation",
+                [255, 255, 255],
+            );
             stdin.write_all(c.img.as_raw())?;
         }
     }

@@ -35,13 +35,16 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 /// Where mmant caches what it can recompute (frame indexes, features extracted by the viewer):
 /// $MMANT_CACHE or ~/.cache/mmant.
 pub fn cache_root() -> Option<PathBuf> {
-    std::env::var_os("MMANT_CACHE").map(PathBuf::from).or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/mmant")))
+    std::env::var_os("MMANT_CACHE")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/mmant")))
 }
 
 /// Where `scripts/fetch-models` puts model weights: $MMANT_MODELS or ~/.cache/mmant/models.
 pub fn models_root() -> PathBuf {
     std::env::var_os("MMANT_MODELS").map(PathBuf::from).unwrap_or_else(|| {
-        let home = std::env::var_os("HOME").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("."));
+        let home =
+            std::env::var_os("HOME").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("."));
         home.join(".cache/mmant/models")
     })
 }

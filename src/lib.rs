@@ -4,10 +4,10 @@
 //! This crate's modules follow that flow; `data` and `eval` are the foundation the others use.
 
 pub mod annotation;
-pub mod data;
 pub mod bench;
 pub mod channel;
 pub mod cli;
+pub mod data;
 pub mod eval;
 pub mod features;
 pub mod fsutil;

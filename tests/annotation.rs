@@ -17,7 +17,11 @@ fn vocab() -> Vec<(String, Vocabulary)> {
 
 fn write_labels(dir: &Path) -> PathBuf {
     let p = dir.join("video.txt");
-    std::fs::write(&p, "SIL\n".repeat(30) + &"pour\n".repeat(50) + &"stir\n".repeat(40) + &"SIL\n".repeat(30)).unwrap();
+    std::fs::write(
+        &p,
+        "SIL\n".repeat(30) + &"pour\n".repeat(50) + &"stir\n".repeat(40) + &"SIL\n".repeat(30),
+    )
+    .unwrap();
     p
 }
 
@@ -35,7 +39,12 @@ fn nth_edit(i: u64) -> Edit {
         1 => Edit::MergeNext { level: 0, frame },
         2 => Edit::Relabel { level: 0, frame, label },
         3 => Edit::Delete { level: 0, frame },
-        _ => Edit::Paint { level: 0, start: frame, end: (frame + 1 + next(20) as usize).min(150), label },
+        _ => Edit::Paint {
+            level: 0,
+            start: frame,
+            end: (frame + 1 + next(20) as usize).min(150),
+            label,
+        },
     }
 }
 
@@ -81,7 +90,14 @@ fn a_killed_editor_never_loses_a_reported_edit() {
     for round in 0..60u64 {
         let before = std::fs::read(&labels).unwrap();
         let mut child = Command::new(std::env::current_exe().unwrap())
-            .args(["--exact", "editor_child_process", "--ignored", "--nocapture", "--test-threads", "1"])
+            .args([
+                "--exact",
+                "editor_child_process",
+                "--ignored",
+                "--nocapture",
+                "--test-threads",
+                "1",
+            ])
             .env("MMANT_ANNOTATION_CHILD", &labels)
             .env("MMANT_ANNOTATION_START", done.to_string())
             .stdout(Stdio::piped())
@@ -114,15 +130,29 @@ fn a_killed_editor_never_loses_a_reported_edit() {
         }
         // the file on disk parses (the old or a newer complete save, never torn)
         let bytes = std::fs::read(&labels).unwrap();
-        let on_disk = formats::read(&labels, &bytes, &vocab(), true).unwrap_or_else(|e| panic!("round {round}: torn file: {e}"));
-        let saved_points: Vec<u64> = (0..=reported + 2).filter(|n| expected_after(&base, *n).levels[0].track == on_disk.levels[0].track).collect();
-        assert!(bytes == before || !saved_points.is_empty(), "round {round}: the file is neither the old one nor a saved state (done {done}, reported {reported}; any match up to +40: {:?})", (0..reported + 40).filter(|n| expected_after(&base, *n).levels[0].track == on_disk.levels[0].track).collect::<Vec<_>>());
+        let on_disk = formats::read(&labels, &bytes, &vocab(), true)
+            .unwrap_or_else(|e| panic!("round {round}: torn file: {e}"));
+        let saved_points: Vec<u64> = (0..=reported + 2)
+            .filter(|n| expected_after(&base, *n).levels[0].track == on_disk.levels[0].track)
+            .collect();
+        assert!(
+            bytes == before || !saved_points.is_empty(),
+            "round {round}: the file is neither the old one nor a saved state (done {done}, reported {reported}; any match up to +40: {:?})",
+            (0..reported + 40)
+                .filter(|n| expected_after(&base, *n).levels[0].track == on_disk.levels[0].track)
+                .collect::<Vec<_>>()
+        );
         // reopening replays the journal: every reported edit is there (one more may have been
         // journaled before its report)
         let (s, _) = Session::open(&labels, &vocab(), true, 15.0).unwrap();
         let got = &s.doc.levels[0].track;
-        let n = (reported..=reported + 1).find(|&n| expected_after(&base, n).levels[0].track == *got);
-        assert!(n.is_some(), "round {round}: recovered state is not the state after edit {reported} or {}", reported + 1);
+        let n =
+            (reported..=reported + 1).find(|&n| expected_after(&base, n).levels[0].track == *got);
+        assert!(
+            n.is_some(),
+            "round {round}: recovered state is not the state after edit {reported} or {}",
+            reported + 1
+        );
         done = n.unwrap();
         drop(s);
     }
@@ -153,7 +183,10 @@ fn unsaved_edits_are_recovered_on_the_next_open_and_saving_clears_the_journal() 
     assert_eq!(labels_now[105], 2, "the undone paint stays undone");
     s.save().unwrap();
     drop(s);
-    assert!(!dir.path().join("video.txt.journal").exists(), "a journal with nothing unsaved is removed on close");
+    assert!(
+        !dir.path().join("video.txt.journal").exists(),
+        "a journal with nothing unsaved is removed on close"
+    );
     let (s, note) = Session::open(&labels, &vocab(), true, 15.0).unwrap();
     assert!(note.is_none(), "{note:?}");
     assert_eq!(s.doc.levels[0].track.labels(), labels_now);
@@ -167,7 +200,10 @@ fn bad_input_is_a_clear_error_and_the_data_on_disk_stays_intact() {
     let p = dir.path().join("unknown.txt");
     std::fs::write(&p, "SIL\npour\nfly\n").unwrap();
     let e = Session::open(&p, &vocab(), true, 15.0).err().unwrap().to_string();
-    assert_eq!(e, format!("{}: line 3: label \"fly\" is not in the action vocabulary", p.display()));
+    assert_eq!(
+        e,
+        format!("{}: line 3: label \"fly\" is not in the action vocabulary", p.display())
+    );
     // binary garbage
     let g = dir.path().join("garbage.txt");
     std::fs::write(&g, [0u8, 159, 146, 150, 255, 0, 1]).unwrap();
@@ -176,7 +212,10 @@ fn bad_input_is_a_clear_error_and_the_data_on_disk_stays_intact() {
     // a length that disagrees with the video: both lengths
     let labels = write_labels(dir.path());
     let (mut s, _) = Session::open(&labels, &vocab(), true, 15.0).unwrap();
-    assert_eq!(s.doc.length_mismatch(155).unwrap(), "the annotation of video has 150 frames, the video 155");
+    assert_eq!(
+        s.doc.length_mismatch(155).unwrap(),
+        "the annotation of video has 150 frames, the video 155"
+    );
     // a save that cannot write (the temporary file's place is taken): error, old file intact
     s.edit(Edit::Split { level: 0, frame: 5 }).unwrap();
     let tmp = dir.path().join(format!(".video.txt.tmp{}", std::process::id()));

@@ -16,7 +16,10 @@ fn rel_diff(a: &Tensor, b: &Tensor) -> f32 {
 #[test]
 #[ignore]
 fn candle_backbones_equal_pytorch() {
-    let dir = PathBuf::from(std::env::var("MMANT_PARITY_DIR").expect("MMANT_PARITY_DIR: the folder backbone_parity.py wrote"));
+    let dir = PathBuf::from(
+        std::env::var("MMANT_PARITY_DIR")
+            .expect("MMANT_PARITY_DIR: the folder backbone_parity.py wrote"),
+    );
     let mut checked = 0;
     for backbone in Backbone::ALL {
         let io = dir.join(format!("{}.io.safetensors", backbone.name()));
@@ -25,7 +28,12 @@ fn candle_backbones_equal_pytorch() {
             continue;
         }
         let t = candle_core::safetensors::load(&io, &Device::Cpu).unwrap();
-        let net = Network::load(backbone, &dir.join(format!("{}.weights.safetensors", backbone.name())), &Device::Cpu).unwrap();
+        let net = Network::load(
+            backbone,
+            &dir.join(format!("{}.weights.safetensors", backbone.name())),
+            &Device::Cpu,
+        )
+        .unwrap();
         let features = net.features(&t["input"]).unwrap();
         let logits = net.classify(&t["input"]).unwrap().unwrap();
         let (df, dl) = (rel_diff(&features, &t["features"]), rel_diff(&logits, &t["logits"]));

@@ -5,7 +5,10 @@ mod common;
 
 use std::path::Path;
 
-use mmant::data::{Dataset, Features, FrameLabels, Vocabulary, features::write_npy_f32, labels::parse_columns, splits::read_list};
+use mmant::data::{
+    Dataset, Features, FrameLabels, Vocabulary, features::write_npy_f32, labels::parse_columns,
+    splits::read_list,
+};
 use proptest::prelude::*;
 
 fn parse_everything(dir: &Path, bytes: &[u8]) {
@@ -54,7 +57,9 @@ fn every_truncation_of_real_files_is_handled() {
     let real = [
         std::fs::read(breakfast.join("mapping.txt")).unwrap(),
         std::fs::read(breakfast.join("splits/test.split1.bundle")).unwrap()[..2000].to_vec(),
-        std::fs::read(breakfast.join("predictions_mstcn_split1/P03_cam01_P03_cereals.txt")).unwrap()[..3000].to_vec(),
+        std::fs::read(breakfast.join("predictions_mstcn_split1/P03_cam01_P03_cereals.txt"))
+            .unwrap()[..3000]
+            .to_vec(),
     ];
     for bytes in &real {
         for cut in 0..bytes.len() {
@@ -67,7 +72,11 @@ fn every_truncation_of_real_files_is_handled() {
     let good = std::fs::read(&npy).unwrap();
     for cut in 0..good.len() {
         std::fs::write(&npy, &good[..cut]).unwrap();
-        assert!(Features::read(&npy, Some(16)).is_err(), "a cut at {cut} of {} bytes loaded", good.len());
+        assert!(
+            Features::read(&npy, Some(16)).is_err(),
+            "a cut at {cut} of {} bytes loaded",
+            good.len()
+        );
     }
 }
 

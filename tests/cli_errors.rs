@@ -21,7 +21,11 @@ fn unknown_split_level_and_bad_fractions() {
     let o = mmant(&["eval", "--data", r, "--level", "fine", "--baseline", "last-observed"]);
     assert!(stderr(&o).contains("unknown level 'fine'; known: action"), "{}", stderr(&o));
     let o = mmant(&["eval", "--data", r, "--alphas", "0,0.2", "--baseline", "last-observed"]);
-    assert!(stderr(&o).contains("--alphas: expected fractions in (0, 1], found 0"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("--alphas: expected fractions in (0, 1], found 0"),
+        "{}",
+        stderr(&o)
+    );
     let o = mmant(&["eval", "--data", r]);
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("--baseline"), "{}", stderr(&o));
@@ -43,8 +47,19 @@ fn broken_label_file_is_named_with_its_line() {
     assert_eq!(o.status.code(), Some(1));
     let out = stdout(&o);
     assert!(out.contains("v2.txt:2: expected UTF-8 text, found invalid byte at column 1"), "{out}");
-    assert!(out.contains("v3.txt:2: unknown label 'c' at frame 1 (2 frames in this file)"), "{out}");
-    let o = mmant(&["eval", "--data", d.to_str().unwrap(), "--baseline", "last-observed", "--out", d.join("r").to_str().unwrap()]);
+    assert!(
+        out.contains("v3.txt:2: unknown label 'c' at frame 1 (2 frames in this file)"),
+        "{out}"
+    );
+    let o = mmant(&[
+        "eval",
+        "--data",
+        d.to_str().unwrap(),
+        "--baseline",
+        "last-observed",
+        "--out",
+        d.join("r").to_str().unwrap(),
+    ]);
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("v2.txt:2: expected UTF-8 text"), "{}", stderr(&o));
 }

@@ -17,7 +17,21 @@ use mmant::features::{Backbone, ExtractOptions, Network, extract_video};
 fn test_video(dir: &Path) -> PathBuf {
     let out = dir.join("pattern.mp4");
     let st = Command::new("ffmpeg")
-        .args(["-y", "-v", "error", "-f", "lavfi", "-i", "testsrc2=s=320x240:r=25:d=0.92", "-c:v", "libx264", "-g", "8", "-pix_fmt", "yuv420p"])
+        .args([
+            "-y",
+            "-v",
+            "error",
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc2=s=320x240:r=25:d=0.92",
+            "-c:v",
+            "libx264",
+            "-g",
+            "8",
+            "-pix_fmt",
+            "yuv420p",
+        ])
         .arg(&out)
         .status()
         .expect("ffmpeg (scripts/install-deps --test installs it)");
@@ -43,17 +57,33 @@ fn photos() -> PathBuf {
 fn efficientnet_lite0_weights_recognise_real_photographs() {
     let weights = Backbone::EfficientnetLite0.default_weights().unwrap();
     assert!(weights.exists(), "{} is missing: run scripts/fetch-models", weights.display());
-    let o = mmant(&["classify", "--json", photos().join("chelsea.jpg").to_str().unwrap(), photos().join("coffee.jpg").to_str().unwrap(), photos().join("rocket.jpg").to_str().unwrap()]);
+    let o = mmant(&[
+        "classify",
+        "--json",
+        photos().join("chelsea.jpg").to_str().unwrap(),
+        photos().join("coffee.jpg").to_str().unwrap(),
+        photos().join("rocket.jpg").to_str().unwrap(),
+    ]);
     assert!(o.status.success(), "{}", stderr(&o));
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
-    let top = |i: usize| -> Vec<String> { v[i]["top5"].as_array().unwrap().iter().map(|c| c[0].as_str().unwrap().to_owned()).collect() };
+    let top = |i: usize| -> Vec<String> {
+        v[i]["top5"].as_array().unwrap().iter().map(|c| c[0].as_str().unwrap().to_owned()).collect()
+    };
     let (cat, coffee, rocket) = (top(0), top(1), top(2));
     // a cat photo: the top class and most of the top 3 are cat breeds
     let cats = ["tabby", "tiger cat", "Egyptian cat", "Persian cat", "Siamese cat", "lynx"];
-    assert!(cats.contains(&cat[0].as_str()) && cat[..3].iter().all(|c| cats.contains(&c.as_str())), "{cat:?}");
+    assert!(
+        cats.contains(&cat[0].as_str()) && cat[..3].iter().all(|c| cats.contains(&c.as_str())),
+        "{cat:?}"
+    );
     assert_eq!(coffee[0], "espresso", "{coffee:?}");
     assert!(v[1]["top5"][0][1].as_f64().unwrap() > 0.5, "espresso should be confident: {v}");
-    assert!(rocket[..3].iter().any(|c| ["missile", "projectile", "space shuttle"].contains(&c.as_str())), "{rocket:?}");
+    assert!(
+        rocket[..3]
+            .iter()
+            .any(|c| ["missile", "projectile", "space shuttle"].contains(&c.as_str())),
+        "{rocket:?}"
+    );
 }
 
 #[test]
@@ -62,17 +92,34 @@ fn extract_writes_channels_first_features_and_a_truthful_sidecar() {
     let video = test_video(dir.path());
     let weights = random_resnet18(dir.path());
     let out = dir.path().join("features");
-    let o = mmant(&["extract", video.to_str().unwrap(), "--backbone", "resnet18", "--weights", weights.to_str().unwrap(), "--stride", "4", "--batch", "3", "--out", out.to_str().unwrap()]);
+    let o = mmant(&[
+        "extract",
+        video.to_str().unwrap(),
+        "--backbone",
+        "resnet18",
+        "--weights",
+        weights.to_str().unwrap(),
+        "--stride",
+        "4",
+        "--batch",
+        "3",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
     assert!(o.status.success(), "{}", stderr(&o));
     let npy = out.join("pattern.npy");
-    let side: serde_json::Value = serde_json::from_slice(&std::fs::read(out.join("pattern.json")).unwrap()).unwrap();
+    let side: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("pattern.json")).unwrap()).unwrap();
     assert_eq!(side["backbone"], "resnet18");
     assert_eq!(side["orientation"], "CxT");
     assert_eq!(side["dim"], 512);
     assert_eq!(side["stride"], 4);
     assert_eq!(side["video_frames"], 23);
     assert_eq!(side["samples"], 6); // frames 0, 4, …, 20
-    assert_eq!(side["weights_sha256"].as_str().unwrap(), mmant::features::sha256_file(&weights).unwrap());
+    assert_eq!(
+        side["weights_sha256"].as_str().unwrap(),
+        mmant::features::sha256_file(&weights).unwrap()
+    );
     let raw = npyz::NpyFile::new(std::fs::File::open(&npy).unwrap()).unwrap();
     assert_eq!(raw.shape(), &[512, 6]);
     // the data layer reads it back as one row per video frame
@@ -86,7 +133,13 @@ fn extract_writes_channels_first_features_and_a_truthful_sidecar() {
     let (w, h) = mmant::features::preprocess::resized_size(320, 240);
     let frame = vf.frame(8, w, h).unwrap();
     let mut x = Vec::new();
-    mmant::features::preprocess::push_center_crop(&frame.data, frame.width, frame.height, Backbone::Resnet18.normalization(), &mut x);
+    mmant::features::preprocess::push_center_crop(
+        &frame.data,
+        frame.width,
+        frame.height,
+        Backbone::Resnet18.normalization(),
+        &mut x,
+    );
     let x = candle_core::Tensor::from_vec(x, (1, 3, 224, 224), &Device::Cpu).unwrap();
     let direct: Vec<f32> = net.features(&x).unwrap().flatten_all().unwrap().to_vec1().unwrap();
     let max_diff = direct.iter().zip(f.row(8)).map(|(a, b)| (a - b).abs()).fold(0f32, f32::max);
@@ -103,13 +156,24 @@ fn interrupted_extraction_leaves_the_folder_as_it_was() {
     std::fs::create_dir_all(&out).unwrap();
     let cancel = AtomicBool::new(false);
     let mut calls = 0;
-    let r = extract_video(&net, &video, &out, &ExtractOptions { stride: 1, batch: 4, ..Default::default() }, &mut |_, _| {
-        calls += 1;
-        cancel.store(true, Ordering::Relaxed); // as Ctrl-C after the first batch
-    }, &cancel);
+    let r = extract_video(
+        &net,
+        &video,
+        &out,
+        &ExtractOptions { stride: 1, batch: 4, ..Default::default() },
+        &mut |_, _| {
+            calls += 1;
+            cancel.store(true, Ordering::Relaxed); // as Ctrl-C after the first batch
+        },
+        &cancel,
+    );
     assert!(matches!(r, Err(mmant::features::FeatureError::Cancelled { .. })), "{:?}", r.err());
     assert_eq!(calls, 1);
-    assert_eq!(std::fs::read_dir(&out).unwrap().count(), 0, "nothing written, no temporary file left");
+    assert_eq!(
+        std::fs::read_dir(&out).unwrap().count(),
+        0,
+        "nothing written, no temporary file left"
+    );
 }
 
 #[test]
@@ -121,13 +185,30 @@ fn weights_of_another_network_or_format_are_refused_clearly() {
     let garbage = dir.path().join("garbage.pth");
     std::fs::write(&garbage, b"this is not a state dict at all").unwrap();
     let err = Network::load(Backbone::Resnet18, &garbage, &Device::Cpu).err().unwrap().to_string();
-    assert!(err.contains("garbage.pth") && err.contains("expected a .safetensors or .pth"), "{err}");
+    assert!(
+        err.contains("garbage.pth") && err.contains("expected a .safetensors or .pth"),
+        "{err}"
+    );
     let legacy = dir.path().join("legacy.pth");
     std::fs::write(&legacy, [0x80, 0x02, 0x8a, 0x0a, 0x6c, 0xfc]).unwrap();
-    let err = Network::load(Backbone::EfficientnetLite0, &legacy, &Device::Cpu).err().unwrap().to_string();
+    let err = Network::load(Backbone::EfficientnetLite0, &legacy, &Device::Cpu)
+        .err()
+        .unwrap()
+        .to_string();
     assert!(err.contains("legacy") && err.contains("scripts/pth-to-safetensors"), "{err}");
-    let o = mmant(&["extract", "x.mp4", "--backbone", "resnet50", "--out", dir.path().to_str().unwrap()]);
-    assert!(!o.status.success() && stderr(&o).contains("resnet50 needs --weights"), "{}", stderr(&o));
+    let o = mmant(&[
+        "extract",
+        "x.mp4",
+        "--backbone",
+        "resnet50",
+        "--out",
+        dir.path().to_str().unwrap(),
+    ]);
+    assert!(
+        !o.status.success() && stderr(&o).contains("resnet50 needs --weights"),
+        "{}",
+        stderr(&o)
+    );
 }
 
 /// A tiny dataset whose "features" are one-hot labels written as extractor output of `backbone`.
@@ -138,7 +219,8 @@ fn feature_dataset(dir: &Path, backbone: &str) {
     std::fs::write(dir.join("mapping.txt"), "0 a\n1 b\n2 c\n").unwrap();
     let mut names = Vec::new();
     for v in 0..6usize {
-        let labels: Vec<usize> = [0usize, 1, 2].iter().flat_map(|&l| std::iter::repeat_n(l, 12 + v)).collect();
+        let labels: Vec<usize> =
+            [0usize, 1, 2].iter().flat_map(|&l| std::iter::repeat_n(l, 12 + v)).collect();
         let text: String = labels.iter().map(|&l| format!("{}\n", ["a", "b", "c"][l])).collect();
         let name = format!("v{v}");
         std::fs::write(dir.join(format!("groundTruth/{name}.txt")), text).unwrap();
@@ -146,8 +228,17 @@ fn feature_dataset(dir: &Path, backbone: &str) {
         for (t, &l) in labels.iter().enumerate() {
             cxt[l * labels.len() + t] = 1.0;
         }
-        mmant::data::features::write_npy_f32(&dir.join(format!("features/{name}.npy")), [4, labels.len()], &cxt).unwrap();
-        std::fs::write(dir.join(format!("features/{name}.json")), format!(r#"{{"orientation": "CxT", "dim": 4, "backbone": "{backbone}"}}"#)).unwrap();
+        mmant::data::features::write_npy_f32(
+            &dir.join(format!("features/{name}.npy")),
+            [4, labels.len()],
+            &cxt,
+        )
+        .unwrap();
+        std::fs::write(
+            dir.join(format!("features/{name}.json")),
+            format!(r#"{{"orientation": "CxT", "dim": 4, "backbone": "{backbone}"}}"#),
+        )
+        .unwrap();
         names.push(name);
     }
     let bundle = |vs: &[String]| vs.iter().map(|v| format!("{v}.txt\n")).collect::<String>();
@@ -162,20 +253,55 @@ fn a_checkpoint_refuses_features_of_another_backbone() {
     feature_dataset(&data, "resnet18");
     let ckpt = dir.path().join("ckpt");
     let o = mmant(&[
-        "train", "--data", data.to_str().unwrap(), "--model", "futr", "--input", "features", "--feature-dim", "4", "--epochs", "1", "--warmup", "1",
-        "--batch-size", "4", "--stride", "2", "--d-model", "16", "--out", ckpt.to_str().unwrap(),
+        "train",
+        "--data",
+        data.to_str().unwrap(),
+        "--model",
+        "futr",
+        "--input",
+        "features",
+        "--feature-dim",
+        "4",
+        "--epochs",
+        "1",
+        "--warmup",
+        "1",
+        "--batch-size",
+        "4",
+        "--stride",
+        "2",
+        "--d-model",
+        "16",
+        "--out",
+        ckpt.to_str().unwrap(),
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
-    let meta: serde_json::Value = serde_json::from_slice(&std::fs::read(ckpt.join("model.json")).unwrap()).unwrap();
+    let meta: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(ckpt.join("model.json")).unwrap()).unwrap();
     assert_eq!(meta["input"]["backbone"], "resnet18", "{meta}");
-    let eval = |data: &Path| mmant(&["eval", "--data", data.to_str().unwrap(), "--checkpoint", ckpt.join("model").to_str().unwrap(), "--alphas", "0.3"]);
+    let eval = |data: &Path| {
+        mmant(&[
+            "eval",
+            "--data",
+            data.to_str().unwrap(),
+            "--checkpoint",
+            ckpt.join("model").to_str().unwrap(),
+            "--alphas",
+            "0.3",
+        ])
+    };
     let o = eval(&data);
     assert!(o.status.success(), "{}", stderr(&o));
     let other = dir.path().join("other");
     feature_dataset(&other, "efficientnet-lite0");
     let o = eval(&other);
     let err = stderr(&o);
-    assert!(!o.status.success() && err.contains("trained on resnet18 features") && err.contains("efficientnet-lite0"), "{err}");
+    assert!(
+        !o.status.success()
+            && err.contains("trained on resnet18 features")
+            && err.contains("efficientnet-lite0"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -187,15 +313,34 @@ fn sample_count_follows_the_stride_and_extraction_is_deterministic() {
     let never = AtomicBool::new(false);
     for (stride, samples) in [(5usize, 5usize), (7, 4), (23, 1), (30, 1)] {
         let out = dir.path().join(format!("s{stride}"));
-        let r = extract_video(&net, &video, &out, &ExtractOptions { stride, batch: 4, ..Default::default() }, &mut |_, _| {}, &never).unwrap();
+        let r = extract_video(
+            &net,
+            &video,
+            &out,
+            &ExtractOptions { stride, batch: 4, ..Default::default() },
+            &mut |_, _| {},
+            &never,
+        )
+        .unwrap();
         assert_eq!((r.sidecar.samples, r.sidecar.stride), (samples, stride));
         let raw = npyz::NpyFile::new(std::fs::File::open(&r.npy).unwrap()).unwrap();
         assert_eq!(raw.shape(), &[512, samples as u64], "stride {stride}");
     }
     // the same video twice, with other batch sizes: identical bytes
     let again = dir.path().join("again");
-    extract_video(&net, &video, &again, &ExtractOptions { stride: 5, batch: 2, ..Default::default() }, &mut |_, _| {}, &never).unwrap();
-    assert_eq!(std::fs::read(again.join("pattern.npy")).unwrap(), std::fs::read(dir.path().join("s5/pattern.npy")).unwrap());
+    extract_video(
+        &net,
+        &video,
+        &again,
+        &ExtractOptions { stride: 5, batch: 2, ..Default::default() },
+        &mut |_, _| {},
+        &never,
+    )
+    .unwrap();
+    assert_eq!(
+        std::fs::read(again.join("pattern.npy")).unwrap(),
+        std::fs::read(dir.path().join("s5/pattern.npy")).unwrap()
+    );
 }
 
 #[test]
@@ -209,12 +354,17 @@ fn a_truncated_video_stops_at_the_first_bad_frame_or_continues_as_asked() {
     let never = AtomicBool::new(false);
     let out = dir.path().join("stop");
     let opts = ExtractOptions { stride: 10, batch: 8, ..Default::default() };
-    let err = extract_video(&net, &cut, &out, &opts, &mut |_, _| {}, &never).err().expect("the stream is cut").to_string();
+    let err = extract_video(&net, &cut, &out, &opts, &mut |_, _| {}, &never)
+        .err()
+        .expect("the stream is cut")
+        .to_string();
     assert!(err.contains("cut.mp4: frame "), "{err}");
     assert!(!out.exists() || std::fs::read_dir(&out).unwrap().count() == 0, "nothing written");
-    let first_bad: usize = err.split("frame ").nth(1).unwrap().split(':').next().unwrap().parse().unwrap();
+    let first_bad: usize =
+        err.split("frame ").nth(1).unwrap().split(':').next().unwrap().parse().unwrap();
     let opts = ExtractOptions { on_bad_frame: mmant::features::BadFramePolicy::Continue, ..opts };
-    let r = extract_video(&net, &cut, &dir.path().join("continue"), &opts, &mut |_, _| {}, &never).unwrap();
+    let r = extract_video(&net, &cut, &dir.path().join("continue"), &opts, &mut |_, _| {}, &never)
+        .unwrap();
     assert_eq!(r.sidecar.bad_frames.first(), Some(&first_bad));
     assert_eq!(r.sidecar.samples, r.sidecar.video_frames.div_ceil(10));
     let f = mmant::data::Features::read(&r.npy, None).unwrap();

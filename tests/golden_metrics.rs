@@ -16,8 +16,16 @@ fn segmentation_metrics_match_the_numpy_reference() {
         let out = tempfile::tempdir().unwrap();
         let pred = root.join("predictions_mstcn_split1");
         let o = mmant(&[
-            "eval", "--data", root.to_str().unwrap(), "--split", "1", "--segmentation", pred.to_str().unwrap(),
-            "--out", out.path().to_str().unwrap(), "--json",
+            "eval",
+            "--data",
+            root.to_str().unwrap(),
+            "--split",
+            "1",
+            "--segmentation",
+            pred.to_str().unwrap(),
+            "--out",
+            out.path().to_str().unwrap(),
+            "--json",
         ]);
         assert!(o.status.success(), "{}", stderr(&o));
         let r: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();

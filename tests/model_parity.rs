@@ -9,15 +9,37 @@ use candle_core::{Device, Tensor};
 use mmant::model::checkpoint::Checkpoint;
 
 fn rel_diff(a: &Tensor, b: &Tensor) -> f32 {
-    let d = (a - b).unwrap().abs().unwrap().flatten_all().unwrap().max(0).unwrap().to_scalar::<f32>().unwrap();
-    d / b.abs().unwrap().flatten_all().unwrap().max(0).unwrap().to_scalar::<f32>().unwrap().max(1e-12)
+    let d = (a - b)
+        .unwrap()
+        .abs()
+        .unwrap()
+        .flatten_all()
+        .unwrap()
+        .max(0)
+        .unwrap()
+        .to_scalar::<f32>()
+        .unwrap();
+    d / b
+        .abs()
+        .unwrap()
+        .flatten_all()
+        .unwrap()
+        .max(0)
+        .unwrap()
+        .to_scalar::<f32>()
+        .unwrap()
+        .max(1e-12)
 }
 
 #[test]
 #[ignore]
 fn forward_equals_pytorch() {
-    let dir = PathBuf::from(std::env::var("MMANT_PARITY_DIR").expect("MMANT_PARITY_DIR: the folder model_parity.py wrote"));
-    let stem = PathBuf::from(std::env::var("MMANT_PARITY_CHECKPOINT").expect("MMANT_PARITY_CHECKPOINT"));
+    let dir = PathBuf::from(
+        std::env::var("MMANT_PARITY_DIR")
+            .expect("MMANT_PARITY_DIR: the folder model_parity.py wrote"),
+    );
+    let stem =
+        PathBuf::from(std::env::var("MMANT_PARITY_CHECKPOINT").expect("MMANT_PARITY_CHECKPOINT"));
     let ckpt = Checkpoint::load(&stem, &Device::Cpu).unwrap();
     let mut checked = 0;
     for s in [250, 1000, 2000] {
@@ -42,7 +64,11 @@ fn forward_equals_pytorch() {
         }
         let torch_ms = t["torch_ms"].to_vec1::<f32>().unwrap()[0] as f64;
         let text: Vec<String> = diffs.iter().map(|(n, d)| format!("{n} {d:.1e}")).collect();
-        println!("S={s}: max rel diff {}; candle {best:.1} ms, torch {torch_ms:.1} ms (candle/torch {:.2})", text.join(", "), best / torch_ms);
+        println!(
+            "S={s}: max rel diff {}; candle {best:.1} ms, torch {torch_ms:.1} ms (candle/torch {:.2})",
+            text.join(", "),
+            best / torch_ms
+        );
         for (n, d) in diffs {
             assert!(d < 1e-4, "S={s}: {n} differs from PyTorch by {d}");
         }

@@ -32,8 +32,27 @@ fn synthetic_dataset(dir: &Path) {
 
 fn train(data: &Path, out: &Path, model: &str, epochs: &str, extra: &[&str]) {
     let mut args = vec![
-        "train", "--data", data.to_str().unwrap(), "--split", "1", "--model", model, "--epochs", epochs, "--warmup", "2",
-        "--batch-size", "4", "--stride", "2", "--d-model", "32", "--seed", "7", "--out", out.to_str().unwrap(),
+        "train",
+        "--data",
+        data.to_str().unwrap(),
+        "--split",
+        "1",
+        "--model",
+        model,
+        "--epochs",
+        epochs,
+        "--warmup",
+        "2",
+        "--batch-size",
+        "4",
+        "--stride",
+        "2",
+        "--d-model",
+        "32",
+        "--seed",
+        "7",
+        "--out",
+        out.to_str().unwrap(),
     ];
     args.extend_from_slice(extra);
     let o = mmant(&args);
@@ -51,8 +70,18 @@ fn losses(out: &Path) -> Vec<f64> {
 fn eval_checkpoint(data: &Path, ckpt: &Path) -> serde_json::Value {
     let results = tempfile::tempdir().unwrap();
     let o = mmant(&[
-        "eval", "--data", data.to_str().unwrap(), "--split", "1", "--checkpoint", ckpt.join("model").to_str().unwrap(),
-        "--alphas", "0.2,0.3", "--out", results.path().to_str().unwrap(), "--json",
+        "eval",
+        "--data",
+        data.to_str().unwrap(),
+        "--split",
+        "1",
+        "--checkpoint",
+        ckpt.join("model").to_str().unwrap(),
+        "--alphas",
+        "0.2,0.3",
+        "--out",
+        results.path().to_str().unwrap(),
+        "--json",
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
     serde_json::from_slice(&o.stdout).unwrap()
@@ -78,11 +107,14 @@ fn futr_and_mmant_train_save_and_evaluate() {
         }
         assert!(l.iter().all(|x| x.is_finite()));
         assert!(l[11] < 0.7 * l[0], "{model}: the loss did not fall: {l:?}");
-        let meta: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out.join("model.json")).unwrap()).unwrap();
+        let meta: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(out.join("model.json")).unwrap())
+                .unwrap();
         assert_eq!(meta["stride"], 2);
         assert_eq!(meta["vocabulary"].as_array().unwrap().len(), 4);
         let r = eval_checkpoint(&data, &out);
-        let mocs: Vec<f64> = r["mean"].as_array().unwrap().iter().map(|c| c["moc"].as_f64().unwrap()).collect();
+        let mocs: Vec<f64> =
+            r["mean"].as_array().unwrap().iter().map(|c| c["moc"].as_f64().unwrap()).collect();
         assert_eq!(mocs.len(), 8);
         assert!(mocs.iter().all(|m| (0.0..=100.0).contains(m)), "{mocs:?}");
         // evaluating twice gives the same numbers
@@ -98,7 +130,10 @@ fn same_seed_same_checkpoint() {
     let (a, b) = (dir.path().join("a"), dir.path().join("b"));
     train(&data, &a, "futr", "2", &[]);
     train(&data, &b, "futr", "2", &[]);
-    assert_eq!(std::fs::read(a.join("model.safetensors")).unwrap(), std::fs::read(b.join("model.safetensors")).unwrap());
+    assert_eq!(
+        std::fs::read(a.join("model.safetensors")).unwrap(),
+        std::fs::read(b.join("model.safetensors")).unwrap()
+    );
 }
 
 #[test]
@@ -109,8 +144,15 @@ fn checkpoint_on_another_vocabulary_is_refused() {
     let out = dir.path().join("m");
     train(&data, &out, "futr", "1", &[]);
     let o = mmant(&[
-        "eval", "--data", shared_data("50salads").to_str().unwrap(), "--split", "1", "--checkpoint", out.join("model").to_str().unwrap(),
-        "--out", dir.path().join("r").to_str().unwrap(),
+        "eval",
+        "--data",
+        shared_data("50salads").to_str().unwrap(),
+        "--split",
+        "1",
+        "--checkpoint",
+        out.join("model").to_str().unwrap(),
+        "--out",
+        dir.path().join("r").to_str().unwrap(),
     ]);
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("was trained on another vocabulary"), "{}", stderr(&o));
@@ -123,8 +165,23 @@ fn training_on_every_video_holds_nothing_out_and_eval_says_so() {
     synthetic_dataset(&data);
     let out = dir.path().join("all");
     let o = mmant(&[
-        "train", "--data", data.to_str().unwrap(), "--split", "all", "--model", "futr", "--epochs", "1", "--batch-size", "4", "--stride", "2",
-        "--d-model", "16", "--out", out.to_str().unwrap(),
+        "train",
+        "--data",
+        data.to_str().unwrap(),
+        "--split",
+        "all",
+        "--model",
+        "futr",
+        "--epochs",
+        "1",
+        "--batch-size",
+        "4",
+        "--stride",
+        "2",
+        "--d-model",
+        "16",
+        "--out",
+        out.to_str().unwrap(),
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
     // 16 videos (12 train + 4 test) × 3 observation rates
@@ -132,7 +189,14 @@ fn training_on_every_video_holds_nothing_out_and_eval_says_so() {
     let log = std::fs::read_to_string(out.join("log.jsonl")).unwrap();
     assert!(!log.contains("held_out"), "{log}");
     let o = mmant(&[
-        "eval", "--data", data.to_str().unwrap(), "--split", "1", "--checkpoint", out.join("model").to_str().unwrap(), "--out",
+        "eval",
+        "--data",
+        data.to_str().unwrap(),
+        "--split",
+        "1",
+        "--checkpoint",
+        out.join("model").to_str().unwrap(),
+        "--out",
         dir.path().join("r").to_str().unwrap(),
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
@@ -146,8 +210,24 @@ fn training_cuts_each_video_at_the_given_observation_rates() {
     synthetic_dataset(&data);
     let run = |extra: &[&str]| {
         let mut args = vec![
-            "train", "--data", data.to_str().unwrap(), "--split", "1", "--model", "futr", "--epochs", "1", "--batch-size", "4", "--stride",
-            "2", "--d-model", "16", "--held-out-every", "0", "--out",
+            "train",
+            "--data",
+            data.to_str().unwrap(),
+            "--split",
+            "1",
+            "--model",
+            "futr",
+            "--epochs",
+            "1",
+            "--batch-size",
+            "4",
+            "--stride",
+            "2",
+            "--d-model",
+            "16",
+            "--held-out-every",
+            "0",
+            "--out",
         ];
         let out = dir.path().join("cuts");
         args.push(out.to_str().unwrap());
@@ -160,7 +240,11 @@ fn training_cuts_each_video_at_the_given_observation_rates() {
     assert!(stderr(&o).contains("split 1 (120 examples"), "{}", stderr(&o));
     let o = run(&["--alphas", "0.2,1.5"]);
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
-    assert!(stderr(&o).contains("--alphas: expected fractions in (0, 1], found 1.5"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("--alphas: expected fractions in (0, 1], found 1.5"),
+        "{}",
+        stderr(&o)
+    );
     // a device this build cannot open is named, with the way to get one that can
     let o = run(&["--device", "gpu0"]);
     assert!(stderr(&o).contains("expected cpu, cuda or cuda:N, found 'gpu0'"), "{}", stderr(&o));
@@ -176,14 +260,27 @@ fn diagnose_reports_the_first_segment_of_each_alpha() {
     let data = dir.path().join("toy");
     synthetic_dataset(&data);
     let o = mmant(&[
-        "eval", "--data", data.to_str().unwrap(), "--split", "1", "--baseline", "last-observed", "--diagnose", "--out",
+        "eval",
+        "--data",
+        data.to_str().unwrap(),
+        "--split",
+        "1",
+        "--baseline",
+        "last-observed",
+        "--diagnose",
+        "--out",
         dir.path().join("r").to_str().unwrap(),
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
     let out = String::from_utf8_lossy(&o.stdout);
     // rows "| α | videos | truth continues | first = current | …": last-observed always starts with
     // the action in progress, on all 4 test videos
-    let rows: Vec<Vec<&str>> = out.lines().filter(|l| l.starts_with("| 0.2 |") || l.starts_with("| 0.3 |")).map(|l| l.split('|').map(str::trim).collect()).take(2).collect();
+    let rows: Vec<Vec<&str>> = out
+        .lines()
+        .filter(|l| l.starts_with("| 0.2 |") || l.starts_with("| 0.3 |"))
+        .map(|l| l.split('|').map(str::trim).collect())
+        .take(2)
+        .collect();
     assert_eq!(rows.len(), 2, "{out}");
     for r in rows {
         assert_eq!((r[2], r[4]), ("4", "100.0%"), "{out}");
@@ -192,10 +289,22 @@ fn diagnose_reports_the_first_segment_of_each_alpha() {
     // first segment to move, so its grid is the same
     let grid = |method: &str| -> serde_json::Value {
         let path = dir.path().join("r").join(format!("toy_{method}_action_split-1.json"));
-        serde_json::from_str::<serde_json::Value>(&std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))).unwrap()["splits"].clone()
+        serde_json::from_str::<serde_json::Value>(
+            &std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display())),
+        )
+        .unwrap()["splits"]
+            .clone()
     };
     let timed = mmant(&[
-        "eval", "--data", data.to_str().unwrap(), "--split", "1", "--baseline", "last-observed", "--time-first-segment", "--out",
+        "eval",
+        "--data",
+        data.to_str().unwrap(),
+        "--split",
+        "1",
+        "--baseline",
+        "last-observed",
+        "--time-first-segment",
+        "--out",
         dir.path().join("r").to_str().unwrap(),
     ]);
     assert!(timed.status.success(), "{}", stderr(&timed));
@@ -208,19 +317,44 @@ fn ablation_switches_reach_the_checkpoint_config() {
     let data = dir.path().join("toy");
     synthetic_dataset(&data);
     let config = |out: &Path| -> serde_json::Value {
-        serde_json::from_str::<serde_json::Value>(&std::fs::read_to_string(out.join("model.json")).unwrap()).unwrap()["model"].clone()
+        serde_json::from_str::<serde_json::Value>(
+            &std::fs::read_to_string(out.join("model.json")).unwrap(),
+        )
+        .unwrap()["model"]
+            .clone()
     };
     let out = dir.path().join("plain");
     train(&data, &out, "mmant", "1", &["--no-text", "--held-out-every", "0"]);
-    let settings = |out: &Path| -> serde_json::Value { serde_json::from_str(&std::fs::read_to_string(out.join("train-config.json")).unwrap()).unwrap() };
-    assert_eq!(settings(&out)["transition_weight"], 10.0, "the m&m-Ant code weights transitions ×10");
+    let settings = |out: &Path| -> serde_json::Value {
+        serde_json::from_str(&std::fs::read_to_string(out.join("train-config.json")).unwrap())
+            .unwrap()
+    };
+    assert_eq!(
+        settings(&out)["transition_weight"],
+        10.0,
+        "the m&m-Ant code weights transitions ×10"
+    );
     assert!(settings(&out).get("random_cuts").is_none());
     let m = config(&out);
-    assert_eq!((m["input_sinusoid"].as_bool(), m["ant_layers"].as_u64()), (Some(true), Some(1)), "the paper's design by default: {m}");
+    assert_eq!(
+        (m["input_sinusoid"].as_bool(), m["ant_layers"].as_u64()),
+        (Some(true), Some(1)),
+        "the paper's design by default: {m}"
+    );
     let out = dir.path().join("ablated");
-    train(&data, &out, "mmant", "1", &["--no-text", "--held-out-every", "0", "--no-input-sinusoid", "--decoder-layers", "2"]);
+    train(
+        &data,
+        &out,
+        "mmant",
+        "1",
+        &["--no-text", "--held-out-every", "0", "--no-input-sinusoid", "--decoder-layers", "2"],
+    );
     let m = config(&out);
-    assert_eq!((m["input_sinusoid"].as_bool(), m["ant_layers"].as_u64()), (Some(false), Some(2)), "{m}");
+    assert_eq!(
+        (m["input_sinusoid"].as_bool(), m["ant_layers"].as_u64()),
+        (Some(false), Some(2)),
+        "{m}"
+    );
     let out = dir.path().join("futr3");
     train(&data, &out, "futr", "1", &["--held-out-every", "0", "--decoder-layers", "3"]);
     assert_eq!(config(&out)["decoder_layers"], 3);
@@ -228,24 +362,60 @@ fn ablation_switches_reach_the_checkpoint_config() {
     assert_eq!(config(&out)["queries_from_segmentation"], false);
     assert_eq!(settings(&out)["transition_weight"], 1.0, "FUTR's code weights every sample alike");
     let out = dir.path().join("futr-variants");
-    train(&data, &out, "futr", "1", &["--held-out-every", "0", "--end-relative-positions", "--random-cuts", "--transition-weight", "3", "--queries-from-segmentation"]);
+    train(
+        &data,
+        &out,
+        "futr",
+        "1",
+        &[
+            "--held-out-every",
+            "0",
+            "--end-relative-positions",
+            "--random-cuts",
+            "--transition-weight",
+            "3",
+            "--queries-from-segmentation",
+        ],
+    );
     assert_eq!(config(&out)["end_relative_positions"], true);
     assert_eq!(config(&out)["queries_from_segmentation"], true);
-    assert_eq!((settings(&out)["random_cuts"].as_bool(), settings(&out)["transition_weight"].as_f64()), (Some(true), Some(3.0)));
+    assert_eq!(
+        (settings(&out)["random_cuts"].as_bool(), settings(&out)["transition_weight"].as_f64()),
+        (Some(true), Some(3.0))
+    );
     // FUTR has no input table to take away, and a decoder needs a layer
     let never_written = dir.path().join("refused");
     let refused = |extra: &[&str], why: &str| {
-        let mut args = vec!["train", "--data", data.to_str().unwrap(), "--split", "1", "--epochs", "1", "--out", never_written.to_str().unwrap()];
+        let mut args = vec![
+            "train",
+            "--data",
+            data.to_str().unwrap(),
+            "--split",
+            "1",
+            "--epochs",
+            "1",
+            "--out",
+            never_written.to_str().unwrap(),
+        ];
         args.extend_from_slice(extra);
         let o = mmant(&args);
         assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
         assert!(stderr(&o).contains(why), "{}", stderr(&o));
         assert!(!never_written.exists());
     };
-    refused(&["--model", "futr", "--no-input-sinusoid"], "--no-input-sinusoid is an ablation of m&m-Ant");
+    refused(
+        &["--model", "futr", "--no-input-sinusoid"],
+        "--no-input-sinusoid is an ablation of m&m-Ant",
+    );
     refused(&["--model", "mmant", "--decoder-layers", "0"], "--decoder-layers");
-    refused(&["--model", "mmant", "--end-relative-positions"], "--end-relative-positions is a variant of FUTR");
-    refused(&["--model", "futr", "--transition-weight", "0"], "--transition-weight: expected a positive weight, found 0");
+    refused(
+        &["--model", "mmant", "--end-relative-positions"],
+        "--end-relative-positions is a variant of FUTR",
+    );
+    refused(
+        &["--model", "futr", "--transition-weight", "0"],
+        "--transition-weight: expected a positive weight, found 0",
+    );
 }
 
 #[test]
@@ -259,11 +429,19 @@ fn a_stopped_and_resumed_run_ends_as_an_uninterrupted_one() {
         let pieces = dir.path().join(format!("{model}-pieces"));
         train(&data, &straight, model, "4", &extra);
         train(&data, &pieces, model, "4", &[extra.as_slice(), &["--stop-after", "2"]].concat());
-        assert_eq!(losses(&pieces).len(), 2, "{model}: --stop-after 2 ran another number of epochs");
+        assert_eq!(
+            losses(&pieces).len(),
+            2,
+            "{model}: --stop-after 2 ran another number of epochs"
+        );
         assert_ne!(weights(&straight), weights(&pieces));
         train(&data, &pieces, model, "4", &[extra.as_slice(), &["--resume"]].concat());
         // optimizer moments, step count, dropout stream and schedule all carried over
-        assert_eq!(weights(&straight), weights(&pieces), "{model}: the resumed run ended elsewhere");
+        assert_eq!(
+            weights(&straight),
+            weights(&pieces),
+            "{model}: the resumed run ended elsewhere"
+        );
         assert_eq!(losses(&straight), losses(&pieces), "{model}");
     }
 
@@ -287,10 +465,28 @@ fn a_stopped_and_resumed_run_ends_as_an_uninterrupted_one() {
     std::fs::write(other.join("train-state.safetensors"), stale).unwrap();
     let o = resume(&other, "4");
     assert!(!o.status.success());
-    assert!(stderr(&o).contains("expected the state after epoch 2 (the checkpoint's), found the state after epoch 1"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains(
+            "expected the state after epoch 2 (the checkpoint's), found the state after epoch 1"
+        ),
+        "{}",
+        stderr(&o)
+    );
 
     // a fresh run in a used folder drops the earlier run's state before its first epoch
-    let fresh = mmant(&["train", "--data", data.to_str().unwrap(), "--split", "1", "--model", "futr", "--epochs", "0", "--out", other.to_str().unwrap()]);
+    let fresh = mmant(&[
+        "train",
+        "--data",
+        data.to_str().unwrap(),
+        "--split",
+        "1",
+        "--model",
+        "futr",
+        "--epochs",
+        "0",
+        "--out",
+        other.to_str().unwrap(),
+    ]);
     assert!(fresh.status.success(), "{}", stderr(&fresh));
     assert!(!other.join("train-state.safetensors").exists());
     train(&data, &other, "futr", "4", &["--stop-after", "2"]);

@@ -11,10 +11,33 @@ use mmant::video::VideoFile;
 /// A 64×48 video whose frame n is gray level 4n (lossless H.264 with B-frames, keyframe every 10).
 fn numbered_video(dir: &Path, extra: &[&str]) -> PathBuf {
     let out = dir.join("numbered.mkv");
-    let mut args = vec!["-y", "-v", "error", "-f", "lavfi", "-i", "color=c=black:s=64x48:r=25:d=2.4,format=gray,geq=lum='N*4'"];
+    let mut args = vec![
+        "-y",
+        "-v",
+        "error",
+        "-f",
+        "lavfi",
+        "-i",
+        "color=c=black:s=64x48:r=25:d=2.4,format=gray,geq=lum='N*4'",
+    ];
     args.extend_from_slice(extra);
-    args.extend_from_slice(&["-c:v", "libx264", "-qp", "0", "-g", "10", "-bf", "2", "-pix_fmt", "yuv420p", out.to_str().unwrap()]);
-    let st = Command::new("ffmpeg").args(&args).status().expect("ffmpeg (scripts/install-deps --test installs it)");
+    args.extend_from_slice(&[
+        "-c:v",
+        "libx264",
+        "-qp",
+        "0",
+        "-g",
+        "10",
+        "-bf",
+        "2",
+        "-pix_fmt",
+        "yuv420p",
+        out.to_str().unwrap(),
+    ]);
+    let st = Command::new("ffmpeg")
+        .args(&args)
+        .status()
+        .expect("ffmpeg (scripts/install-deps --test installs it)");
     assert!(st.success());
     out
 }
@@ -49,14 +72,28 @@ fn every_frame_is_found_in_any_order() {
 }
 
 fn ffmpeg(args: &[&str]) {
-    let st = Command::new("ffmpeg").args(["-y", "-v", "error"]).args(args).status().expect("ffmpeg (scripts/install-deps --test installs it)");
+    let st = Command::new("ffmpeg")
+        .args(["-y", "-v", "error"])
+        .args(args)
+        .status()
+        .expect("ffmpeg (scripts/install-deps --test installs it)");
     assert!(st.success(), "ffmpeg {args:?}");
 }
 
 /// Frames ffprobe counts by decoding the whole stream.
 fn ffprobe_frames(path: &Path) -> usize {
     let o = Command::new("ffprobe")
-        .args(["-v", "error", "-select_streams", "v:0", "-count_frames", "-show_entries", "stream=nb_read_frames", "-of", "csv=p=0"])
+        .args([
+            "-v",
+            "error",
+            "-select_streams",
+            "v:0",
+            "-count_frames",
+            "-show_entries",
+            "stream=nb_read_frames",
+            "-of",
+            "csv=p=0",
+        ])
         .arg(path)
         .output()
         .expect("ffprobe");
@@ -71,11 +108,55 @@ fn frame_counts_match_ffprobe_and_seeks_match_sequential_decoding() {
         // odd size (lossless FFV1: H.264 4:2:0 needs even sizes)
         ("odd.mkv", vec!["-f", "lavfi", "-i", "testsrc=s=63x47:r=30:d=1.5", "-c:v", "ffv1"]),
         // one long GOP with B-frames: every seek decodes from frame 0
-        ("long_gop.mp4", vec!["-f", "lavfi", "-i", "testsrc=s=96x64:r=25:d=4", "-c:v", "libx264", "-g", "250", "-bf", "3", "-pix_fmt", "yuv420p"]),
+        (
+            "long_gop.mp4",
+            vec![
+                "-f",
+                "lavfi",
+                "-i",
+                "testsrc=s=96x64:r=25:d=4",
+                "-c:v",
+                "libx264",
+                "-g",
+                "250",
+                "-bf",
+                "3",
+                "-pix_fmt",
+                "yuv420p",
+            ],
+        ),
         // short GOPs, no B-frames, MPEG-4 part 2 in AVI
-        ("short_gop.avi", vec!["-f", "lavfi", "-i", "testsrc=s=80x60:r=24:d=2", "-c:v", "mpeg4", "-g", "5", "-bf", "0"]),
+        (
+            "short_gop.avi",
+            vec![
+                "-f",
+                "lavfi",
+                "-i",
+                "testsrc=s=80x60:r=24:d=2",
+                "-c:v",
+                "mpeg4",
+                "-g",
+                "5",
+                "-bf",
+                "0",
+            ],
+        ),
         // VP9 in WebM
-        ("vp9.webm", vec!["-f", "lavfi", "-i", "testsrc=s=64x48:r=25:d=1.2", "-c:v", "libvpx-vp9", "-g", "12", "-deadline", "realtime"]),
+        (
+            "vp9.webm",
+            vec![
+                "-f",
+                "lavfi",
+                "-i",
+                "testsrc=s=64x48:r=25:d=1.2",
+                "-c:v",
+                "libvpx-vp9",
+                "-g",
+                "12",
+                "-deadline",
+                "realtime",
+            ],
+        ),
     ];
     for (name, mut args) in cases {
         let out = d(name);
@@ -87,7 +168,11 @@ fn frame_counts_match_ffprobe_and_seeks_match_sequential_decoding() {
         assert_eq!(v.metadata.frames, n, "{name}: frame count vs ffprobe");
         let sequential: Vec<Vec<u8>> = (0..n).map(|k| v.frame(k, 0, 0).unwrap().data).collect();
         for k in [n - 1, n / 2, 1, n - 2, 0, n / 3 + 1] {
-            assert_eq!(v.frame(k, 0, 0).unwrap().data, sequential[k], "{name}: frame {k} after a seek");
+            assert_eq!(
+                v.frame(k, 0, 0).unwrap().data,
+                sequential[k],
+                "{name}: frame {k} after a seek"
+            );
         }
         assert_ne!(sequential[0], sequential[n / 2], "{name}: the pattern moves");
     }
@@ -99,8 +184,26 @@ fn rotation_metadata_is_reported() {
     let dir = tempfile::tempdir().unwrap();
     let plain = dir.path().join("plain.mp4");
     let rotated = dir.path().join("rotated.mp4");
-    ffmpeg(&["-f", "lavfi", "-i", "testsrc=s=64x48:r=25:d=0.4", "-c:v", "libx264", "-pix_fmt", "yuv420p", plain.to_str().unwrap()]);
-    ffmpeg(&["-i", plain.to_str().unwrap(), "-c", "copy", "-metadata:s:v:0", "rotate=90", rotated.to_str().unwrap()]);
+    ffmpeg(&[
+        "-f",
+        "lavfi",
+        "-i",
+        "testsrc=s=64x48:r=25:d=0.4",
+        "-c:v",
+        "libx264",
+        "-pix_fmt",
+        "yuv420p",
+        plain.to_str().unwrap(),
+    ]);
+    ffmpeg(&[
+        "-i",
+        plain.to_str().unwrap(),
+        "-c",
+        "copy",
+        "-metadata:s:v:0",
+        "rotate=90",
+        rotated.to_str().unwrap(),
+    ]);
     assert_eq!(VideoFile::open(&plain).unwrap().metadata.rotation, 0);
     let m = VideoFile::open(&rotated).unwrap().metadata;
     assert_eq!(m.rotation.rem_euclid(360), 90, "{m:?}");
@@ -110,7 +213,10 @@ fn rotation_metadata_is_reported() {
 fn variable_frame_rate_keeps_ordinals() {
     let dir = tempfile::tempdir().unwrap();
     // frames after 30 come twice as far apart: time × fps would point at the wrong frame
-    let path = numbered_video(dir.path(), &["-vf", "setpts='if(lt(N,30),N,30+2*(N-30))/(25*TB)'", "-fps_mode", "vfr"]);
+    let path = numbered_video(
+        dir.path(),
+        &["-vf", "setpts='if(lt(N,30),N,30+2*(N-30))/(25*TB)'", "-fps_mode", "vfr"],
+    );
     let mut v = VideoFile::open(&path).unwrap();
     assert_eq!(v.metadata.frames, 60);
     assert!(v.metadata.variable_fps, "{:?}", v.metadata);
@@ -191,8 +297,12 @@ fn worker_answers_the_latest_request_without_blocking_the_caller() {
     assert!(got_latest);
     // a repeated request comes from the cache
     let g = w.request(39, 0, 0);
-    assert!(matches!(w.wait(Duration::from_secs(5)), Some(Reply::Frame { generation, .. }) if generation == g));
+    assert!(
+        matches!(w.wait(Duration::from_secs(5)), Some(Reply::Frame { generation, .. }) if generation == g)
+    );
     // errors come back as replies
     let g = w.request(1000, 0, 0);
-    assert!(matches!(w.wait(Duration::from_secs(5)), Some(Reply::Error { generation, message }) if generation == g && message.contains("frame 1000")));
+    assert!(
+        matches!(w.wait(Duration::from_secs(5)), Some(Reply::Error { generation, message }) if generation == g && message.contains("frame 1000"))
+    );
 }

@@ -10,14 +10,21 @@ use egui_kittest::kittest::Queryable;
 use mmant::viewer::{Command, ViewerApp};
 
 fn harness(app: ViewerApp) -> Harness<'static, ViewerApp> {
-    Harness::builder().with_size((1000.0, 600.0)).wgpu().build_ui_state(|ui, app: &mut ViewerApp| app.draw(ui), app)
+    Harness::builder()
+        .with_size((1000.0, 600.0))
+        .wgpu()
+        .build_ui_state(|ui, app: &mut ViewerApp| app.draw(ui), app)
 }
 
 /// Steps the UI until `done` holds (the workers answer in the background).
 fn step_until(h: &mut Harness<'static, ViewerApp>, what: &str, done: impl Fn(&ViewerApp) -> bool) {
     let start = Instant::now();
     while !done(h.state()) {
-        assert!(start.elapsed() < Duration::from_secs(60), "timed out waiting for {what}; status: {}", h.state().state.status);
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "timed out waiting for {what}; status: {}",
+            h.state().state.status
+        );
         h.step();
         std::thread::sleep(Duration::from_millis(10));
     }
@@ -38,19 +45,28 @@ fn labels_without_video_or_model_still_work() {
 #[test]
 fn anticipation_runs_off_thread_and_follows_alpha() {
     let (_dir, labels, mapping, model) = mmant::cli::demo_files().unwrap();
-    let app = mmant::cli::viewer_app(Some(&labels), Some(&mapping), Some(&model), None, Some(15.0)).unwrap();
+    let app = mmant::cli::viewer_app(Some(&labels), Some(&mapping), Some(&model), None, Some(15.0))
+        .unwrap();
     let frames = app.state.frames;
     let mut h = harness(app);
     let at = |alpha: f32| ((alpha as f64) * frames as f64) as usize;
-    step_until(&mut h, "the first anticipation", |a| a.state.anticipation.as_ref().is_some_and(|x| x.observed == at(0.3)));
+    step_until(&mut h, "the first anticipation", |a| {
+        a.state.anticipation.as_ref().is_some_and(|x| x.observed == at(0.3))
+    });
     let first = h.state().state.anticipation.clone().unwrap();
     assert_eq!(first.future.len(), frames - first.observed);
     assert_eq!(first.coarse.len(), first.observed);
     h.state_mut().state.apply(Command::SetAlpha(0.6));
-    step_until(&mut h, "the anticipation at α = 0.6", |a| a.state.anticipation.as_ref().is_some_and(|x| x.observed == at(0.6)));
+    step_until(&mut h, "the anticipation at α = 0.6", |a| {
+        a.state.anticipation.as_ref().is_some_and(|x| x.observed == at(0.6))
+    });
     let second = h.state().state.anticipation.clone().unwrap();
     assert_eq!(second.future.len(), frames - at(0.6));
-    assert!(h.state().state.status.contains("anticipated from frame"), "{}", h.state().state.status);
+    assert!(
+        h.state().state.status.contains("anticipated from frame"),
+        "{}",
+        h.state().state.status
+    );
 
     // the timeline is drawn: its lower part holds many coloured (saturated) pixels
     h.run_steps(2);
@@ -76,7 +92,8 @@ fn labels_only_app() -> (tempfile::TempDir, ViewerApp) {
     let mapping = dir.path().join("mapping.txt");
     std::fs::write(&mapping, "0 SIL\n1 pour_milk\n").unwrap();
     std::fs::write(&labels, "SIL\n".repeat(20) + &"pour_milk\n".repeat(40)).unwrap();
-    let app = mmant::cli::viewer_app(Some(&labels), Some(&mapping), None, None, Some(15.0)).unwrap();
+    let app =
+        mmant::cli::viewer_app(Some(&labels), Some(&mapping), None, None, Some(15.0)).unwrap();
     (dir, app)
 }
 
@@ -125,8 +142,18 @@ fn dragging_the_tracks_pans_and_the_wheel_zooms() {
         // find a point on the tracks: a click there seeks
         let before = h.state().state.playhead;
         h.event(egui::Event::PointerMoved(p));
-        h.event(egui::Event::PointerButton { pos: p, button: egui::PointerButton::Primary, pressed: true, modifiers: Default::default() });
-        h.event(egui::Event::PointerButton { pos: p, button: egui::PointerButton::Primary, pressed: false, modifiers: Default::default() });
+        h.event(egui::Event::PointerButton {
+            pos: p,
+            button: egui::PointerButton::Primary,
+            pressed: true,
+            modifiers: Default::default(),
+        });
+        h.event(egui::Event::PointerButton {
+            pos: p,
+            button: egui::PointerButton::Primary,
+            pressed: false,
+            modifiers: Default::default(),
+        });
         h.run_steps(1);
         if h.state().state.playhead != before {
             found = Some(p);
@@ -136,29 +163,60 @@ fn dragging_the_tracks_pans_and_the_wheel_zooms() {
     // the first point that seeks is on the ruler strip (14 px): the first track lies below it
     let p = found.expect("a click on the timeline seeks") + egui::vec2(0.0, 20.0);
     let view = h.state().state.view;
-    h.event(egui::Event::PointerButton { pos: p, button: egui::PointerButton::Primary, pressed: true, modifiers: Default::default() });
+    h.event(egui::Event::PointerButton {
+        pos: p,
+        button: egui::PointerButton::Primary,
+        pressed: true,
+        modifiers: Default::default(),
+    });
     for i in 1..=10 {
         h.event(egui::Event::PointerMoved(p + egui::vec2(-20.0 * i as f32, 0.0)));
         h.run_steps(1);
     }
-    h.event(egui::Event::PointerButton { pos: p + egui::vec2(-200.0, 0.0), button: egui::PointerButton::Primary, pressed: false, modifiers: Default::default() });
+    h.event(egui::Event::PointerButton {
+        pos: p + egui::vec2(-200.0, 0.0),
+        button: egui::PointerButton::Primary,
+        pressed: false,
+        modifiers: Default::default(),
+    });
     h.run_steps(1);
     let panned = h.state().state.view;
-    assert!(panned.0 > view.0 && (panned.1 - panned.0 - (view.1 - view.0)).abs() < 1e-6, "dragging left pans right at the same zoom: {view:?} → {panned:?}");
-    h.event(egui::Event::MouseWheel { unit: egui::MouseWheelUnit::Point, delta: egui::vec2(0.0, 120.0), phase: egui::TouchPhase::Move, source: egui::MouseWheelSource::Wheel, modifiers: Default::default() });
+    assert!(
+        panned.0 > view.0 && (panned.1 - panned.0 - (view.1 - view.0)).abs() < 1e-6,
+        "dragging left pans right at the same zoom: {view:?} → {panned:?}"
+    );
+    h.event(egui::Event::MouseWheel {
+        unit: egui::MouseWheelUnit::Point,
+        delta: egui::vec2(0.0, 120.0),
+        phase: egui::TouchPhase::Move,
+        source: egui::MouseWheelSource::Wheel,
+        modifiers: Default::default(),
+    });
     h.run_steps(3);
     let zoomed = h.state().state.view;
-    assert!(zoomed.1 - zoomed.0 < panned.1 - panned.0, "the wheel zooms in: {panned:?} → {zoomed:?}");
+    assert!(
+        zoomed.1 - zoomed.0 < panned.1 - panned.0,
+        "the wheel zooms in: {panned:?} → {zoomed:?}"
+    );
 }
 
 #[test]
 fn the_demo_plays_its_video_and_exports_what_it_shows() {
     let (_dir, labels, mapping, model, video) = mmant::cli::demo_files_with_video().unwrap();
-    let app = mmant::cli::viewer_app(Some(&labels), Some(&mapping), Some(&model), Some(&video), Some(15.0)).unwrap();
+    let app = mmant::cli::viewer_app(
+        Some(&labels),
+        Some(&mapping),
+        Some(&model),
+        Some(&video),
+        Some(15.0),
+    )
+    .unwrap();
     let mut h = harness(app);
     step_until(&mut h, "the first anticipation", |a| a.state.anticipation.is_some());
     h.state_mut().state.apply(Command::Seek(500));
-    step_until(&mut h, "a decoded video frame", |a| a.state.status.contains("anticipated") || a.state.playhead == 500);
+    step_until(&mut h, "a decoded video frame", |a| {
+        a.state.status.contains("anticipated") || a.state.playhead == 500
+    });
     h.run_steps(20);
     let (bytes, rows) = h.state().state.segments_csv().unwrap();
     let mut r = csv::Reader::from_reader(bytes.as_slice());
@@ -181,23 +239,30 @@ fn the_anticipation_follows_the_labels_as_they_are_edited_and_undone() {
     use egui::{Key, Modifiers};
     use mmant::annotation::Edit;
     let (_dir, labels, mapping, model) = mmant::cli::demo_files().unwrap();
-    let app = mmant::cli::viewer_app(Some(&labels), Some(&mapping), Some(&model), None, Some(15.0)).unwrap();
+    let app = mmant::cli::viewer_app(Some(&labels), Some(&mapping), Some(&model), None, Some(15.0))
+        .unwrap();
     let frames = app.state.frames;
     let observed = (0.3 * frames as f64) as usize;
     let mut h = harness(app);
-    step_until(&mut h, "the first anticipation", |a| a.state.anticipation.as_ref().is_some_and(|x| x.observed == observed));
+    step_until(&mut h, "the first anticipation", |a| {
+        a.state.anticipation.as_ref().is_some_and(|x| x.observed == observed)
+    });
     let original = h.state().state.anticipation.clone().unwrap().future;
     let original_gt = h.state().state.ground_truth.clone().unwrap();
     // the annotator says everything observed so far was frying an egg
     h.state_mut().edit(Edit::Paint { level: 0, start: 0, end: observed, label: "fry_egg".into() });
     assert!(h.state().state.status.contains("journal"), "{}", h.state().state.status);
-    step_until(&mut h, "the anticipation of the edited labels", |a| a.state.anticipation.as_ref().is_some_and(|x| x.future != original));
+    step_until(&mut h, "the anticipation of the edited labels", |a| {
+        a.state.anticipation.as_ref().is_some_and(|x| x.future != original)
+    });
     assert_ne!(h.state().state.ground_truth.as_ref().unwrap(), &original_gt);
     // Ctrl+Z undoes the edit (not playback): the labels and the anticipation come back
     h.key_press_modifiers(Modifiers::COMMAND, Key::Z);
     h.run_steps(1);
     assert_eq!(h.state().state.ground_truth.as_ref().unwrap(), &original_gt);
-    step_until(&mut h, "the anticipation of the original labels", |a| a.state.anticipation.as_ref().is_some_and(|x| x.future == original));
+    step_until(&mut h, "the anticipation of the original labels", |a| {
+        a.state.anticipation.as_ref().is_some_and(|x| x.future == original)
+    });
     // S splits at the playhead; a digit relabels the segment at the playhead with that legend entry
     h.state_mut().state.apply(Command::Seek(50));
     h.key_press(Key::S);
@@ -215,12 +280,22 @@ fn the_anticipation_follows_the_labels_as_they_are_edited_and_undone() {
 fn drag(h: &mut Harness<'static, ViewerApp>, from: egui::Pos2, dx: f32) {
     h.event(egui::Event::PointerMoved(from));
     h.run_steps(1);
-    h.event(egui::Event::PointerButton { pos: from, button: egui::PointerButton::Primary, pressed: true, modifiers: Default::default() });
+    h.event(egui::Event::PointerButton {
+        pos: from,
+        button: egui::PointerButton::Primary,
+        pressed: true,
+        modifiers: Default::default(),
+    });
     for i in 1..=6 {
         h.event(egui::Event::PointerMoved(from + egui::vec2(dx * i as f32 / 6.0, 0.0)));
         h.run_steps(1);
     }
-    h.event(egui::Event::PointerButton { pos: from + egui::vec2(dx, 0.0), button: egui::PointerButton::Primary, pressed: false, modifiers: Default::default() });
+    h.event(egui::Event::PointerButton {
+        pos: from + egui::vec2(dx, 0.0),
+        button: egui::PointerButton::Primary,
+        pressed: false,
+        modifiers: Default::default(),
+    });
     h.run_steps(2);
 }
 
@@ -229,7 +304,11 @@ fn boundaries_drag_fine_levels_stay_inside_coarse_ones_and_new_labels_can_be_add
     let (dir, app) = labels_only_app();
     let mut h = harness(app);
     h.run_steps(2);
-    assert!(h.state().annotation().is_some(), "the label file is open for editing: {}", h.state().state.status);
+    assert!(
+        h.state().annotation().is_some(),
+        "the label file is open for editing: {}",
+        h.state().state.status
+    );
     // find the ground-truth boundary (frame 20 of 60) by dragging along the first track
     let mut moved = false;
     'search: for y in (440..600).step_by(6) {
@@ -270,7 +349,12 @@ fn boundaries_drag_fine_levels_stay_inside_coarse_ones_and_new_labels_can_be_add
     h.run_steps(1);
     assert_eq!(h.state().state.edit_level, 0);
     h.state_mut().run_command(Command::MoveBoundary { level: 0, from: boundary, to: boundary + 3 });
-    assert!(h.state().state.status.contains("refused") && h.state().state.status.contains("would cross"), "{}", h.state().state.status);
+    assert!(
+        h.state().state.status.contains("refused")
+            && h.state().state.status.contains("would cross"),
+        "{}",
+        h.state().state.status
+    );
     assert_eq!(h.state().state.ground_truth.as_ref().unwrap(), &gt);
     // everything is in the journal beside the label file
     let journal = std::fs::read_to_string(dir.path().join("v.txt.journal")).unwrap();
@@ -292,7 +376,11 @@ fn holding_a_digit_while_playing_paints_the_frames_that_pass() {
     h.run_steps(1);
     let start = Instant::now();
     while h.state().state.playhead < 40 {
-        assert!(start.elapsed() < Duration::from_secs(10), "playback stalled at {}", h.state().state.playhead);
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "playback stalled at {}",
+            h.state().state.playhead
+        );
         std::thread::sleep(Duration::from_millis(20));
         h.run_steps(1);
     }
@@ -309,18 +397,31 @@ fn holding_a_digit_while_playing_paints_the_frames_that_pass() {
 #[test]
 fn a_segmentation_output_is_a_track_and_can_be_observed_instead_of_the_ground_truth() {
     let (_dir, labels, mapping, model) = mmant::cli::demo_files().unwrap();
-    let mut app = mmant::cli::viewer_app(Some(&labels), Some(&mapping), Some(&model), None, Some(15.0)).unwrap();
-    let predictions = common::shared_data("breakfast").join("predictions_mstcn_split1/P06_cam01_P06_friedegg.txt");
-    let pred = mmant::data::FrameLabels::read(&predictions).unwrap().encode_strict(&app.state.vocab).unwrap();
+    let mut app =
+        mmant::cli::viewer_app(Some(&labels), Some(&mapping), Some(&model), None, Some(15.0))
+            .unwrap();
+    let predictions = common::shared_data("breakfast")
+        .join("predictions_mstcn_split1/P06_cam01_P06_friedegg.txt");
+    let pred = mmant::data::FrameLabels::read(&predictions)
+        .unwrap()
+        .encode_strict(&app.state.vocab)
+        .unwrap();
     app.state.predictions = Some(pred.clone());
     let observed = (0.3 * app.state.frames as f64) as usize;
     let mut h = harness(app);
-    step_until(&mut h, "the anticipation from the ground truth", |a| a.state.anticipation.as_ref().is_some_and(|x| x.observed == observed));
+    step_until(&mut h, "the anticipation from the ground truth", |a| {
+        a.state.anticipation.as_ref().is_some_and(|x| x.observed == observed)
+    });
     let from_gt = h.state().state.anticipation.clone().unwrap();
     h.get_by_label("observe the segmentation output").click();
     h.run_steps(1);
     assert!(h.state().state.observe_predictions);
-    step_until(&mut h, "the anticipation from the segmentation output", |a| a.state.anticipation.as_ref().is_some_and(|x| x.coarse != from_gt.coarse || x.future != from_gt.future));
+    step_until(&mut h, "the anticipation from the segmentation output", |a| {
+        a.state
+            .anticipation
+            .as_ref()
+            .is_some_and(|x| x.coarse != from_gt.coarse || x.future != from_gt.future)
+    });
     let (bytes, _) = h.state().state.segments_csv().unwrap();
     let text = String::from_utf8(bytes).unwrap();
     let rows = text.lines().filter(|l| l.split(',').nth(1) == Some("segmentation")).count();

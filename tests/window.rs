@@ -16,7 +16,12 @@ impl Drop for Killed {
 }
 
 fn free_display(from: u32) -> u32 {
-    (from..from + 50).find(|n| !Path::new(&format!("/tmp/.X11-unix/X{n}")).exists() && !Path::new(&format!("/tmp/.X{n}-lock")).exists()).expect("a free X display number")
+    (from..from + 50)
+        .find(|n| {
+            !Path::new(&format!("/tmp/.X11-unix/X{n}")).exists()
+                && !Path::new(&format!("/tmp/.X{n}-lock")).exists()
+        })
+        .expect("a free X display number")
 }
 
 #[test]
@@ -28,7 +33,10 @@ fn the_demo_window_shows_video_and_timeline_under_xvfb() {
 #[test]
 fn without_a_wgpu_adapter_the_window_falls_back_to_glow() {
     let stderr = demo_window_renders(150, &[("WGPU_BACKEND", "dx12")]);
-    assert!(stderr.contains("no wgpu adapter") && stderr.contains("drawing with OpenGL (glow)"), "{stderr}");
+    assert!(
+        stderr.contains("no wgpu adapter") && stderr.contains("drawing with OpenGL (glow)"),
+        "{stderr}"
+    );
 }
 
 /// Runs the demo under a fresh Xvfb until a screenshot shows it; returns what mmant printed.
@@ -51,7 +59,8 @@ fn demo_window_renders(display_from: u32, env: &[(&str, &str)]) -> String {
     let home = tempfile::tempdir().unwrap();
     let runtime = home.path().join("run");
     std::fs::create_dir_all(&runtime).unwrap();
-    std::fs::set_permissions(&runtime, std::os::unix::fs::PermissionsExt::from_mode(0o700)).unwrap();
+    std::fs::set_permissions(&runtime, std::os::unix::fs::PermissionsExt::from_mode(0o700))
+        .unwrap();
     let stderr_path = home.path().join("stderr.txt");
     let mut app = Killed(
         Command::new(env!("CARGO_BIN_EXE_mmant"))
@@ -71,7 +80,12 @@ fn demo_window_renders(display_from: u32, env: &[(&str, &str)]) -> String {
     let start = Instant::now();
     loop {
         std::thread::sleep(Duration::from_secs(2));
-        let ok = Command::new("import").args(["-display", &display, "-window", "root"]).arg(&shot).status().expect("import (ImageMagick)").success();
+        let ok = Command::new("import")
+            .args(["-display", &display, "-window", "root"])
+            .arg(&shot)
+            .status()
+            .expect("import (ImageMagick)")
+            .success();
         if ok && let Ok(img) = image::open(&shot) {
             let img = img.to_rgb8();
             let (w, h) = img.dimensions();
@@ -87,7 +101,10 @@ fn demo_window_renders(display_from: u32, env: &[(&str, &str)]) -> String {
                 }
             }
             // the video (a textured table) has many colours; the timeline's bars are saturated
-            last = format!("{w}×{h}, {} colours, {saturated_bottom} saturated pixels in the bottom quarter", colours.len());
+            last = format!(
+                "{w}×{h}, {} colours, {saturated_bottom} saturated pixels in the bottom quarter",
+                colours.len()
+            );
             if colours.len() > 500 && saturated_bottom > 20_000 {
                 if let Some(p) = std::env::var_os("MMANT_WINDOW_SCREENSHOT") {
                     std::fs::copy(&shot, p).unwrap();
@@ -97,6 +114,9 @@ fn demo_window_renders(display_from: u32, env: &[(&str, &str)]) -> String {
                 return std::fs::read_to_string(&stderr_path).unwrap_or_default();
             }
         }
-        assert!(start.elapsed() < Duration::from_secs(90), "the window never showed the demo: {last}");
+        assert!(
+            start.elapsed() < Duration::from_secs(90),
+            "the window never showed the demo: {last}"
+        );
     }
 }

@@ -17,8 +17,20 @@ pub enum Format {
 }
 
 /// The segment CSV's columns: the viewer's export columns and the parent level of a fine level.
-pub const COLUMNS: [&str; 12] =
-    ["video", "track", "level", "label", "label_id", "start_frame", "end_frame", "start_s", "end_s", "observation_rate", "checkpoint", "parent_level"];
+pub const COLUMNS: [&str; 12] = [
+    "video",
+    "track",
+    "level",
+    "label",
+    "label_id",
+    "start_frame",
+    "end_frame",
+    "start_s",
+    "end_s",
+    "observation_rate",
+    "checkpoint",
+    "parent_level",
+];
 
 impl Format {
     /// From the extension, and for `.txt` from the first line (commas: DARai).
@@ -32,33 +44,77 @@ impl Format {
 }
 
 fn err(path: &Path, line: usize, msg: impl std::fmt::Display) -> String {
-    if line == 0 { format!("{}: {msg}", path.display()) } else { format!("{}: line {line}: {msg}", path.display()) }
+    if line == 0 {
+        format!("{}: {msg}", path.display())
+    } else {
+        format!("{}: line {line}: {msg}", path.display())
+    }
 }
 
 /// Reads an annotation. `vocabularies` gives the known labels per level name (e.g. from
 /// mapping.txt); with `strict`, a label outside them is an error naming file and line, otherwise
 /// it joins the level's vocabulary.
-pub fn read(path: &Path, bytes: &[u8], vocabularies: &[(String, Vocabulary)], strict: bool) -> Result<Annotation, String> {
+pub fn read(
+    path: &Path,
+    bytes: &[u8],
+    vocabularies: &[(String, Vocabulary)],
+    strict: bool,
+) -> Result<Annotation, String> {
     let video = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
-    let text = std::str::from_utf8(bytes).map_err(|e| err(path, 0, format!("expected UTF-8 text, found invalid bytes at offset {}", e.valid_up_to())))?;
-    let vocab_for = |name: &str| -> Vec<String> { vocabularies.iter().find(|(n, _)| n == name).map(|(_, v)| v.names().to_vec()).unwrap_or_default() };
-    let known = |name: &str| vocabularies.iter().any(|(n, _)| n == name);
-    let id_of = |vocab: &mut Vec<String>, label: &str, level: &str, line: usize| -> Result<u32, String> {
-        if let Some(i) = vocab.iter().position(|n| n == label) {
-            return Ok(i as u32);
-        }
-        if strict && known(level) {
-            return Err(err(path, line, format!("label {label:?} is not in the {level} vocabulary")));
-        }
-        vocab.push(label.to_owned());
-        Ok((vocab.len() - 1) as u32)
+    let text = std::str::from_utf8(bytes).map_err(|e| {
+        err(
+            path,
+            0,
+            format!("expected UTF-8 text, found invalid bytes at offset {}", e.valid_up_to()),
+        )
+    })?;
+    let vocab_for = |name: &str| -> Vec<String> {
+        vocabularies
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.names().to_vec())
+            .unwrap_or_default()
     };
+    let known = |name: &str| vocabularies.iter().any(|(n, _)| n == name);
+    let id_of =
+        |vocab: &mut Vec<String>, label: &str, level: &str, line: usize| -> Result<u32, String> {
+            if let Some(i) = vocab.iter().position(|n| n == label) {
+                return Ok(i as u32);
+            }
+            if strict && known(level) {
+                return Err(err(
+                    path,
+                    line,
+                    format!("label {label:?} is not in the {level} vocabulary"),
+                ));
+            }
+            vocab.push(label.to_owned());
+            Ok((vocab.len() - 1) as u32)
+        };
     match Format::detect(path, bytes) {
         Format::SegmentCsv => {
             let mut r = csv::Reader::from_reader(bytes);
             let headers = r.headers().map_err(|e| err(path, 1, e))?.clone();
-            let col = |name: &str| headers.iter().position(|h| h == name).ok_or_else(|| err(path, 1, format!("expected a `{name}` column, found {:?}", headers.iter().collect::<Vec<_>>())));
-            let (c_track, c_level, c_label, c_id, c_start, c_end) = (col("track")?, col("level")?, col("label")?, col("label_id")?, col("start_frame")?, col("end_frame")?);
+            let col = |name: &str| {
+                headers.iter().position(|h| h == name).ok_or_else(|| {
+                    err(
+                        path,
+                        1,
+                        format!(
+                            "expected a `{name}` column, found {:?}",
+                            headers.iter().collect::<Vec<_>>()
+                        ),
+                    )
+                })
+            };
+            let (c_track, c_level, c_label, c_id, c_start, c_end) = (
+                col("track")?,
+                col("level")?,
+                col("label")?,
+                col("label_id")?,
+                col("start_frame")?,
+                col("end_frame")?,
+            );
             let c_parent = headers.iter().position(|h| h == "parent_level");
             let mut levels: Vec<(Level, Option<String>)> = Vec::new();
             for (i, rec) in r.records().enumerate() {
@@ -68,25 +124,46 @@ pub fn read(path: &Path, bytes: &[u8], vocabularies: &[(String, Vocabulary)], st
                     continue;
                 }
                 let level_name = rec[c_level].to_owned();
-                let num = |c: usize| rec[c].parse::<usize>().map_err(|_| err(path, line, format!("expected a frame number, found {:?}", &rec[c])));
+                let num = |c: usize| {
+                    rec[c].parse::<usize>().map_err(|_| {
+                        err(path, line, format!("expected a frame number, found {:?}", &rec[c]))
+                    })
+                };
                 let (start, end) = (num(c_start)?, num(c_end)?);
                 let li = match levels.iter().position(|(l, _)| l.name == level_name) {
                     Some(i) => i,
                     None => {
                         let parent = c_parent.map(|c| rec[c].to_owned()).filter(|p| !p.is_empty());
-                        levels.push((Level { name: level_name.clone(), vocab: vocab_for(&level_name), track: Track { segments: vec![] }, parent: None }, parent));
+                        levels.push((
+                            Level {
+                                name: level_name.clone(),
+                                vocab: vocab_for(&level_name),
+                                track: Track { segments: vec![] },
+                                parent: None,
+                            },
+                            parent,
+                        ));
                         levels.len() - 1
                     }
                 };
                 let level = &mut levels[li].0;
                 let at = level.track.frames();
                 if start != at || end <= start {
-                    return Err(err(path, line, format!("expected a {level_name} segment starting at frame {at}, found [{start}, {end})")));
+                    return Err(err(
+                        path,
+                        line,
+                        format!(
+                            "expected a {level_name} segment starting at frame {at}, found [{start}, {end})"
+                        ),
+                    ));
                 }
                 // the label_id column places new labels where they were (ids stay stable on a round trip)
                 let label = &rec[c_label];
                 let id = match rec[c_id].parse::<usize>() {
-                    Ok(id) if !known(&level_name) && level.vocab.get(id).is_none_or(|n| n.is_empty() || n == label) => {
+                    Ok(id)
+                        if !known(&level_name)
+                            && level.vocab.get(id).is_none_or(|n| n.is_empty() || n == label) =>
+                    {
                         if level.vocab.len() <= id {
                             level.vocab.resize(id + 1, String::new());
                         }
@@ -105,10 +182,25 @@ pub fn read(path: &Path, bytes: &[u8], vocabularies: &[(String, Vocabulary)], st
             let mut out = Vec::new();
             for (mut level, parent) in levels {
                 if level.track.frames() != frames {
-                    return Err(err(path, 0, format!("level {} covers {} frames, level {} {frames}", level.name, level.track.frames(), names[0])));
+                    return Err(err(
+                        path,
+                        0,
+                        format!(
+                            "level {} covers {} frames, level {} {frames}",
+                            level.name,
+                            level.track.frames(),
+                            names[0]
+                        ),
+                    ));
                 }
                 level.parent = match parent {
-                    Some(p) => Some(names.iter().position(|n| *n == p).ok_or_else(|| err(path, 0, format!("level {} names an unknown parent level {p:?}", level.name)))?),
+                    Some(p) => Some(names.iter().position(|n| *n == p).ok_or_else(|| {
+                        err(
+                            path,
+                            0,
+                            format!("level {} names an unknown parent level {p:?}", level.name),
+                        )
+                    })?),
                     None => None,
                 };
                 for (i, name) in level.vocab.iter_mut().enumerate() {
@@ -134,19 +226,37 @@ pub fn read(path: &Path, bytes: &[u8], vocabularies: &[(String, Vocabulary)], st
             if labels.is_empty() {
                 return Err(err(path, 0, "expected one label per frame, found an empty file"));
             }
-            Ok(Annotation { video, levels: vec![Level { name, vocab, track: Track::from_frames(&labels), parent: None }] })
+            Ok(Annotation {
+                video,
+                levels: vec![Level {
+                    name,
+                    vocab,
+                    track: Track::from_frames(&labels),
+                    parent: None,
+                }],
+            })
         }
         Format::Darai => {
-            let names: Vec<String> = if vocabularies.len() >= 2 { vocabularies.iter().map(|(n, _)| n.clone()).collect() } else { vec!["L1".into(), "L2".into(), "L3".into()] };
+            let names: Vec<String> = if vocabularies.len() >= 2 {
+                vocabularies.iter().map(|(n, _)| n.clone()).collect()
+            } else {
+                vec!["L1".into(), "L2".into(), "L3".into()]
+            };
             let width = text.lines().next().map_or(0, |l| l.split(',').count());
-            let mut cols: Vec<(Vec<String>, Vec<u32>)> = (0..width).map(|c| (vocab_for(names.get(c).map_or("", String::as_str)), Vec::new())).collect();
+            let mut cols: Vec<(Vec<String>, Vec<u32>)> = (0..width)
+                .map(|c| (vocab_for(names.get(c).map_or("", String::as_str)), Vec::new()))
+                .collect();
             for (i, line) in text.lines().enumerate() {
                 if line.trim().is_empty() {
                     continue;
                 }
                 let fields: Vec<&str> = line.split(',').collect();
                 if fields.len() != width {
-                    return Err(err(path, i + 1, format!("expected {width} comma-separated labels, found {}", fields.len())));
+                    return Err(err(
+                        path,
+                        i + 1,
+                        format!("expected {width} comma-separated labels, found {}", fields.len()),
+                    ));
                 }
                 for (c, f) in fields.iter().enumerate() {
                     let level = names.get(c).cloned().unwrap_or_else(|| format!("L{}", c + 1));
@@ -199,13 +309,19 @@ pub fn write(doc: &Annotation, format: Format, fps: f64) -> Vec<u8> {
         }
         Format::MsTcn => {
             let level = &doc.levels[0];
-            level.track.labels().iter().flat_map(|&l| format!("{}\n", level.label_name(l)).into_bytes()).collect()
+            level
+                .track
+                .labels()
+                .iter()
+                .flat_map(|&l| format!("{}\n", level.label_name(l)).into_bytes())
+                .collect()
         }
         Format::Darai => {
             let labels: Vec<Vec<u32>> = doc.levels.iter().map(|l| l.track.labels()).collect();
             let mut out = String::new();
             for f in 0..doc.frames() {
-                let fields: Vec<&str> = doc.levels.iter().zip(&labels).map(|(l, ls)| l.label_name(ls[f])).collect();
+                let fields: Vec<&str> =
+                    doc.levels.iter().zip(&labels).map(|(l, ls)| l.label_name(ls[f])).collect();
                 out.push_str(&fields.join(","));
                 out.push('\n');
             }
@@ -246,7 +362,8 @@ mod tests {
         let d = read(&p, txt, &[], false).unwrap();
         assert_eq!(d.levels[0].track.segments().len(), 3);
         assert_eq!(write(&d, Format::MsTcn, 15.0), txt.to_vec());
-        let darai = b"Cooking,Making pancake,Stir\nCooking,Making pancake,Pour\nCooking,Cleaning,Wipe\n";
+        let darai =
+            b"Cooking,Making pancake,Stir\nCooking,Making pancake,Pour\nCooking,Cleaning,Wipe\n";
         let d = read(&p, darai, &[], false).unwrap();
         assert_eq!(d.levels.len(), 3);
         assert_eq!(d.levels[2].parent, Some(1));

@@ -69,7 +69,10 @@ mod tests {
         let original = d.clone();
         for f in 1..=300 {
             let frame = 1 + f % 9;
-            let _ = h.apply(&mut d, Edit::Relabel { level: 0, frame, label: ["a", "b", "c"][f % 3].into() });
+            let _ = h.apply(
+                &mut d,
+                Edit::Relabel { level: 0, frame, label: ["a", "b", "c"][f % 3].into() },
+            );
             let _ = h.apply(&mut d, Edit::Split { level: 0, frame });
         }
         let edited = d.clone();

@@ -13,10 +13,14 @@ use super::{Annotation, Edit, History};
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum JournalEntry {
-    Edit { edit: Edit },
+    Edit {
+        edit: Edit,
+    },
     /// The whole annotation after an undo or redo: undo can reach back before the last save, so
     /// it is journaled as its result, not as an operation.
-    Set { annotation: Annotation },
+    Set {
+        annotation: Annotation,
+    },
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -46,7 +50,8 @@ impl Journal {
     /// older journal atomically).
     pub fn start(annotation: &Path, base: &[u8]) -> std::io::Result<Self> {
         let path = Self::path_for(annotation);
-        let mut header = serde_json::to_vec(&Header { journal: 1, base_sha256: sha256(base) }).expect("header serialises");
+        let mut header = serde_json::to_vec(&Header { journal: 1, base_sha256: sha256(base) })
+            .expect("header serialises");
         header.push(b'\n');
         crate::fsutil::write_atomic(&path, &header)?;
         let file = std::fs::OpenOptions::new().append(true).open(&path)?;
@@ -60,7 +65,10 @@ impl Journal {
     /// A journal on a full disk: every append fails with ENOSPC (/dev/full).
     #[cfg(test)]
     pub(crate) fn on_full_disk(path: &Path) -> Self {
-        Journal { path: path.to_owned(), file: std::fs::OpenOptions::new().append(true).open("/dev/full").expect("/dev/full") }
+        Journal {
+            path: path.to_owned(),
+            file: std::fs::OpenOptions::new().append(true).open("/dev/full").expect("/dev/full"),
+        }
     }
 
     /// Appends one entry and syncs it to disk.
@@ -96,20 +104,45 @@ pub fn recover(annotation_path: &Path, base: &[u8], mut doc: Annotation) -> Reco
     let header: Option<Header> = lines.next().and_then(|l| serde_json::from_str(l.trim_end()).ok());
     match header {
         Some(h) if h.base_sha256 == sha256(base) => {}
-        Some(_) => return Recovered { annotation: doc, history, replayed: 0, note: Some(format!("{}: older than the saved file (its changes are saved); ignored", path.display())) },
-        None => return Recovered { annotation: doc, history, replayed: 0, note: Some(format!("{}: no readable header; ignored", path.display())) },
+        Some(_) => {
+            return Recovered {
+                annotation: doc,
+                history,
+                replayed: 0,
+                note: Some(format!(
+                    "{}: older than the saved file (its changes are saved); ignored",
+                    path.display()
+                )),
+            };
+        }
+        None => {
+            return Recovered {
+                annotation: doc,
+                history,
+                replayed: 0,
+                note: Some(format!("{}: no readable header; ignored", path.display())),
+            };
+        }
     }
     let mut replayed = 0;
     let mut note = None;
     for (i, line) in lines.enumerate() {
         if !line.ends_with('\n') {
-            note = Some(format!("{}: line {} was cut short by a crash (that change was never reported done)", path.display(), i + 2));
+            note = Some(format!(
+                "{}: line {} was cut short by a crash (that change was never reported done)",
+                path.display(),
+                i + 2
+            ));
             break;
         }
         match serde_json::from_str::<JournalEntry>(line.trim_end()) {
             Ok(JournalEntry::Edit { edit }) => {
                 if let Err(e) = history.apply(&mut doc, edit) {
-                    note = Some(format!("{}: line {}: {e}; replay stopped there", path.display(), i + 2));
+                    note = Some(format!(
+                        "{}: line {}: {e}; replay stopped there",
+                        path.display(),
+                        i + 2
+                    ));
                     break;
                 }
             }
@@ -118,7 +151,8 @@ pub fn recover(annotation_path: &Path, base: &[u8], mut doc: Annotation) -> Reco
                 doc = annotation;
             }
             Err(e) => {
-                note = Some(format!("{}: line {}: {e}; replay stopped there", path.display(), i + 2));
+                note =
+                    Some(format!("{}: line {}: {e}; replay stopped there", path.display(), i + 2));
                 break;
             }
         }

@@ -41,7 +41,13 @@ impl Track {
 
     /// One segment over all `frames` frames.
     pub fn uniform(frames: usize, label: u32) -> Self {
-        Track { segments: if frames == 0 { vec![] } else { vec![Segment { label, start: 0, end: frames }] } }
+        Track {
+            segments: if frames == 0 {
+                vec![]
+            } else {
+                vec![Segment { label, start: 0, end: frames }]
+            },
+        }
     }
 
     pub fn segments(&self) -> &[Segment] {
@@ -217,14 +223,23 @@ impl Annotation {
     /// Applies an edit, or refuses it and changes nothing.
     pub fn apply(&mut self, edit: &Edit) -> Result<(), EditError> {
         let frames = self.frames();
-        let in_range = |f: usize| if f < frames { Ok(()) } else { Err(EditError::OutOfRange { frame: f, frames }) };
+        let in_range = |f: usize| {
+            if f < frames { Ok(()) } else { Err(EditError::OutOfRange { frame: f, frames }) }
+        };
         if let Edit::AddLevel { name, parent, label } = edit {
             let p = self.levels.get(*parent).ok_or(EditError::NoLevel(*parent))?;
             if self.level_index(name).is_some() {
                 return Err(EditError::Refused(format!("a level named {name:?} exists")));
             }
-            let track = Track { segments: p.track.segments().iter().map(|s| Segment { label: 0, ..*s }).collect() };
-            self.levels.push(Level { name: name.clone(), vocab: vec![label.clone()], track, parent: Some(*parent) });
+            let track = Track {
+                segments: p.track.segments().iter().map(|s| Segment { label: 0, ..*s }).collect(),
+            };
+            self.levels.push(Level {
+                name: name.clone(),
+                vocab: vec![label.clone()],
+                track,
+                parent: Some(*parent),
+            });
             return Ok(());
         }
         let level = edit.level().expect("every other edit names a level");
@@ -236,16 +251,22 @@ impl Annotation {
                 in_range(*frame)?;
                 let i = l.track.index_at(*frame).expect("in range");
                 if segs[i].start == *frame {
-                    return Err(EditError::Refused(format!("frame {frame} already starts a segment")));
+                    return Err(EditError::Refused(format!(
+                        "frame {frame} already starts a segment"
+                    )));
                 }
                 let s = segs[i];
-                l.track.segments.splice(i..=i, [Segment { end: *frame, ..s }, Segment { start: *frame, ..s }]);
+                l.track
+                    .segments
+                    .splice(i..=i, [Segment { end: *frame, ..s }, Segment { start: *frame, ..s }]);
             }
             Edit::MergeNext { frame, .. } => {
                 in_range(*frame)?;
                 let i = l.track.index_at(*frame).expect("in range");
                 if i + 1 >= segs.len() {
-                    return Err(EditError::Refused("the last segment has no next segment to merge with".into()));
+                    return Err(EditError::Refused(
+                        "the last segment has no next segment to merge with".into(),
+                    ));
                 }
                 l.track.segments[i].end = segs[i + 1].end;
                 l.track.segments.remove(i + 1);
@@ -286,7 +307,9 @@ impl Annotation {
             Edit::Paint { start, end, label, .. } => {
                 in_range(*start)?;
                 if *end <= *start || *end > frames {
-                    return Err(EditError::Refused(format!("cannot paint frames [{start}, {end})")));
+                    return Err(EditError::Refused(format!(
+                        "cannot paint frames [{start}, {end})"
+                    )));
                 }
                 let id = l.label_id(label);
                 l.track.paint(*start, *end, id);
@@ -303,7 +326,13 @@ impl Annotation {
 
     /// The length check against a video's decoded frames.
     pub fn length_mismatch(&self, video_frames: usize) -> Option<String> {
-        (self.frames() != video_frames).then(|| format!("the annotation of {} has {} frames, the video {video_frames}", self.video, self.frames()))
+        (self.frames() != video_frames).then(|| {
+            format!(
+                "the annotation of {} has {} frames, the video {video_frames}",
+                self.video,
+                self.frames()
+            )
+        })
     }
 }
 
@@ -313,7 +342,15 @@ mod tests {
     use proptest::prelude::*;
 
     pub(crate) fn doc(frames: &[u32]) -> Annotation {
-        Annotation { video: "v".into(), levels: vec![Level { name: "action".into(), vocab: vec!["a".into(), "b".into(), "c".into()], track: Track::from_frames(frames), parent: None }] }
+        Annotation {
+            video: "v".into(),
+            levels: vec![Level {
+                name: "action".into(),
+                vocab: vec!["a".into(), "b".into(), "c".into()],
+                track: Track::from_frames(frames),
+                parent: None,
+            }],
+        }
     }
 
     #[test]
@@ -332,7 +369,10 @@ mod tests {
         assert_eq!(d.levels[0].track.labels(), vec![0, 0, 0, 0, 1, 1]);
         d.apply(&Edit::Paint { level: 0, start: 1, end: 5, label: "c".into() }).unwrap();
         assert_eq!(d.levels[0].track.labels(), vec![0, 2, 2, 2, 2, 1]);
-        assert!(matches!(d.apply(&Edit::Split { level: 0, frame: 9 }), Err(EditError::OutOfRange { .. })));
+        assert!(matches!(
+            d.apply(&Edit::Split { level: 0, frame: 9 }),
+            Err(EditError::OutOfRange { .. })
+        ));
         assert!(d.apply(&Edit::MoveBoundary { level: 0, from: 1, to: 6 }).is_err());
     }
 
@@ -357,10 +397,19 @@ mod tests {
         prop_oneof![
             f.clone().prop_map(|frame| Edit::Split { level: 0, frame }),
             f.clone().prop_map(|frame| Edit::MergeNext { level: 0, frame }),
-            (f.clone(), label.clone()).prop_map(|(frame, label)| Edit::Relabel { level: 0, frame, label }),
+            (f.clone(), label.clone()).prop_map(|(frame, label)| Edit::Relabel {
+                level: 0,
+                frame,
+                label
+            }),
             (f.clone(), f.clone()).prop_map(|(from, to)| Edit::MoveBoundary { level: 0, from, to }),
             f.clone().prop_map(|frame| Edit::Delete { level: 0, frame }),
-            (f.clone(), 1usize..20, label).prop_map(|(start, n, label)| Edit::Paint { level: 0, start, end: start + n, label }),
+            (f.clone(), 1usize..20, label).prop_map(|(start, n, label)| Edit::Paint {
+                level: 0,
+                start,
+                end: start + n,
+                label
+            }),
         ]
     }
 

@@ -36,24 +36,50 @@ pub struct Session {
 impl Session {
     /// Opens an annotation file, replaying a journal left by a session that did not save.
     /// Returns the session and, when something was recovered or a journal was set aside, what.
-    pub fn open(path: &Path, vocabularies: &[(String, Vocabulary)], strict: bool, fps: f64) -> Result<(Session, Option<String>), SessionError> {
-        let bytes = std::fs::read(path).map_err(|source| SessionError::Read { path: path.to_owned(), source })?;
-        let doc = formats::read(path, &bytes, vocabularies, strict).map_err(SessionError::Format)?;
+    pub fn open(
+        path: &Path,
+        vocabularies: &[(String, Vocabulary)],
+        strict: bool,
+        fps: f64,
+    ) -> Result<(Session, Option<String>), SessionError> {
+        let bytes = std::fs::read(path)
+            .map_err(|source| SessionError::Read { path: path.to_owned(), source })?;
+        let doc =
+            formats::read(path, &bytes, vocabularies, strict).map_err(SessionError::Format)?;
         let format = Format::detect(path, &bytes);
         let rec = journal::recover(path, &bytes, doc);
-        let mut journal = Journal::start(path, &bytes).map_err(|source| SessionError::Journal { path: Journal::path_for(path), source })?;
+        let mut journal = Journal::start(path, &bytes)
+            .map_err(|source| SessionError::Journal { path: Journal::path_for(path), source })?;
         let mut message = rec.note.clone();
         if rec.replayed > 0 {
             // keep the recovered state durable in the fresh journal until the user saves
-            journal.append(&JournalEntry::Set { annotation: rec.annotation.clone() }).map_err(|source| SessionError::Journal { path: journal.path().to_owned(), source })?;
-            let m = format!("recovered {} unsaved change{} from {}", rec.replayed, if rec.replayed == 1 { "" } else { "s" }, Journal::path_for(path).display());
+            journal.append(&JournalEntry::Set { annotation: rec.annotation.clone() }).map_err(
+                |source| SessionError::Journal { path: journal.path().to_owned(), source },
+            )?;
+            let m = format!(
+                "recovered {} unsaved change{} from {}",
+                rec.replayed,
+                if rec.replayed == 1 { "" } else { "s" },
+                Journal::path_for(path).display()
+            );
             message = Some(match message {
                 Some(n) => format!("{m} ({n})"),
                 None => m,
             });
         }
         let unsaved = rec.replayed;
-        Ok((Session { path: path.to_owned(), format, fps, doc: rec.annotation, history: rec.history, journal, unsaved }, message))
+        Ok((
+            Session {
+                path: path.to_owned(),
+                format,
+                fps,
+                doc: rec.annotation,
+                history: rec.history,
+                journal,
+                unsaved,
+            },
+            message,
+        ))
     }
 
     /// Applies an edit and journals it; Ok means it is on disk (in the journal).
@@ -68,7 +94,9 @@ impl Session {
     }
 
     fn journal_state(&mut self) -> Result<(), SessionError> {
-        self.journal.append(&JournalEntry::Set { annotation: self.doc.clone() }).map_err(|source| SessionError::Journal { path: self.journal.path().to_owned(), source })?;
+        self.journal.append(&JournalEntry::Set { annotation: self.doc.clone() }).map_err(
+            |source| SessionError::Journal { path: self.journal.path().to_owned(), source },
+        )?;
         self.unsaved += 1;
         Ok(())
     }
@@ -105,17 +133,27 @@ impl Session {
     /// An MS-TCN file holds one level: a session with more is saved with [`Session::save_as`].
     pub fn save(&mut self) -> Result<(), SessionError> {
         if self.format == Format::MsTcn && self.doc.levels.len() > 1 {
-            return Err(SessionError::Format(format!("{}: an MS-TCN label file holds one level, this annotation has {}: save it as a segment CSV", self.path.display(), self.doc.levels.len())));
+            return Err(SessionError::Format(format!(
+                "{}: an MS-TCN label file holds one level, this annotation has {}: save it as a segment CSV",
+                self.path.display(),
+                self.doc.levels.len()
+            )));
         }
         let bytes = formats::write(&self.doc, self.format, self.fps);
-        crate::fsutil::write_atomic(&self.path, &bytes).map_err(|source| SessionError::Save { path: self.path.clone(), source })?;
-        self.journal = Journal::start(&self.path, &bytes).map_err(|source| SessionError::Journal { path: Journal::path_for(&self.path), source })?;
+        crate::fsutil::write_atomic(&self.path, &bytes)
+            .map_err(|source| SessionError::Save { path: self.path.clone(), source })?;
+        self.journal = Journal::start(&self.path, &bytes).map_err(|source| {
+            SessionError::Journal { path: Journal::path_for(&self.path), source }
+        })?;
         self.unsaved = 0;
         Ok(())
     }
 
     pub fn save_as(&mut self, path: &Path, format: Format) -> Result<(), SessionError> {
-        let (old_path, old_format) = (std::mem::replace(&mut self.path, path.to_owned()), std::mem::replace(&mut self.format, format));
+        let (old_path, old_format) = (
+            std::mem::replace(&mut self.path, path.to_owned()),
+            std::mem::replace(&mut self.format, format),
+        );
         let r = self.save();
         match &r {
             // the old file keeps what it had on disk; its unsaved edits went into the new file
@@ -151,8 +189,16 @@ mod tests {
         s.edit(Edit::Split { level: 0, frame: 1 }).unwrap();
         let before = s.doc.clone();
         s.journal = Journal::on_full_disk(&Journal::path_for(&p));
-        let e = s.edit(Edit::Relabel { level: 0, frame: 3, label: "a".into() }).unwrap_err().to_string();
-        assert!(e.contains("v.txt.journal") && e.contains("No space left on device") && e.contains("the change was undone"), "{e}");
+        let e = s
+            .edit(Edit::Relabel { level: 0, frame: 3, label: "a".into() })
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("v.txt.journal")
+                && e.contains("No space left on device")
+                && e.contains("the change was undone"),
+            "{e}"
+        );
         assert_eq!(s.doc, before);
         assert!(s.undo().is_err(), "an undo that cannot be journaled is not done either");
         assert_eq!(s.doc, before);

@@ -67,7 +67,11 @@ pub fn median_ms<T>(repeats: usize, mut f: impl FnMut() -> T) -> f64 {
 pub fn machine_description() -> String {
     let cpu = std::fs::read_to_string("/proc/cpuinfo")
         .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("model name")).map(|l| l.split(':').nth(1).unwrap_or("").trim().to_owned()))
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("model name"))
+                .map(|l| l.split(':').nth(1).unwrap_or("").trim().to_owned())
+        })
         .unwrap_or_else(|| "unknown CPU".to_owned());
     let mut isa = Vec::new();
     #[cfg(target_arch = "x86_64")]
@@ -135,8 +139,12 @@ pub fn run(cfg: &AttentionBenchConfig) -> anyhow::Result<AttentionBenchReport> {
     for &t in &cfg.sizes {
         let shape = [cfg.batch, cfg.heads, t, hd];
         let (q, k, v) = (random(&shape, 1)?, random(&shape, 2)?, random(&shape, 3)?);
-        let explicit_ms = median_ms(cfg.repeats, || attention_explicit_inference(&q, &k, &v, None, scale).unwrap());
-        let fused_ms = median_ms(cfg.repeats, || attention(&q, &k, &v, None, scale, AttentionImpl::Auto).unwrap());
+        let explicit_ms = median_ms(cfg.repeats, || {
+            attention_explicit_inference(&q, &k, &v, None, scale).unwrap()
+        });
+        let fused_ms = median_ms(cfg.repeats, || {
+            attention(&q, &k, &v, None, scale, AttentionImpl::Auto).unwrap()
+        });
         let fused = attention(&q, &k, &v, None, scale, AttentionImpl::Auto)?;
         let explicit = attention_explicit_inference(&q, &k, &v, None, scale)?;
         let diff = (&fused - &explicit)?.abs()?.flatten_all()?.max(0)?.to_scalar::<f32>()?;
@@ -157,7 +165,8 @@ pub fn run(cfg: &AttentionBenchConfig) -> anyhow::Result<AttentionBenchReport> {
         });
     }
     let mut torch = None;
-    let mut torch_note = Some("no Python with torch and numpy found (pass --python or set MMANT_PYTHON)".to_owned());
+    let mut torch_note =
+        Some("no Python with torch and numpy found (pass --python or set MMANT_PYTHON)".to_owned());
     if let Some(py) = &cfg.python {
         std::fs::write(dir.path().join("sizes.json"), serde_json::to_string(&cfg.sizes)?)?;
         let script = dir.path().join("torch_sdpa.py");
@@ -180,7 +189,10 @@ pub fn run(cfg: &AttentionBenchConfig) -> anyhow::Result<AttentionBenchReport> {
             torch = Some(parsed.torch);
             torch_note = None;
         } else {
-            torch_note = Some(format!("PyTorch run failed: {}", String::from_utf8_lossy(&out.stderr).trim()));
+            torch_note = Some(format!(
+                "PyTorch run failed: {}",
+                String::from_utf8_lossy(&out.stderr).trim()
+            ));
         }
     }
     Ok(AttentionBenchReport {
@@ -198,14 +210,25 @@ pub fn run(cfg: &AttentionBenchConfig) -> anyhow::Result<AttentionBenchReport> {
 
 impl std::fmt::Display for AttentionBenchReport {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        writeln!(f, "attention, batch {}, {} heads, D = {} (head dim {}), median of {} runs", self.batch, self.heads, self.model_dim, self.model_dim / self.heads, self.repeats)?;
+        writeln!(
+            f,
+            "attention, batch {}, {} heads, D = {} (head dim {}), median of {} runs",
+            self.batch,
+            self.heads,
+            self.model_dim,
+            self.model_dim / self.heads,
+            self.repeats
+        )?;
         writeln!(f, "machine: {}", self.machine)?;
         match (&self.torch, &self.torch_note) {
             (Some(v), _) => writeln!(f, "PyTorch {v}, {} threads", self.threads)?,
             (None, Some(note)) => writeln!(f, "PyTorch: {note}")?,
             _ => {}
         }
-        writeln!(f, "| T | candle explicit ms | fused ms | torch SDPA ms | explicit/fused | fused/torch | max |Δ| vs explicit | max |Δ| vs torch |")?;
+        writeln!(
+            f,
+            "| T | candle explicit ms | fused ms | torch SDPA ms | explicit/fused | fused/torch | max |Δ| vs explicit | max |Δ| vs torch |"
+        )?;
         writeln!(f, "|---|---|---|---|---|---|---|---|")?;
         let opt = |x: Option<f64>, p: usize| x.map_or("–".to_owned(), |x| format!("{x:.p$}"));
         for r in &self.rows {

@@ -66,7 +66,14 @@ fn build(cfg: &mmant::Config, seed: u64) -> Result<(Model, VarMap)> {
 
 /// `sizes`: observed tokens S; `train_data`: a dataset root whose split 1 feeds the training
 /// measurement (`train_examples` examples, batch 16, one optimizer step per batch).
-pub fn run(sizes: &[usize], repeats: usize, train_data: Option<&Dataset>, train_examples: usize, train_batch: usize, train_attention: &[AttentionImpl]) -> Result<ModelBenchReport> {
+pub fn run(
+    sizes: &[usize],
+    repeats: usize,
+    train_data: Option<&Dataset>,
+    train_examples: usize,
+    train_batch: usize,
+    train_attention: &[AttentionImpl],
+) -> Result<ModelBenchReport> {
     // Breakfast's configuration on 2048-d features (the paper's input); the text table is random
     let mut cfg = mmant::Config::paper(2048, 48, 48, 384, 128);
     cfg.max_pos_len = sizes.iter().copied().max().unwrap_or(1).max(cfg.max_pos_len);
@@ -85,7 +92,15 @@ pub fn run(sizes: &[usize], repeats: usize, train_data: Option<&Dataset>, train_
         let f = model.forward(&x, None, None)?.action;
         let max_abs_diff = (e - f)?.abs()?.flatten_all()?.max(0)?.to_scalar::<f32>()?;
         let attention_gflop = cfg.attention_flops(s) / 1e9;
-        forward.push(ForwardRow { s, explicit_ms, fused_ms, speedup: explicit_ms / fused_ms, max_abs_diff, attention_gflop, attention_floor_ms: attention_gflop / gemm_gflops * 1000.0 });
+        forward.push(ForwardRow {
+            s,
+            explicit_ms,
+            fused_ms,
+            speedup: explicit_ms / fused_ms,
+            max_abs_diff,
+            attention_gflop,
+            attention_floor_ms: attention_gflop / gemm_gflops * 1000.0,
+        });
     }
 
     let mut training = Vec::new();
@@ -131,36 +146,70 @@ pub fn run(sizes: &[usize], repeats: usize, train_data: Option<&Dataset>, train_
         // an untimed pass first (a process's first pass is slower: its allocations are new); then
         // m&m-Ant with the explicit attention; then, with the fused attention, both models with
         // each way of summing the row-broadcast gradients, in the order A B B A, added up per way
-        let mut runs: Vec<(bool, AttentionImpl, bool, bool)> = vec![(true, AttentionImpl::Auto, true, false)];
-        runs.extend(train_attention.iter().filter(|&&how| how != AttentionImpl::Auto).map(|&how| (true, how, true, true)));
+        let mut runs: Vec<(bool, AttentionImpl, bool, bool)> =
+            vec![(true, AttentionImpl::Auto, true, false)];
+        runs.extend(
+            train_attention
+                .iter()
+                .filter(|&&how| how != AttentionImpl::Auto)
+                .map(|&how| (true, how, true, true)),
+        );
         if train_attention.contains(&AttentionImpl::Auto) {
             for is_mmant in [true, false] {
-                runs.extend([true, false, false, true].map(|by_product| (is_mmant, AttentionImpl::Auto, by_product, true)));
+                runs.extend(
+                    [true, false, false, true]
+                        .map(|by_product| (is_mmant, AttentionImpl::Auto, by_product, true)),
+                );
             }
         }
         for (is_mmant, how, by_product, timed) in runs {
             let n = if timed { n } else { n.min(64) };
             let vm = VarMap::new();
             let model_cfg = if is_mmant {
-                let mut mcfg = mmant::Config::paper(prepared.input_dim, prepared.classes, prepared.fine_classes, 384, 128);
+                let mut mcfg = mmant::Config::paper(
+                    prepared.input_dim,
+                    prepared.classes,
+                    prepared.fine_classes,
+                    384,
+                    128,
+                );
                 mcfg.use_text = true;
                 let table = random_tokens(prepared.fine_classes, 384)?.squeeze(0)?;
-                vm.data().lock().unwrap().insert("text_table".into(), candle_core::Var::from_tensor(&table)?);
+                vm.data()
+                    .lock()
+                    .unwrap()
+                    .insert("text_table".into(), candle_core::Var::from_tensor(&table)?);
                 checkpoint::ModelConfig::Mmant(mcfg)
             } else {
-                checkpoint::ModelConfig::Futr(futr::Config::breakfast(prepared.input_dim, prepared.classes))
+                checkpoint::ModelConfig::Futr(futr::Config::breakfast(
+                    prepared.input_dim,
+                    prepared.classes,
+                ))
             };
             let vb = init::seeded_var_builder(&vm, 1, &Device::Cpu);
             let mut m = checkpoint::build(&model_cfg, vb)?;
             m.set_attention(how);
             blocks::ROWS_BY_PRODUCT.store(by_product, std::sync::atomic::Ordering::Relaxed);
-            let vars: Vec<_> = vm.data().lock().unwrap().iter().filter(|(k, _)| k.as_str() != "text_table").map(|(k, v)| (k.clone(), v.clone())).collect();
-            let mut opt = AdamW::new(vars, ParamsAdamW { lr: 1e-4, weight_decay: 5e-3, ..Default::default() })?;
+            let vars: Vec<_> = vm
+                .data()
+                .lock()
+                .unwrap()
+                .iter()
+                .filter(|(k, _)| k.as_str() != "text_table")
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect();
+            let mut opt = AdamW::new(
+                vars,
+                ParamsAdamW { lr: 1e-4, weight_decay: 5e-3, ..Default::default() },
+            )?;
             let drop = Dropout::new(0.1, 1);
             let started = Instant::now();
             let mut rng = init::seeded_rng(1, "bench-batches");
-            for chunk in train::length_bucketed_batches(&prepared.examples[..n], train_batch, &mut rng) {
-                let refs: Vec<&examples::Example> = chunk.iter().map(|&i| &prepared.examples[i]).collect();
+            for chunk in
+                train::length_bucketed_batches(&prepared.examples[..n], train_batch, &mut rng)
+            {
+                let refs: Vec<&examples::Example> =
+                    chunk.iter().map(|&i| &prepared.examples[i]).collect();
                 let batch = examples::collate(&refs, &source, 8, 10.0, &Device::Cpu)?;
                 let l = train::batch_losses(&m, &batch, Some(&drop), 0.5, true, 1.0)?;
                 opt.backward_step(&l.total)?;
@@ -173,7 +222,10 @@ pub fn run(sizes: &[usize], repeats: usize, train_data: Option<&Dataset>, train_
             let model = if is_mmant { "m&m-Ant" } else { "FUTR" };
             let attention = if how == AttentionImpl::Auto { "fused" } else { "explicit" };
             let row_sums = if by_product { "product" } else { "candle" };
-            if let Some(row) = training.iter_mut().find(|r: &&mut TrainRow| (r.model.as_str(), r.attention.as_str(), r.row_sums.as_str()) == (model, attention, row_sums)) {
+            if let Some(row) = training.iter_mut().find(|r: &&mut TrainRow| {
+                (r.model.as_str(), r.attention.as_str(), r.row_sums.as_str())
+                    == (model, attention, row_sums)
+            }) {
                 row.examples += n;
                 row.seconds += seconds;
                 row.examples_per_s = row.examples as f64 / row.seconds;
@@ -190,23 +242,65 @@ pub fn run(sizes: &[usize], repeats: usize, train_data: Option<&Dataset>, train_
             });
         }
     }
-    Ok(ModelBenchReport { machine: machine_description(), gemm_gflops, config: cfg, forward, training, training_data: train_data.map(|d| format!("{} split {}", d.name, d.splits[0].name)) })
+    Ok(ModelBenchReport {
+        machine: machine_description(),
+        gemm_gflops,
+        config: cfg,
+        forward,
+        training,
+        training_data: train_data.map(|d| format!("{} split {}", d.name, d.splits[0].name)),
+    })
 }
 
 impl std::fmt::Display for ModelBenchReport {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        writeln!(f, "m&m-Ant (D {}, L_seg {}, L_ant {}, M {}, text on, input {}-d), machine: {}", self.config.d_model, self.config.seg_layers, self.config.ant_layers, self.config.queries, self.config.input_dim, self.machine)?;
+        writeln!(
+            f,
+            "m&m-Ant (D {}, L_seg {}, L_ant {}, M {}, text on, input {}-d), machine: {}",
+            self.config.d_model,
+            self.config.seg_layers,
+            self.config.ant_layers,
+            self.config.queries,
+            self.config.input_dim,
+            self.machine
+        )?;
         writeln!(f, "matrix products (candle, f32, 2048³): {:.1} GFLOP/s", self.gemm_gflops)?;
-        writeln!(f, "| S (tokens) | explicit attention ms | fused attention ms | speed-up | max |Δ| of action logits | attention GFLOP | their floor at that rate, ms |")?;
+        writeln!(
+            f,
+            "| S (tokens) | explicit attention ms | fused attention ms | speed-up | max |Δ| of action logits | attention GFLOP | their floor at that rate, ms |"
+        )?;
         writeln!(f, "|---|---|---|---|---|---|---|")?;
         for r in &self.forward {
-            writeln!(f, "| {} | {:.1} | {:.1} | {:.1}× | {:.1e} | {:.2} | {:.1} |", r.s, r.explicit_ms, r.fused_ms, r.speedup, r.max_abs_diff, r.attention_gflop, r.attention_floor_ms)?;
+            writeln!(
+                f,
+                "| {} | {:.1} | {:.1} | {:.1}× | {:.1e} | {:.2} | {:.1} |",
+                r.s,
+                r.explicit_ms,
+                r.fused_ms,
+                r.speedup,
+                r.max_abs_diff,
+                r.attention_gflop,
+                r.attention_floor_ms
+            )?;
         }
         if let Some(d) = &self.training_data {
             writeln!(f, "\ntraining (forward + backward + AdamW) on {d}:")?;
-            writeln!(f, "| model | attention | gradient row sums | batch | examples | seconds | examples/s |\n|---|---|---|---|---|---|---|")?;
+            writeln!(
+                f,
+                "| model | attention | gradient row sums | batch | examples | seconds | examples/s |\n|---|---|---|---|---|---|---|"
+            )?;
             for r in &self.training {
-                writeln!(f, "| {} | {} | {} | {} | {} | {:.1} | {:.1} |", r.model, r.attention, r.row_sums, r.batch, r.examples, r.seconds, r.examples_per_s)?;
+                writeln!(
+                    f,
+                    "| {} | {} | {} | {} | {} | {:.1} | {:.1} |",
+                    r.model,
+                    r.attention,
+                    r.row_sums,
+                    r.batch,
+                    r.examples,
+                    r.seconds,
+                    r.examples_per_s
+                )?;
             }
         }
         Ok(())

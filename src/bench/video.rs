@@ -71,7 +71,12 @@ pub fn generate_test_video(dir: &Path, frames: usize, gop: usize) -> Result<Path
 
 fn ffmpeg_decode_seconds(path: &Path) -> Option<f64> {
     let start = Instant::now();
-    let st = Command::new("ffmpeg").args(["-v", "error", "-i"]).arg(path).args(["-an", "-pix_fmt", "rgb24", "-f", "null", "-"]).status().ok()?;
+    let st = Command::new("ffmpeg")
+        .args(["-v", "error", "-i"])
+        .arg(path)
+        .args(["-an", "-pix_fmt", "rgb24", "-f", "null", "-"])
+        .status()
+        .ok()?;
     st.success().then(|| start.elapsed().as_secs_f64())
 }
 
@@ -116,7 +121,9 @@ pub fn run_decode(path: &Path, gop: usize, seeks: usize) -> Result<DecodeReport>
                 let generation = worker.request(k, 0, 0);
                 loop {
                     match worker.wait(Duration::from_secs(60)) {
-                        Some(Reply::Frame { generation: g, .. }) if g == generation => return Ok(t.elapsed().as_secs_f64() * 1000.0),
+                        Some(Reply::Frame { generation: g, .. }) if g == generation => {
+                            return Ok(t.elapsed().as_secs_f64() * 1000.0);
+                        }
                         Some(Reply::Error { message, .. }) => bail!("frame {k}: {message}"),
                         Some(_) => continue,
                         None => bail!("frame {k}: no reply within 60 s"),
@@ -147,12 +154,26 @@ pub fn run_decode(path: &Path, gop: usize, seeks: usize) -> Result<DecodeReport>
 impl std::fmt::Display for DecodeReport {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         writeln!(f, "machine: {}", self.machine)?;
-        writeln!(f, "video: {} ({} frames, {}×{}, {}, keyframe every {} frames)", self.video, self.frames, self.size.0, self.size.1, self.codec, self.gop)?;
+        writeln!(
+            f,
+            "video: {} ({} frames, {}×{}, {}, keyframe every {} frames)",
+            self.video, self.frames, self.size.0, self.size.1, self.codec, self.gop
+        )?;
         match (self.ffmpeg_fps, self.ratio) {
-            (Some(ff), Some(r)) => writeln!(f, "sequential decode to RGB: mmant {:.1} frames/s, ffmpeg tool {ff:.1} frames/s, ratio {r:.2}", self.mmant_fps)?,
-            _ => writeln!(f, "sequential decode to RGB: mmant {:.1} frames/s (ffmpeg tool not found)", self.mmant_fps)?,
+            (Some(ff), Some(r)) => writeln!(
+                f,
+                "sequential decode to RGB: mmant {:.1} frames/s, ffmpeg tool {ff:.1} frames/s, ratio {r:.2}",
+                self.mmant_fps
+            )?,
+            _ => writeln!(
+                f,
+                "sequential decode to RGB: mmant {:.1} frames/s (ffmpeg tool not found)",
+                self.mmant_fps
+            )?,
         }
-        let p = |x: &Percentiles| format!("p50 {:.1} ms, p95 {:.1} ms, max {:.1} ms", x.p50_ms, x.p95_ms, x.max_ms);
+        let p = |x: &Percentiles| {
+            format!("p50 {:.1} ms, p95 {:.1} ms, max {:.1} ms", x.p50_ms, x.p95_ms, x.max_ms)
+        };
         writeln!(f, "{} seeks to random frames:", self.seeks)?;
         writeln!(f, "  VideoFile::frame            {}", p(&self.seek_direct))?;
         writeln!(f, "  decoder worker, uncached    {}", p(&self.seek_worker_uncached))?;
@@ -181,7 +202,9 @@ pub struct ExtractReport {
 /// Multiply-adds at 224×224 in billions (ResNets: torchvision's weight metadata `_ops`).
 fn gmacs(b: Backbone) -> f64 {
     match b {
-        Backbone::EfficientnetLite0 => crate::features::efficientnet_lite::Config::lite0().macs(224) as f64 / 1e9,
+        Backbone::EfficientnetLite0 => {
+            crate::features::efficientnet_lite::Config::lite0().macs(224) as f64 / 1e9
+        }
         Backbone::Resnet18 => 1.814,
         Backbone::Resnet34 => 3.664,
         Backbone::Resnet50 => 4.089,
@@ -203,7 +226,10 @@ pub fn run_extract(batch: usize, repeats: usize) -> Result<ExtractReport> {
                 use candle_transformers::models::resnet;
                 match backbone {
                     Backbone::EfficientnetLite0 => {
-                        crate::features::efficientnet_lite::EfficientNetLite::new(&crate::features::efficientnet_lite::Config::lite0(), vb)?;
+                        crate::features::efficientnet_lite::EfficientNetLite::new(
+                            &crate::features::efficientnet_lite::Config::lite0(),
+                            vb,
+                        )?;
                     }
                     Backbone::Resnet18 => drop(resnet::resnet18(1000, vb)?),
                     Backbone::Resnet34 => drop(resnet::resnet34(1000, vb)?),
@@ -233,9 +259,22 @@ pub fn run_extract(batch: usize, repeats: usize) -> Result<ExtractReport> {
 impl std::fmt::Display for ExtractReport {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         writeln!(f, "machine: {}", self.machine)?;
-        writeln!(f, "{:<20} {:>8} {:>6} {:>10} {:>14} {:>16}", "backbone", "weights", "batch", "frames/s", "GMAC/frame", "achieved GFLOP/s")?;
+        writeln!(
+            f,
+            "{:<20} {:>8} {:>6} {:>10} {:>14} {:>16}",
+            "backbone", "weights", "batch", "frames/s", "GMAC/frame", "achieved GFLOP/s"
+        )?;
         for r in &self.rows {
-            writeln!(f, "{:<20} {:>8} {:>6} {:>10.1} {:>14.3} {:>16.1}", r.backbone, r.weights, r.batch, r.frames_per_s, r.gmacs_per_frame, r.achieved_gflops)?;
+            writeln!(
+                f,
+                "{:<20} {:>8} {:>6} {:>10.1} {:>14.3} {:>16.1}",
+                r.backbone,
+                r.weights,
+                r.batch,
+                r.frames_per_s,
+                r.gmacs_per_frame,
+                r.achieved_gflops
+            )?;
         }
         Ok(())
     }

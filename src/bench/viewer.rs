@@ -50,7 +50,15 @@ fn thread_cpu_s() -> f64 {
 /// Resident memory of this process in MiB: (now, peak), from /proc/self/status.
 fn rss_mb() -> (f64, f64) {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    let field = |name: &str| status.lines().find(|l| l.starts_with(name)).and_then(|l| l.split_whitespace().nth(1)).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0) / 1024.0;
+    let field = |name: &str| {
+        status
+            .lines()
+            .find(|l| l.starts_with(name))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|v| v.parse::<f64>().ok())
+            .unwrap_or(0.0)
+            / 1024.0
+    };
     (field("VmRSS:"), field("VmHWM:"))
 }
 
@@ -68,7 +76,13 @@ fn frame(ctx: &egui::Context, app: &mut ViewerApp, t0: Instant) -> f64 {
 }
 
 /// Steps frames until `done` or `timeout`.
-fn frames_until(ctx: &egui::Context, app: &mut ViewerApp, t0: Instant, timeout: Duration, done: impl Fn(&ViewerApp) -> bool) -> bool {
+fn frames_until(
+    ctx: &egui::Context,
+    app: &mut ViewerApp,
+    t0: Instant,
+    timeout: Duration,
+    done: impl Fn(&ViewerApp) -> bool,
+) -> bool {
     let start = Instant::now();
     while !done(app) {
         if start.elapsed() > timeout {
@@ -87,25 +101,68 @@ pub fn generate_hour_video(dir: &Path) -> Result<PathBuf> {
     let list = dir.join("list.txt");
     let out = dir.join("hour-1080p.mp4");
     let ok = |args: &[&str]| -> Result<()> {
-        let st = Process::new("ffmpeg").args(["-y", "-v", "error"]).args(args).status().context("the ffmpeg tool (scripts/install-deps --test installs it)")?;
+        let st = Process::new("ffmpeg")
+            .args(["-y", "-v", "error"])
+            .args(args)
+            .status()
+            .context("the ffmpeg tool (scripts/install-deps --test installs it)")?;
         if !st.success() {
             bail!("ffmpeg {args:?} failed");
         }
         Ok(())
     };
-    ok(&["-f", "lavfi", "-i", "testsrc2=s=480x270:r=25:d=20,scale=1920:1080", "-c:v", "libx264", "-preset", "ultrafast", "-crf", "32", "-g", "250", "-pix_fmt", "yuv420p", clip.to_str().unwrap_or_default()])?;
-    std::fs::write(&list, (0..180).map(|_| format!("file '{}'\n", clip.display())).collect::<String>())?;
-    ok(&["-f", "concat", "-safe", "0", "-i", list.to_str().unwrap_or_default(), "-c", "copy", out.to_str().unwrap_or_default()])?;
+    ok(&[
+        "-f",
+        "lavfi",
+        "-i",
+        "testsrc2=s=480x270:r=25:d=20,scale=1920:1080",
+        "-c:v",
+        "libx264",
+        "-preset",
+        "ultrafast",
+        "-crf",
+        "32",
+        "-g",
+        "250",
+        "-pix_fmt",
+        "yuv420p",
+        clip.to_str().unwrap_or_default(),
+    ])?;
+    std::fs::write(
+        &list,
+        (0..180).map(|_| format!("file '{}'\n", clip.display())).collect::<String>(),
+    )?;
+    ok(&[
+        "-f",
+        "concat",
+        "-safe",
+        "0",
+        "-i",
+        list.to_str().unwrap_or_default(),
+        "-c",
+        "copy",
+        out.to_str().unwrap_or_default(),
+    ])?;
     Ok(out)
 }
 
-pub fn run(ui_frames: usize, moves: usize, memory_video: Option<&Path>) -> Result<ViewerBenchReport> {
+pub fn run(
+    ui_frames: usize,
+    moves: usize,
+    memory_video: Option<&Path>,
+) -> Result<ViewerBenchReport> {
     let ctx = egui::Context::default();
     let t0 = Instant::now();
 
     // 1. UI frame time while the demo plays (video decoding and the model on their threads)
     let (_dir, labels, mapping, model, video) = crate::cli::demo_files_with_video()?;
-    let mut app = crate::cli::viewer_app(Some(&labels), Some(&mapping), Some(&model), Some(&video), Some(15.0))?;
+    let mut app = crate::cli::viewer_app(
+        Some(&labels),
+        Some(&mapping),
+        Some(&model),
+        Some(&video),
+        Some(15.0),
+    )?;
     app.state.follow_playhead = true;
     app.state.playing = true;
     let mut times = Vec::with_capacity(ui_frames);
@@ -120,11 +177,17 @@ pub fn run(ui_frames: usize, moves: usize, memory_video: Option<&Path>) -> Resul
     let demo: Vec<&str> = text.lines().collect();
     let long = tempfile::tempdir()?;
     let long_labels = long.path().join("long.txt");
-    std::fs::write(&long_labels, demo.iter().cycle().take(6600).map(|l| format!("{l}\n")).collect::<String>())?;
-    let mut app = crate::cli::viewer_app(Some(&long_labels), Some(&mapping), Some(&model), None, Some(15.0))?;
+    std::fs::write(
+        &long_labels,
+        demo.iter().cycle().take(6600).map(|l| format!("{l}\n")).collect::<String>(),
+    )?;
+    let mut app =
+        crate::cli::viewer_app(Some(&long_labels), Some(&mapping), Some(&model), None, Some(15.0))?;
     app.state.follow_playhead = true;
     app.state.apply(Command::Seek(100));
-    if !frames_until(&ctx, &mut app, t0, Duration::from_secs(120), |a| a.state.anticipation.is_some()) {
+    if !frames_until(&ctx, &mut app, t0, Duration::from_secs(120), |a| {
+        a.state.anticipation.is_some()
+    }) {
         bail!("the model never answered: {}", app.state.status);
     }
     let stride = 3;
@@ -133,7 +196,9 @@ pub fn run(ui_frames: usize, moves: usize, memory_video: Option<&Path>) -> Resul
         let target = 6000 + stride * (i + 1);
         let start = Instant::now();
         app.state.apply(Command::Seek(target));
-        if !frames_until(&ctx, &mut app, t0, Duration::from_secs(60), |a| a.state.anticipation.as_ref().is_some_and(|x| x.observed == target)) {
+        if !frames_until(&ctx, &mut app, t0, Duration::from_secs(60), |a| {
+            a.state.anticipation.as_ref().is_some_and(|x| x.observed == target)
+        }) {
             bail!("no anticipation for frame {target}: {}", app.state.status);
         }
         latencies.push(start.elapsed().as_secs_f64() * 1000.0);
@@ -146,7 +211,9 @@ pub fn run(ui_frames: usize, moves: usize, memory_video: Option<&Path>) -> Resul
         Some(path) => {
             let (rss_before, _) = rss_mb();
             let mut app = crate::cli::viewer_app(None, None, None, Some(path), None)?;
-            if !frames_until(&ctx, &mut app, t0, Duration::from_secs(300), |a| a.displayed_frame().is_some()) {
+            if !frames_until(&ctx, &mut app, t0, Duration::from_secs(300), |a| {
+                a.displayed_frame().is_some()
+            }) {
                 bail!("the video never showed a frame: {}", app.state.status);
             }
             let frames = app.state.frames;
@@ -157,7 +224,9 @@ pub fn run(ui_frames: usize, moves: usize, memory_video: Option<&Path>) -> Resul
                     app.state.apply(Command::Seek(k));
                     frame(&ctx, &mut app, t0);
                     // wait for the decoded frame, as the window would show it
-                    frames_until(&ctx, &mut app, t0, Duration::from_secs(30), |a| a.displayed_frame() == Some(k));
+                    frames_until(&ctx, &mut app, t0, Duration::from_secs(30), |a| {
+                        a.displayed_frame() == Some(k)
+                    });
                     shown += 1;
                 }
             }
@@ -183,7 +252,11 @@ pub fn run(ui_frames: usize, moves: usize, memory_video: Option<&Path>) -> Resul
         let edit = if i % 2 == 0 {
             crate::annotation::Edit::Split { level: 0, frame: 10 + i * 7 }
         } else {
-            crate::annotation::Edit::Relabel { level: 0, frame: 10 + i * 7, label: demo[i * 7].to_owned() }
+            crate::annotation::Edit::Relabel {
+                level: 0,
+                frame: 10 + i * 7,
+                label: demo[i * 7].to_owned(),
+            }
         };
         let start = Instant::now();
         match session.edit(edit) {
@@ -209,11 +282,29 @@ pub fn run(ui_frames: usize, moves: usize, memory_video: Option<&Path>) -> Resul
 
 impl std::fmt::Display for ViewerBenchReport {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let p = |x: &Percentiles| format!("p50 {:.2} ms, p95 {:.2} ms, max {:.2} ms", x.p50_ms, x.p95_ms, x.max_ms);
+        let p = |x: &Percentiles| {
+            format!("p50 {:.2} ms, p95 {:.2} ms, max {:.2} ms", x.p50_ms, x.p95_ms, x.max_ms)
+        };
         writeln!(f, "machine: {}", self.machine)?;
-        writeln!(f, "UI thread CPU per frame, demo playing ({} frames at 60 Hz): {}", self.ui_frames, p(&self.ui_cpu))?;
-        writeln!(f, "playhead move → anticipated track at {} observed tokens ({} moves): {}", self.anticipation_tokens, self.anticipation_moves, p(&self.anticipation_latency))?;
-        writeln!(f, "annotation edit until synced to the journal ({} edits applied): {}", self.edits, p(&self.edit_journaled))?;
+        writeln!(
+            f,
+            "UI thread CPU per frame, demo playing ({} frames at 60 Hz): {}",
+            self.ui_frames,
+            p(&self.ui_cpu)
+        )?;
+        writeln!(
+            f,
+            "playhead move → anticipated track at {} observed tokens ({} moves): {}",
+            self.anticipation_tokens,
+            self.anticipation_moves,
+            p(&self.anticipation_latency)
+        )?;
+        writeln!(
+            f,
+            "annotation edit until synced to the journal ({} edits applied): {}",
+            self.edits,
+            p(&self.edit_journaled)
+        )?;
         if let Some(m) = &self.memory {
             writeln!(
                 f,

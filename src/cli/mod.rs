@@ -12,7 +12,11 @@ use crate::data::Dataset;
 use crate::eval::{self, Baseline, GridConfig, GridReport};
 
 #[derive(Debug, Parser)]
-#[command(name = "mmant", version, about = "Long-term action anticipation (m&m-Ant, FUTR): data checks, evaluation and baselines")]
+#[command(
+    name = "mmant",
+    version,
+    about = "Long-term action anticipation (m&m-Ant, FUTR): data checks, evaluation and baselines"
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -540,8 +544,10 @@ fn write_results(out: &Path, stem: &str, csv: &[u8], json: &str) -> Result<(Path
     std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
     let csv_path = out.join(format!("{stem}.csv"));
     let json_path = out.join(format!("{stem}.json"));
-    crate::fsutil::write_atomic(&csv_path, csv).with_context(|| format!("writing {}", csv_path.display()))?;
-    crate::fsutil::write_atomic(&json_path, json.as_bytes()).with_context(|| format!("writing {}", json_path.display()))?;
+    crate::fsutil::write_atomic(&csv_path, csv)
+        .with_context(|| format!("writing {}", csv_path.display()))?;
+    crate::fsutil::write_atomic(&json_path, json.as_bytes())
+        .with_context(|| format!("writing {}", json_path.display()))?;
     Ok((csv_path, json_path))
 }
 
@@ -565,22 +571,42 @@ fn parse_observed(s: &str) -> std::result::Result<Observed, String> {
         return Ok(Observed::GroundTruth);
     }
     let dir = PathBuf::from(s);
-    if dir.is_dir() { Ok(Observed::Segmentation(dir)) } else { Err(format!("expected `gt` or a folder of segmentation outputs; {s} is not a folder")) }
+    if dir.is_dir() {
+        Ok(Observed::Segmentation(dir))
+    } else {
+        Err(format!("expected `gt` or a folder of segmentation outputs; {s} is not a folder"))
+    }
 }
 
 fn eval_command(a: &EvalArgs) -> Result<ExitCode> {
     let ds = open(&a.data)?;
     let splits = ds.select_splits(&a.split)?;
     if let Some(dir) = &a.segmentation {
-        let report = eval::recognition::evaluate_recognition(&ds, &splits, &a.level, dir, &a.background)
-            .with_context(|| format!("scoring the segmentation outputs in {}", dir.display()))?;
+        let report =
+            eval::recognition::evaluate_recognition(&ds, &splits, &a.level, dir, &a.background)
+                .with_context(|| {
+                    format!("scoring the segmentation outputs in {}", dir.display())
+                })?;
         let json = serde_json::to_string_pretty(&report)?;
         let s = &report.scores;
         let csv = format!(
             "dataset,level,predictions,videos,acc,edit,f1_10,f1_25,f1_50\n{},{},{},{},{:.4},{:.4},{:.4},{:.4},{:.4}\n",
-            report.dataset, report.level, report.predictions, report.videos, s.accuracy, s.edit, s.f1_10, s.f1_25, s.f1_50
+            report.dataset,
+            report.level,
+            report.predictions,
+            report.videos,
+            s.accuracy,
+            s.edit,
+            s.f1_10,
+            s.f1_25,
+            s.f1_50
         );
-        let (csv_path, json_path) = write_results(&a.out, &format!("{}_segmentation_split-{}", ds.name, a.split), csv.as_bytes(), &json)?;
+        let (csv_path, json_path) = write_results(
+            &a.out,
+            &format!("{}_segmentation_split-{}", ds.name, a.split),
+            csv.as_bytes(),
+            &json,
+        )?;
         if a.json {
             println!("{json}");
         } else {
@@ -592,7 +618,9 @@ fn eval_command(a: &EvalArgs) -> Result<ExitCode> {
     check_fractions("alphas", &a.alphas)?;
     check_fractions("betas", &a.betas)?;
     if a.diagnose && a.observed.as_ref().and_then(Observed::dir).is_some() {
-        anyhow::bail!("--diagnose compares the first anticipated segment with the action in progress under ground-truth observation; leave out --observed");
+        anyhow::bail!(
+            "--diagnose compares the first anticipated segment with the action in progress under ground-truth observation; leave out --observed"
+        );
     }
     let mut cfg = GridConfig {
         level: a.level.clone(),
@@ -607,23 +635,45 @@ fn eval_command(a: &EvalArgs) -> Result<ExitCode> {
     let (method, make): (&str, Box<eval::MethodFactory>) = if let Some(template) = &a.checkpoint {
         let vocab = ds.levels[level].vocab.names().to_vec();
         // the first split's checkpoint tells whether features are needed
-        let first = crate::model::checkpoint::read_meta(Path::new(&template.replace("{split}", &splits[0].name)))?;
+        let first = crate::model::checkpoint::read_meta(Path::new(
+            &template.replace("{split}", &splits[0].name),
+        ))?;
         if let crate::model::checkpoint::InputKind::Features { dim, .. } = first.input {
             cfg.feature_dim = Some(dim);
         }
         let (ds_name, level_name) = (ds.name.clone(), a.level.clone());
-        let make = move |split: &crate::data::Split, _: &[&[u32]]| -> std::result::Result<Box<dyn eval::Anticipator>, String> {
+        let make = move |split: &crate::data::Split,
+                         _: &[&[u32]]|
+              -> std::result::Result<Box<dyn eval::Anticipator>, String> {
             let path = template.replace("{split}", &split.name);
-            let ckpt = crate::model::checkpoint::Checkpoint::load(Path::new(&path), &candle_core::Device::Cpu).map_err(|e| e.to_string())?;
+            let ckpt = crate::model::checkpoint::Checkpoint::load(
+                Path::new(&path),
+                &candle_core::Device::Cpu,
+            )
+            .map_err(|e| e.to_string())?;
             if ckpt.meta.vocabulary != vocab {
-                return Err(format!("{path} was trained on another vocabulary ({} classes of {}) than level '{level_name}' of {ds_name} ({} classes)", ckpt.meta.vocabulary.len(), ckpt.meta.dataset, vocab.len()));
+                return Err(format!(
+                    "{path} was trained on another vocabulary ({} classes of {}) than level '{level_name}' of {ds_name} ({} classes)",
+                    ckpt.meta.vocabulary.len(),
+                    ckpt.meta.dataset,
+                    vocab.len()
+                ));
             }
             if ckpt.meta.split == crate::train::ALL_VIDEOS {
-                eprintln!("warning: {path} was trained on every video of {}, including split {}'s test videos: these are scores on training data", ckpt.meta.dataset, split.name);
+                eprintln!(
+                    "warning: {path} was trained on every video of {}, including split {}'s test videos: these are scores on training data",
+                    ckpt.meta.dataset, split.name
+                );
             } else if ckpt.meta.split != split.name {
-                eprintln!("warning: {path} was trained on split {}, evaluated on split {}", ckpt.meta.split, split.name);
+                eprintln!(
+                    "warning: {path} was trained on split {}, evaluated on split {}",
+                    ckpt.meta.split, split.name
+                );
             }
-            Ok(Box::new(crate::model::anticipate::CheckpointAnticipator::new(ckpt, candle_core::Device::Cpu)))
+            Ok(Box::new(crate::model::anticipate::CheckpointAnticipator::new(
+                ckpt,
+                candle_core::Device::Cpu,
+            )))
         };
         let name = match &first.model {
             crate::model::checkpoint::ModelConfig::Futr(_) => "futr",
@@ -631,25 +681,43 @@ fn eval_command(a: &EvalArgs) -> Result<ExitCode> {
         };
         (name, Box::new(make))
     } else {
-        let baseline = a.baseline.expect("clap requires --baseline, --checkpoint or --segmentation");
-        (baseline.name(), Box::new(move |_: &crate::data::Split, train: &[&[u32]]| Ok(baseline.fit(train, classes))))
+        let baseline =
+            a.baseline.expect("clap requires --baseline, --checkpoint or --segmentation");
+        (
+            baseline.name(),
+            Box::new(move |_: &crate::data::Split, train: &[&[u32]]| {
+                Ok(baseline.fit(train, classes))
+            }),
+        )
     };
     let (method, make): (String, Box<eval::MethodFactory>) = match a.time_first_segment {
         Some(timing) => {
             // fitted once per split: `--diagnose` and the grid ask for the same split's anticipator
-            let fitted: std::cell::RefCell<std::collections::HashMap<String, std::rc::Rc<dyn eval::baselines::RemainingEstimate>>> = Default::default();
-            let timed = move |split: &crate::data::Split, train: &[&[u32]]| -> std::result::Result<Box<dyn eval::Anticipator>, String> {
-                let cached = fitted.borrow().get(&split.name).cloned();
-                let estimate = match cached {
-                    Some(e) => e,
-                    None => {
-                        let e: std::rc::Rc<dyn eval::baselines::RemainingEstimate> = first_segment_estimate(timing, &split.name, train, classes)?.into();
-                        fitted.borrow_mut().insert(split.name.clone(), e.clone());
-                        e
-                    }
+            let fitted: std::cell::RefCell<
+                std::collections::HashMap<
+                    String,
+                    std::rc::Rc<dyn eval::baselines::RemainingEstimate>,
+                >,
+            > = Default::default();
+            let timed =
+                move |split: &crate::data::Split,
+                      train: &[&[u32]]|
+                      -> std::result::Result<Box<dyn eval::Anticipator>, String> {
+                    let cached = fitted.borrow().get(&split.name).cloned();
+                    let estimate = match cached {
+                        Some(e) => e,
+                        None => {
+                            let e: std::rc::Rc<dyn eval::baselines::RemainingEstimate> =
+                                first_segment_estimate(timing, &split.name, train, classes)?.into();
+                            fitted.borrow_mut().insert(split.name.clone(), e.clone());
+                            e
+                        }
+                    };
+                    Ok(Box::new(eval::baselines::TimedFirstSegment {
+                        inner: make(split, train)?,
+                        estimate: Box::new(estimate),
+                    }))
                 };
-                Ok(Box::new(eval::baselines::TimedFirstSegment { inner: make(split, train)?, estimate: Box::new(estimate) }))
-            };
             (format!("{method}-{}", timing.suffix()), Box::new(timed))
         }
         None => (method.to_owned(), make),
@@ -658,8 +726,13 @@ fn eval_command(a: &EvalArgs) -> Result<ExitCode> {
         diagnose(&ds, &splits, level, cfg.feature_dim, make.as_ref())?;
     }
     let source = a.checkpoint.as_deref().unwrap_or(method.as_str());
-    let report = eval::evaluate_method(&ds, &splits, &method, make.as_ref(), &cfg).with_context(|| format!("evaluating {source} on {}", ds.name))?;
-    let observed = if a.observed.as_ref().and_then(Observed::dir).is_some() { "_observed-segmentation" } else { "" };
+    let report = eval::evaluate_method(&ds, &splits, &method, make.as_ref(), &cfg)
+        .with_context(|| format!("evaluating {source} on {}", ds.name))?;
+    let observed = if a.observed.as_ref().and_then(Observed::dir).is_some() {
+        "_observed-segmentation"
+    } else {
+        ""
+    };
     let stem = format!("{}_{}_{}_split-{}{observed}", ds.name, method, report.level, a.split);
     write_grid(&report, &a.out, &stem, a.json)
 }
@@ -680,13 +753,26 @@ impl FirstSegmentTiming {
     }
 }
 
-fn first_segment_estimate(timing: FirstSegmentTiming, split: &str, train: &[&[u32]], classes: usize) -> std::result::Result<Box<dyn eval::baselines::RemainingEstimate>, String> {
+fn first_segment_estimate(
+    timing: FirstSegmentTiming,
+    split: &str,
+    train: &[&[u32]],
+    classes: usize,
+) -> std::result::Result<Box<dyn eval::baselines::RemainingEstimate>, String> {
     match timing {
-        FirstSegmentTiming::Prior => Ok(Box::new(eval::baselines::RemainingDuration::fit(train.iter().copied(), classes))),
+        FirstSegmentTiming::Prior => {
+            Ok(Box::new(eval::baselines::RemainingDuration::fit(train.iter().copied(), classes)))
+        }
         FirstSegmentTiming::Learned => {
             let start = std::time::Instant::now();
             let cfg = crate::train::remaining_duration::FitConfig::default();
-            let (net, report) = crate::train::remaining_duration::fit(train, classes, &cfg, &candle_core::Device::Cpu).map_err(|e| format!("fitting the remaining-duration model: {e}"))?;
+            let (net, report) = crate::train::remaining_duration::fit(
+                train,
+                classes,
+                &cfg,
+                &candle_core::Device::Cpu,
+            )
+            .map_err(|e| format!("fitting the remaining-duration model: {e}"))?;
             eprintln!(
                 "split {split}: remaining-duration model fitted on {} cuts of {} training videos, {} steps (seed {}), training L1 {:.3}, {:.1} s",
                 report.examples,
@@ -722,14 +808,27 @@ fn merge_results(a: &MergeResultsArgs) -> Result<ExitCode> {
         .reports
         .iter()
         .map(|p| {
-            let text = std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?;
-            serde_json::from_str::<GridReport>(&text).with_context(|| format!("{}: expected the JSON `mmant eval` writes", p.display()))
+            let text =
+                std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?;
+            serde_json::from_str::<GridReport>(&text)
+                .with_context(|| format!("{}: expected the JSON `mmant eval` writes", p.display()))
         })
         .collect::<Result<Vec<_>>>()?;
-    let report = GridReport::merge(reports).with_context(|| format!("merging {}", a.reports.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")))?;
+    let report = GridReport::merge(reports).with_context(|| {
+        format!(
+            "merging {}",
+            a.reports.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
+        )
+    })?;
     let splits: Vec<&str> = report.splits.iter().map(|s| s.split.as_str()).collect();
     let observed = if report.observation == "ground truth" { "" } else { "_observed-segmentation" };
-    let stem = format!("{}_{}_{}_split-{}{observed}", report.dataset, report.method, report.level, splits.join("+"));
+    let stem = format!(
+        "{}_{}_{}_split-{}{observed}",
+        report.dataset,
+        report.method,
+        report.level,
+        splits.join("+")
+    );
     write_grid(&report, &a.out, &stem, a.json)
 }
 
@@ -743,12 +842,34 @@ fn diagnose(
 ) -> Result<()> {
     let classes = ds.levels[level].vocab.len();
     for split in splits {
-        let train: Vec<Vec<u32>> = split.train.iter().map(|v| ds.load_video(v, None).map(|mut x| std::mem::take(&mut x.levels[level]))).collect::<std::result::Result<_, _>>()?;
+        let train: Vec<Vec<u32>> = split
+            .train
+            .iter()
+            .map(|v| ds.load_video(v, None).map(|mut x| std::mem::take(&mut x.levels[level])))
+            .collect::<std::result::Result<_, _>>()?;
         let train: Vec<&[u32]> = train.iter().map(Vec::as_slice).collect();
-        let anticipator = make(split, &train).map_err(|e| anyhow::anyhow!("split {}: {e}", split.name))?;
-        let loaded: Vec<crate::data::Video> = split.test.iter().map(|v| ds.load_video(v, feature_dim)).collect::<std::result::Result<_, _>>()?;
-        let videos: Vec<_> = loaded.iter().map(|v| eval::diagnose::HeldOutVideo { name: &v.name, labels: &v.levels[level], features: v.features.as_ref() }).collect();
-        let mut report = eval::diagnose::first_segment(&split.name, &videos, anticipator.as_ref(), classes, &[0.2, 0.3])?;
+        let anticipator =
+            make(split, &train).map_err(|e| anyhow::anyhow!("split {}: {e}", split.name))?;
+        let loaded: Vec<crate::data::Video> = split
+            .test
+            .iter()
+            .map(|v| ds.load_video(v, feature_dim))
+            .collect::<std::result::Result<_, _>>()?;
+        let videos: Vec<_> = loaded
+            .iter()
+            .map(|v| eval::diagnose::HeldOutVideo {
+                name: &v.name,
+                labels: &v.levels[level],
+                features: v.features.as_ref(),
+            })
+            .collect();
+        let mut report = eval::diagnose::first_segment(
+            &split.name,
+            &videos,
+            anticipator.as_ref(),
+            classes,
+            &[0.2, 0.3],
+        )?;
         report.class_names = ds.levels[level].vocab.names().to_vec();
         println!("{report}");
     }
@@ -759,7 +880,11 @@ fn bench_attention(a: &BenchAttentionArgs) -> Result<ExitCode> {
     if a.heads == 0 || a.dim % a.heads != 0 {
         bail!("--dim {} must be a multiple of --heads {}", a.dim, a.heads);
     }
-    let python = if a.no_torch { None } else { crate::bench::attention::find_torch_python(a.python.clone()) };
+    let python = if a.no_torch {
+        None
+    } else {
+        crate::bench::attention::find_torch_python(a.python.clone())
+    };
     let report = crate::bench::attention::run(&crate::bench::attention::AttentionBenchConfig {
         sizes: a.sizes.clone(),
         model_dim: a.dim,
@@ -791,16 +916,25 @@ fn dataset_defaults(name: &str) -> (usize, usize) {
 fn train_command(a: &TrainArgs) -> Result<ExitCode> {
     check_fractions("alphas", &a.alphas)?;
     if a.query_slots && a.model != crate::train::ModelKind::Mmant {
-        bail!("--query-slots is a variant of m&m-Ant's queries; FUTR's queries are learned slot embeddings already");
+        bail!(
+            "--query-slots is a variant of m&m-Ant's queries; FUTR's queries are learned slot embeddings already"
+        );
     }
     if a.end_relative_positions && a.model != crate::train::ModelKind::Futr {
-        bail!("--end-relative-positions is a variant of FUTR's learnable positions; m&m-Ant adds a sinusoidal table to its inputs as well");
+        bail!(
+            "--end-relative-positions is a variant of FUTR's learnable positions; m&m-Ant adds a sinusoidal table to its inputs as well"
+        );
     }
     if a.no_input_sinusoid && a.model != crate::train::ModelKind::Mmant {
-        bail!("--no-input-sinusoid is an ablation of m&m-Ant; FUTR adds no sinusoidal table to its inputs");
+        bail!(
+            "--no-input-sinusoid is an ablation of m&m-Ant; FUTR adds no sinusoidal table to its inputs"
+        );
     }
     if a.transition_weight.is_some_and(|w| !(w.is_finite() && w > 0.0)) {
-        bail!("--transition-weight: expected a positive weight, found {}", a.transition_weight.unwrap_or_default());
+        bail!(
+            "--transition-weight: expected a positive weight, found {}",
+            a.transition_weight.unwrap_or_default()
+        );
     }
     if !(a.duration_weight.is_finite() && a.duration_weight > 0.0) {
         bail!("--duration-weight: expected a positive weight, found {}", a.duration_weight);
@@ -808,7 +942,11 @@ fn train_command(a: &TrainArgs) -> Result<ExitCode> {
     let ds = open(&a.data)?;
     let (stride, d_model) = dataset_defaults(&ds.name);
     let salads = ds.name.to_ascii_lowercase().contains("salad");
-    let queries = a.queries.unwrap_or(if salads && a.model == crate::train::ModelKind::Futr { 20 } else { 8 });
+    let queries = a.queries.unwrap_or(if salads && a.model == crate::train::ModelKind::Futr {
+        20
+    } else {
+        8
+    });
     let cfg = crate::train::TrainConfig {
         model: a.model,
         input: a.input,
@@ -862,15 +1000,23 @@ fn device(spec: &str) -> Result<candle_core::Device> {
     let ordinal = match spec {
         "cpu" => return Ok(candle_core::Device::Cpu),
         "cuda" => 0,
-        _ => spec.strip_prefix("cuda:").and_then(|n| n.parse().ok()).with_context(|| format!("--device: expected cpu, cuda or cuda:N, found '{spec}'"))?,
+        _ => spec
+            .strip_prefix("cuda:")
+            .and_then(|n| n.parse().ok())
+            .with_context(|| format!("--device: expected cpu, cuda or cuda:N, found '{spec}'"))?,
     };
     if !candle_core::utils::cuda_is_available() {
-        bail!("--device {spec}: this mmant was built without the `cuda` feature (cargo build --release --features cuda)");
+        bail!(
+            "--device {spec}: this mmant was built without the `cuda` feature (cargo build --release --features cuda)"
+        );
     }
     candle_core::Device::new_cuda(ordinal).with_context(|| format!("opening CUDA device {ordinal}"))
 }
 
-fn print_report<T: serde::Serialize + std::fmt::Display>(report: &T, json: bool) -> Result<ExitCode> {
+fn print_report<T: serde::Serialize + std::fmt::Display>(
+    report: &T,
+    json: bool,
+) -> Result<ExitCode> {
     if json {
         println!("{}", serde_json::to_string_pretty(report)?);
     } else {
@@ -895,7 +1041,14 @@ fn bench_model(a: &BenchModelArgs) -> Result<ExitCode> {
     if a.train_explicit {
         how.insert(0, crate::model::AttentionImpl::Explicit);
     }
-    let report = crate::bench::model::run(&a.sizes, a.repeats, ds.as_ref(), a.train_examples, a.train_batch, &how)?;
+    let report = crate::bench::model::run(
+        &a.sizes,
+        a.repeats,
+        ds.as_ref(),
+        a.train_examples,
+        a.train_batch,
+        &how,
+    )?;
     if a.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
@@ -908,7 +1061,8 @@ fn embed_labels(a: &EmbedLabelsArgs) -> Result<ExitCode> {
     let vocab = crate::data::Vocabulary::read(&a.mapping)?;
     let dir = a.model_dir.clone().unwrap_or_else(crate::text::default_model_dir);
     let encoder = crate::text::SentenceEncoder::load(&dir, &candle_core::Device::Cpu)?;
-    let sentences: Vec<String> = vocab.names().iter().map(|n| crate::text::label_sentence(n)).collect();
+    let sentences: Vec<String> =
+        vocab.names().iter().map(|n| crate::text::label_sentence(n)).collect();
     let emb = encoder.embed(&sentences)?;
     crate::text::write_label_embeddings(&a.out, vocab.names(), &emb)?;
     println!("wrote {} ({} labels × {})", a.out.display(), vocab.len(), encoder.dim);
@@ -919,8 +1073,14 @@ fn load_backbone(a: &BackboneArgs) -> Result<crate::features::Network> {
     let weights = match (&a.weights, a.backbone.default_weights()) {
         (Some(w), _) => w.clone(),
         (None, Some(w)) if w.exists() => w,
-        (None, Some(w)) => bail!("{}: weights not found; run scripts/fetch-models (or give --weights)", w.display()),
-        (None, None) => bail!("{} needs --weights: torchvision's ImageNet weights (.pth or .safetensors); none ship with mmant", a.backbone),
+        (None, Some(w)) => bail!(
+            "{}: weights not found; run scripts/fetch-models (or give --weights)",
+            w.display()
+        ),
+        (None, None) => bail!(
+            "{} needs --weights: torchvision's ImageNet weights (.pth or .safetensors); none ship with mmant",
+            a.backbone
+        ),
     };
     Ok(crate::features::Network::load(a.backbone, &weights, &candle_core::Device::Cpu)?)
 }
@@ -936,11 +1096,22 @@ fn extract(a: &ExtractArgs) -> Result<ExitCode> {
     let net = load_backbone(&a.backbone)?;
     // SAFETY: the handler only stores to an atomic, which is async-signal-safe
     unsafe { libc::signal(libc::SIGINT, on_sigint as *const () as libc::sighandler_t) };
-    let opts = crate::features::ExtractOptions { stride: a.stride.max(1), batch: a.batch.max(1), on_bad_frame: a.on_bad_frame };
+    let opts = crate::features::ExtractOptions {
+        stride: a.stride.max(1),
+        batch: a.batch.max(1),
+        on_bad_frame: a.on_bad_frame,
+    };
     for video in &a.videos {
         let bar = indicatif::ProgressBar::new(0);
-        bar.set_style(indicatif::ProgressStyle::with_template("{msg} {bar:30} {pos}/{len} frames {per_sec} eta {eta}").expect("valid template"));
-        bar.set_message(video.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default());
+        bar.set_style(
+            indicatif::ProgressStyle::with_template(
+                "{msg} {bar:30} {pos}/{len} frames {per_sec} eta {eta}",
+            )
+            .expect("valid template"),
+        );
+        bar.set_message(
+            video.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(),
+        );
         let out = crate::features::extract_video(
             &net,
             video,
@@ -980,7 +1151,8 @@ fn classify(a: &ClassifyArgs) -> Result<ExitCode> {
     for image in &a.images {
         let top = crate::features::classify_image(&net, image, 5)?;
         if !a.json {
-            let classes: Vec<String> = top.iter().map(|(c, p)| format!("{c} {:.1}%", p * 100.0)).collect();
+            let classes: Vec<String> =
+                top.iter().map(|(c, p)| format!("{c} {:.1}%", p * 100.0)).collect();
             println!("{}: {}", image.display(), classes.join(", "));
         }
         all.push(serde_json::json!({"image": image.display().to_string(), "top5": top}));
@@ -993,11 +1165,21 @@ fn classify(a: &ClassifyArgs) -> Result<ExitCode> {
 
 /// Builds the viewer's state from a label file and a vocabulary (a mapping file, or the
 /// checkpoint's).
-pub fn viewer_app(labels: Option<&Path>, mapping: Option<&Path>, checkpoint: Option<&Path>, video: Option<&Path>, fps: Option<f64>) -> Result<crate::viewer::ViewerApp> {
+pub fn viewer_app(
+    labels: Option<&Path>,
+    mapping: Option<&Path>,
+    checkpoint: Option<&Path>,
+    video: Option<&Path>,
+    fps: Option<f64>,
+) -> Result<crate::viewer::ViewerApp> {
     let vocab = match (mapping, checkpoint) {
         (Some(m), _) => crate::data::Vocabulary::read(m)?,
-        (None, Some(c)) => crate::data::Vocabulary::from_names(crate::model::checkpoint::read_meta(c)?.vocabulary),
-        (None, None) if labels.is_some() => bail!("--labels needs --mapping (or a --checkpoint, whose vocabulary is used)"),
+        (None, Some(c)) => {
+            crate::data::Vocabulary::from_names(crate::model::checkpoint::read_meta(c)?.vocabulary)
+        }
+        (None, None) if labels.is_some() => {
+            bail!("--labels needs --mapping (or a --checkpoint, whose vocabulary is used)")
+        }
         (None, None) => crate::data::Vocabulary::default(),
     };
     let (name, gt) = match labels {
@@ -1005,7 +1187,13 @@ pub fn viewer_app(labels: Option<&Path>, mapping: Option<&Path>, checkpoint: Opt
             let ids = crate::data::FrameLabels::read(p)?.encode_strict(&vocab)?;
             (p.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default(), Some(ids))
         }
-        None => (video.and_then(|v| v.file_stem()).map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "video".into()), None),
+        None => (
+            video
+                .and_then(|v| v.file_stem())
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_else(|| "video".into()),
+            None,
+        ),
     };
     let frames = match (&gt, video) {
         (Some(g), _) => g.len(),
@@ -1013,7 +1201,11 @@ pub fn viewer_app(labels: Option<&Path>, mapping: Option<&Path>, checkpoint: Opt
         (None, None) => bail!("nothing to show: give a video or --labels"),
     };
     let state = crate::viewer::ViewerState::new(name, vocab, frames, fps.unwrap_or(15.0), gt);
-    let mut app = crate::viewer::ViewerApp::new(state, checkpoint.map(Path::to_path_buf), video.map(Path::to_path_buf));
+    let mut app = crate::viewer::ViewerApp::new(
+        state,
+        checkpoint.map(Path::to_path_buf),
+        video.map(Path::to_path_buf),
+    );
     if let Some(p) = labels {
         // the labels are edited in place; a journal left by a crash is replayed here. A label
         // file that cannot be journaled (a read-only folder) is shown, not edited.
@@ -1032,7 +1224,8 @@ fn predict(a: &PredictArgs) -> Result<ExitCode> {
     let is_features = a.input.extension().is_some_and(|e| e == "npy");
     let features = is_features.then(|| crate::data::Features::read(&a.input, None)).transpose()?;
     let gt_path = if is_features { a.labels.clone() } else { Some(a.input.clone()) };
-    let gt = gt_path.as_ref().map(|p| read_labels(p, &vocab).map_err(anyhow::Error::msg)).transpose()?;
+    let gt =
+        gt_path.as_ref().map(|p| read_labels(p, &vocab).map_err(anyhow::Error::msg)).transpose()?;
     let frames = gt.as_ref().map(Vec::len).or(features.as_ref().map(|f| f.frames)).unwrap_or(0);
     if frames == 0 {
         bail!("{}: no frames", a.input.display());
@@ -1044,26 +1237,45 @@ fn predict(a: &PredictArgs) -> Result<ExitCode> {
     let name = a.input.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
     let mut state = crate::viewer::ViewerState::new(name, vocab, frames, a.fps, gt.clone());
     state.level = ckpt.meta.level.clone();
-    state.checkpoint_name = a.checkpoint.parent().and_then(|p| p.file_name()).map(|n| n.to_string_lossy().into_owned());
+    state.checkpoint_name =
+        a.checkpoint.parent().and_then(|p| p.file_name()).map(|n| n.to_string_lossy().into_owned());
     let model = crate::model::anticipate::CheckpointAnticipator::new(ckpt, device);
     // with features observed, only the number of observed labels is read
     let labels = gt.as_ref().map(|g| g[..observed].to_vec()).unwrap_or_else(|| vec![0; observed]);
-    state.anticipation = Some(crate::viewer::inference::anticipate(&model, &labels, features.as_ref(), frames)?);
+    state.anticipation =
+        Some(crate::viewer::inference::anticipate(&model, &labels, features.as_ref(), frames)?);
     let bytes = if a.per_frame { state.frames_csv()? } else { state.segments_csv()?.0 };
-    crate::fsutil::write_atomic(&a.csv, &bytes).with_context(|| format!("writing {}", a.csv.display()))?;
-    println!("{}: observed {observed} of {frames} frames (α = {}), anticipated {} frames", a.csv.display(), a.alpha, frames - observed);
+    crate::fsutil::write_atomic(&a.csv, &bytes)
+        .with_context(|| format!("writing {}", a.csv.display()))?;
+    println!(
+        "{}: observed {observed} of {frames} frames (α = {}), anticipated {} frames",
+        a.csv.display(),
+        a.alpha,
+        frames - observed
+    );
     Ok(ExitCode::SUCCESS)
 }
 
 fn view(a: &ViewArgs) -> Result<ExitCode> {
-    let mut app = viewer_app(a.labels.as_deref(), a.mapping.as_deref(), a.checkpoint.as_deref(), a.video.as_deref(), a.fps)?;
+    let mut app = viewer_app(
+        a.labels.as_deref(),
+        a.mapping.as_deref(),
+        a.checkpoint.as_deref(),
+        a.video.as_deref(),
+        a.fps,
+    )?;
     if let Some(f) = &a.features {
         app.open_file(crate::viewer::app::FileKind::Features, f.clone());
     }
     if let Some(p) = &a.predictions {
         let labels = crate::data::FrameLabels::read(p)?.encode_strict(&app.state.vocab)?;
         if labels.len() != app.state.frames {
-            app.state.status = format!("{}: {} frames, the labels {}", p.display(), labels.len(), app.state.frames);
+            app.state.status = format!(
+                "{}: {} frames, the labels {}",
+                p.display(),
+                labels.len(),
+                app.state.frames
+            );
         }
         app.state.predictions = Some(labels);
     }
@@ -1081,8 +1293,14 @@ pub fn demo_files() -> Result<(tempfile::TempDir, PathBuf, PathBuf, PathBuf)> {
 pub fn demo_files_with_video() -> Result<(tempfile::TempDir, PathBuf, PathBuf, PathBuf, PathBuf)> {
     let dir = tempfile::tempdir()?;
     let files: [(&str, &[u8]); 5] = [
-        ("P06_cam01_P06_friedegg.txt", include_bytes!("../../assets/demo/P06_cam01_P06_friedegg.txt")),
-        ("P06_cam01_P06_friedegg.mp4", include_bytes!("../../assets/demo/P06_cam01_P06_friedegg.mp4")),
+        (
+            "P06_cam01_P06_friedegg.txt",
+            include_bytes!("../../assets/demo/P06_cam01_P06_friedegg.txt"),
+        ),
+        (
+            "P06_cam01_P06_friedegg.mp4",
+            include_bytes!("../../assets/demo/P06_cam01_P06_friedegg.mp4"),
+        ),
         ("mapping.txt", include_bytes!("../../assets/demo/mapping.txt")),
         ("model.json", include_bytes!("../../assets/demo/model.json")),
         ("model.safetensors", include_bytes!("../../assets/demo/model.safetensors")),
@@ -1093,12 +1311,19 @@ pub fn demo_files_with_video() -> Result<(tempfile::TempDir, PathBuf, PathBuf, P
     for (name, bytes) in files {
         std::fs::write(p.join(name), bytes)?;
     }
-    Ok((dir, p.join("P06_cam01_P06_friedegg.txt"), p.join("mapping.txt"), p.join("model"), p.join("P06_cam01_P06_friedegg.mp4")))
+    Ok((
+        dir,
+        p.join("P06_cam01_P06_friedegg.txt"),
+        p.join("mapping.txt"),
+        p.join("model"),
+        p.join("P06_cam01_P06_friedegg.mp4"),
+    ))
 }
 
 fn view_demo() -> Result<ExitCode> {
     let (_dir, labels, mapping, model, video) = demo_files_with_video()?;
-    let mut app = viewer_app(Some(&labels), Some(&mapping), Some(&model), Some(&video), Some(15.0))?;
+    let mut app =
+        viewer_app(Some(&labels), Some(&mapping), Some(&model), Some(&video), Some(15.0))?;
     app.window_title = "mmant demo — the video is a rendering of Breakfast's P06_cam01_P06_friedegg labels, not the real video".into();
     app.demo = true;
     app.state.playing = true;
@@ -1114,8 +1339,16 @@ mod tests {
     #[test]
     fn an_error_that_prints_its_source_is_not_repeated() {
         let io = std::io::Error::new(std::io::ErrorKind::NotFound, "no such file");
-        let err = anyhow::Error::new(crate::model::checkpoint::CheckpointError::Io { path: "m.json".into(), source: io }).context("evaluating m");
-        assert_eq!(format!("{err:#}"), "evaluating m: m.json: no such file: no such file", "the case this mends");
+        let err = anyhow::Error::new(crate::model::checkpoint::CheckpointError::Io {
+            path: "m.json".into(),
+            source: io,
+        })
+        .context("evaluating m");
+        assert_eq!(
+            format!("{err:#}"),
+            "evaluating m: m.json: no such file: no such file",
+            "the case this mends"
+        );
         assert_eq!(error_message(&err), "evaluating m: m.json: no such file");
         // causes that add something are all kept
         let plain = anyhow::anyhow!("inner").context("middle").context("outer");

@@ -101,7 +101,12 @@ pub fn check(ds: &Dataset, feature_dim: Option<usize>) -> CheckReport {
             }
             in_a_split.extend(list.iter().map(String::as_str));
         }
-        splits.push(SplitReport { name: s.name.clone(), train: s.train.len(), val: s.val.len(), test: s.test.len() });
+        splits.push(SplitReport {
+            name: s.name.clone(),
+            train: s.train.len(),
+            val: s.val.len(),
+            test: s.test.len(),
+        });
     }
     let outside = videos.iter().filter(|v| !in_a_split.contains(v.as_str())).count();
     if outside > 0 {
@@ -143,7 +148,11 @@ pub fn check(ds: &Dataset, feature_dim: Option<usize>) -> CheckReport {
                     feature_files += 1;
                     feature_dims.insert(dim);
                     if feature_frames != frames {
-                        length_mismatches.push(LengthMismatch { video: video.clone(), label_frames: frames, feature_frames });
+                        length_mismatches.push(LengthMismatch {
+                            video: video.clone(),
+                            label_frames: frames,
+                            feature_frames,
+                        });
                     }
                 }
                 Err(e) => errors.push(e.to_string()),
@@ -165,14 +174,25 @@ pub fn check(ds: &Dataset, feature_dim: Option<usize>) -> CheckReport {
             name: level.name.clone(),
             mapping_file: level.mapping_file.display().to_string(),
             classes: level.vocab.len(),
-            unused_classes: level.vocab.names().iter().zip(&hist).filter(|(_, n)| **n == 0).map(|(c, _)| c.clone()).collect(),
+            unused_classes: level
+                .vocab
+                .names()
+                .iter()
+                .zip(&hist)
+                .filter(|(_, n)| **n == 0)
+                .map(|(c, _)| c.clone())
+                .collect(),
             histogram: level
                 .vocab
                 .names()
                 .iter()
                 .zip(hist)
                 .enumerate()
-                .map(|(id, (name, frames))| ClassCount { id: id as u32, name: name.clone(), frames })
+                .map(|(id, (name, frames))| ClassCount {
+                    id: id as u32,
+                    name: name.clone(),
+                    frames,
+                })
                 .collect(),
         })
         .collect();
@@ -236,7 +256,11 @@ impl std::fmt::Display for CheckReport {
             let _ = writeln!(out, "split {}: train {}{val} test {}", s.name, s.train, s.test);
         }
         if let Some(feat) = &self.features {
-            let _ = writeln!(out, "features: {} files in {}, dimension {:?}, {} missing", feat.files, feat.folder, feat.dims, feat.missing);
+            let _ = writeln!(
+                out,
+                "features: {} files in {}, dimension {:?}, {} missing",
+                feat.files, feat.folder, feat.dims, feat.missing
+            );
         } else {
             let _ = writeln!(out, "features: none (no features/ folder)");
         }
@@ -293,10 +317,18 @@ mod tests {
         assert_eq!(r.levels[1].histogram[0].frames, 4);
         assert_eq!(r.levels[1].histogram[2].frames, 2);
         assert_eq!(r.unknown_labels.len(), 1);
-        assert!(r.errors[0].contains("split 1 (test) lists 1 video with no label file"), "{:?}", r.errors);
+        assert!(
+            r.errors[0].contains("split 1 (test) lists 1 video with no label file"),
+            "{:?}",
+            r.errors
+        );
         assert_eq!(r.warnings, vec!["1 videos with labels are in no split"]);
         assert!(!r.ok());
         let text = r.to_string();
-        assert!(text.contains("unknown labels (1):") && text.contains("P03_tea.txt:2: unknown label 'fly'"), "{text}");
+        assert!(
+            text.contains("unknown labels (1):")
+                && text.contains("P03_tea.txt:2: unknown label 'fly'"),
+            "{text}"
+        );
     }
 }

@@ -125,7 +125,10 @@ impl Dataset {
     /// Opens a dataset root, detecting its layout.
     pub fn open(root: &Path) -> Result<Self> {
         if !root.is_dir() {
-            return Err(DataError::NotADataset { path: root.to_owned(), reason: "no such folder".into() });
+            return Err(DataError::NotADataset {
+                path: root.to_owned(),
+                reason: "no such folder".into(),
+            });
         }
         let name = root
             .canonicalize()
@@ -133,7 +136,8 @@ impl Dataset {
             .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
             .unwrap_or_else(|| root.display().to_string());
         let label_dir = root.join("groundTruth");
-        let features_dir = ["features", "features_img"].iter().map(|d| root.join(d)).find(|d| d.is_dir());
+        let features_dir =
+            ["features", "features_img"].iter().map(|d| root.join(d)).find(|d| d.is_dir());
         let splits_dir = root.join("splits");
 
         let mapping = root.join("mapping.txt");
@@ -159,7 +163,15 @@ impl Dataset {
             }
             levels.push(action);
             let splits = read_mstcn_splits(&splits_dir)?;
-            Ok(Dataset { root: root.to_owned(), name, layout: Layout::MsTcn, levels, splits, label_dir, features_dir })
+            Ok(Dataset {
+                root: root.to_owned(),
+                name,
+                layout: Layout::MsTcn,
+                levels,
+                splits,
+                label_dir,
+                features_dir,
+            })
         } else if let (Some(l1), Some(l3)) = (l1, l3) {
             let l2 = find_mapping(root, "mapping_l2").ok_or_else(|| DataError::NotADataset {
                 path: root.to_owned(),
@@ -174,13 +186,27 @@ impl Dataset {
                     mapping_file: file,
                 })
             };
-            let levels = vec![level("activity", "l1", l1, 0)?, level("action", "l2", l2, 1)?, level("fine", "l3", l3, 2)?];
+            let levels = vec![
+                level("activity", "l1", l1, 0)?,
+                level("action", "l2", l2, 1)?,
+                level("fine", "l3", l3, 2)?,
+            ];
             let splits = vec![read_darai_split(&splits_dir)?];
-            Ok(Dataset { root: root.to_owned(), name, layout: Layout::Darai, levels, splits, label_dir, features_dir })
+            Ok(Dataset {
+                root: root.to_owned(),
+                name,
+                layout: Layout::Darai,
+                levels,
+                splits,
+                label_dir,
+                features_dir,
+            })
         } else {
             Err(DataError::NotADataset {
                 path: root.to_owned(),
-                reason: "expected mapping.txt (MS-TCN layout) or mapping_l1*/l2*/l3*.txt (DARai layout)".into(),
+                reason:
+                    "expected mapping.txt (MS-TCN layout) or mapping_l1*/l2*/l3*.txt (DARai layout)"
+                        .into(),
             })
         }
     }
@@ -189,7 +215,10 @@ impl Dataset {
     pub fn level_index(&self, name: &str) -> Result<usize> {
         self.levels
             .iter()
-            .position(|l| l.name.eq_ignore_ascii_case(name) || l.aliases.iter().any(|a| a.eq_ignore_ascii_case(name)))
+            .position(|l| {
+                l.name.eq_ignore_ascii_case(name)
+                    || l.aliases.iter().any(|a| a.eq_ignore_ascii_case(name))
+            })
             .ok_or_else(|| DataError::Unknown {
                 what: "level",
                 name: name.to_owned(),
@@ -202,18 +231,16 @@ impl Dataset {
         if which == "all" {
             return Ok(self.splits.iter().collect());
         }
-        self.splits
-            .iter()
-            .find(|s| s.name == which)
-            .map(|s| vec![s])
-            .ok_or_else(|| DataError::Unknown {
+        self.splits.iter().find(|s| s.name == which).map(|s| vec![s]).ok_or_else(|| {
+            DataError::Unknown {
                 what: "split",
                 name: which.to_owned(),
                 known: std::iter::once("all")
                     .chain(self.splits.iter().map(|s| s.name.as_str()))
                     .collect::<Vec<_>>()
                     .join(", "),
-            })
+            }
+        })
     }
 
     pub fn label_path(&self, video: &str) -> PathBuf {
@@ -226,10 +253,13 @@ impl Dataset {
 
     /// Every video with a label file, sorted by name.
     pub fn label_files(&self) -> Result<Vec<String>> {
-        let entries = std::fs::read_dir(&self.label_dir).map_err(|e| DataError::io(&self.label_dir, e))?;
+        let entries =
+            std::fs::read_dir(&self.label_dir).map_err(|e| DataError::io(&self.label_dir, e))?;
         let mut videos: Vec<String> = entries
             .filter_map(|e| e.ok())
-            .filter_map(|e| e.file_name().to_str().and_then(|n| n.strip_suffix(".txt")).map(str::to_owned))
+            .filter_map(|e| {
+                e.file_name().to_str().and_then(|n| n.strip_suffix(".txt")).map(str::to_owned)
+            })
             .collect();
         videos.sort();
         Ok(videos)
@@ -295,7 +325,11 @@ impl Dataset {
         let mut mismatch = None;
         if let Some(f) = &mut features {
             if f.frames != label_frames {
-                mismatch = Some(LengthMismatch { video: video.to_owned(), label_frames, feature_frames: f.frames });
+                mismatch = Some(LengthMismatch {
+                    video: video.to_owned(),
+                    label_frames,
+                    feature_frames: f.frames,
+                });
                 frames = frames.min(f.frames);
                 f.truncate(frames);
             }
@@ -316,7 +350,8 @@ pub(crate) mod tests {
         std::fs::create_dir_all(dir.join("splits")).unwrap();
         std::fs::write(dir.join("mapping.txt"), "0 SIL\n1 pour_milk\n2 take_cup\n").unwrap();
         std::fs::write(dir.join("mapping_l2.txt"), "0 tea\n1 milk\n").unwrap();
-        std::fs::write(dir.join("groundTruth/P01_tea.txt"), "SIL\ntake_cup\ntake_cup\nSIL\n").unwrap();
+        std::fs::write(dir.join("groundTruth/P01_tea.txt"), "SIL\ntake_cup\ntake_cup\nSIL\n")
+            .unwrap();
         std::fs::write(dir.join("groundTruth/P02_milk.txt"), "SIL\npour_milk\n").unwrap();
         std::fs::write(dir.join("splits/train.split1.bundle"), "P01_tea.txt\n").unwrap();
         std::fs::write(dir.join("splits/test.split1.bundle"), "P02_milk.txt\n").unwrap();
@@ -328,11 +363,16 @@ pub(crate) mod tests {
         mstcn_fixture(dir.path());
         let ds = Dataset::open(dir.path()).unwrap();
         assert_eq!(ds.layout, Layout::MsTcn);
-        assert_eq!(ds.levels.iter().map(|l| l.name.as_str()).collect::<Vec<_>>(), ["activity", "action"]);
+        assert_eq!(
+            ds.levels.iter().map(|l| l.name.as_str()).collect::<Vec<_>>(),
+            ["activity", "action"]
+        );
         let v = ds.load_video("P01_tea", None).unwrap();
         assert_eq!(v.levels, vec![vec![0; 4], vec![0, 2, 2, 0]]);
         assert_eq!(ds.level_index("ACTION").unwrap(), 1);
-        assert!(ds.level_index("fine").unwrap_err().to_string().contains("known: activity, action"));
+        assert!(
+            ds.level_index("fine").unwrap_err().to_string().contains("known: activity, action")
+        );
         assert!(ds.select_splits("7").unwrap_err().to_string().contains("known: all, 1"));
     }
 
@@ -342,12 +382,20 @@ pub(crate) mod tests {
         mstcn_fixture(dir.path());
         std::fs::create_dir_all(dir.path().join("features")).unwrap();
         // 3 channels × 6 frames: two more frames than the labels
-        crate::data::features::write_npy_f32(&dir.path().join("features/P01_tea.npy"), [3, 6], &[0.5; 18]).unwrap();
+        crate::data::features::write_npy_f32(
+            &dir.path().join("features/P01_tea.npy"),
+            [3, 6],
+            &[0.5; 18],
+        )
+        .unwrap();
         let ds = Dataset::open(dir.path()).unwrap();
         let v = ds.load_video("P01_tea", Some(3)).unwrap();
         assert_eq!(v.frames, 4);
         assert_eq!(v.features.as_ref().unwrap().frames, 4);
-        assert_eq!(v.mismatch.unwrap().to_string(), "P01_tea: 4 label frames, 6 feature frames; using the first 4");
+        assert_eq!(
+            v.mismatch.unwrap().to_string(),
+            "P01_tea: 4 label frames, 6 feature frames; using the first 4"
+        );
     }
 
     #[test]
@@ -357,7 +405,8 @@ pub(crate) mod tests {
         std::fs::create_dir_all(d.join("groundTruth")).unwrap();
         std::fs::create_dir_all(d.join("splits")).unwrap();
         std::fs::write(d.join("mapping_l1_changed.txt"), "0 Making_pancake\n").unwrap();
-        std::fs::write(d.join("mapping_l2_changed.txt"), "0  Bake_pancake\n1  Get_ingredients  \n").unwrap();
+        std::fs::write(d.join("mapping_l2_changed.txt"), "0  Bake_pancake\n1  Get_ingredients  \n")
+            .unwrap();
         std::fs::write(d.join("mapping_l3_changed.txt"), "0  Add_batter\n1  Add_flour\n").unwrap();
         let video = "01_1_camera_1_fps_15_Making pancake";
         std::fs::write(
@@ -366,7 +415,8 @@ pub(crate) mod tests {
         )
         .unwrap();
         for s in ["train", "val", "test"] {
-            std::fs::write(d.join(format!("splits/{s}_split.txt")), format!("{video}.txt\n")).unwrap();
+            std::fs::write(d.join(format!("splits/{s}_split.txt")), format!("{video}.txt\n"))
+                .unwrap();
         }
         let ds = Dataset::open(d).unwrap();
         assert_eq!(ds.layout, Layout::Darai);
@@ -390,6 +440,11 @@ pub(crate) mod tests {
         let dir = tempfile::tempdir().unwrap();
         let e = Dataset::open(dir.path()).unwrap_err().to_string();
         assert!(e.contains("expected mapping.txt (MS-TCN layout)"), "{e}");
-        assert!(Dataset::open(&dir.path().join("nope")).unwrap_err().to_string().contains("no such folder"));
+        assert!(
+            Dataset::open(&dir.path().join("nope"))
+                .unwrap_err()
+                .to_string()
+                .contains("no such folder")
+        );
     }
 }

@@ -12,35 +12,19 @@ pub enum DataError {
     },
     /// A line that does not have the expected shape.
     #[error("{}:{line}: expected {expected}, found {found}", path.display())]
-    Line {
-        path: PathBuf,
-        line: usize,
-        expected: String,
-        found: String,
-    },
+    Line { path: PathBuf, line: usize, expected: String, found: String },
     /// A whole-file problem (empty file, missing header, wrong array shape...).
     #[error("{}: expected {expected}, found {found}", path.display())]
-    File {
-        path: PathBuf,
-        expected: String,
-        found: String,
-    },
+    File { path: PathBuf, expected: String, found: String },
     #[error("{}: not a dataset root: {reason}", path.display())]
     NotADataset { path: PathBuf, reason: String },
     #[error("unknown {what} '{name}'; known: {known}")]
-    Unknown {
-        what: &'static str,
-        name: String,
-        known: String,
-    },
+    Unknown { what: &'static str, name: String, known: String },
 }
 
 impl DataError {
     pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
-        DataError::Io {
-            path: path.into(),
-            source,
-        }
+        DataError::Io { path: path.into(), source }
     }
 
     pub(crate) fn line(
@@ -49,12 +33,7 @@ impl DataError {
         expected: impl Into<String>,
         found: impl Into<String>,
     ) -> Self {
-        DataError::Line {
-            path: path.into(),
-            line,
-            expected: expected.into(),
-            found: found.into(),
-        }
+        DataError::Line { path: path.into(), line, expected: expected.into(), found: found.into() }
     }
 
     pub(crate) fn file(
@@ -62,11 +41,7 @@ impl DataError {
         expected: impl Into<String>,
         found: impl Into<String>,
     ) -> Self {
-        DataError::File {
-            path: path.into(),
-            expected: expected.into(),
-            found: found.into(),
-        }
+        DataError::File { path: path.into(), expected: expected.into(), found: found.into() }
     }
 }
 

@@ -93,8 +93,14 @@ impl Features {
         let stride = sidecar.as_ref().and_then(|s| s.stride).unwrap_or(1).max(1);
         if stride > 1 {
             // one row per video frame: frame k takes the column of the sample at or before it
-            let video_frames = sidecar.as_ref().and_then(|s| s.video_frames).unwrap_or(frames * stride).min(frames * stride);
-            data = (0..video_frames).flat_map(|k| data[(k / stride) * dim..(k / stride + 1) * dim].iter().copied()).collect();
+            let video_frames = sidecar
+                .as_ref()
+                .and_then(|s| s.video_frames)
+                .unwrap_or(frames * stride)
+                .min(frames * stride);
+            data = (0..video_frames)
+                .flat_map(|k| data[(k / stride) * dim..(k / stride + 1) * dim].iter().copied())
+                .collect();
             frames = video_frames;
         }
         let backbone = sidecar.and_then(|s| s.backbone);
@@ -113,7 +119,11 @@ impl Features {
             Orientation::TimeFirst => (shape[1], shape[0]),
         };
         let stride = sidecar.as_ref().and_then(|s| s.stride).unwrap_or(1).max(1);
-        let frames = sidecar.as_ref().and_then(|s| s.video_frames).unwrap_or(samples * stride).min(samples * stride);
+        let frames = sidecar
+            .as_ref()
+            .and_then(|s| s.video_frames)
+            .unwrap_or(samples * stride)
+            .min(samples * stride);
         Ok((dim, if stride > 1 { frames } else { samples }))
     }
 }
@@ -121,33 +131,57 @@ impl Features {
 fn shape_2d(path: &Path, shape: &[u64]) -> Result<[usize; 2]> {
     match shape {
         [a, b] if *a > 0 && *b > 0 => Ok([*a as usize, *b as usize]),
-        _ => Err(DataError::file(path, "a 2-D feature array (C×T or T×C) with no empty axis", format!("shape {shape:?}"))),
+        _ => Err(DataError::file(
+            path,
+            "a 2-D feature array (C×T or T×C) with no empty axis",
+            format!("shape {shape:?}"),
+        )),
     }
 }
 
 /// Reads a 2-D float array in C order as f32 (float64 files are converted).
 fn read_npy_f32(path: &Path) -> Result<([usize; 2], Vec<f32>)> {
     let bytes = std::fs::read(path).map_err(|e| DataError::io(path, e))?;
-    let npy = npyz::NpyFile::new(&bytes[..]).map_err(|e| DataError::file(path, "a .npy file", e.to_string()))?;
+    let npy = npyz::NpyFile::new(&bytes[..])
+        .map_err(|e| DataError::file(path, "a .npy file", e.to_string()))?;
     let shape = shape_2d(path, npy.shape())?;
     let order = npy.order();
     let dtype = npy.dtype().descr();
     let Some(count) = shape[0].checked_mul(shape[1]).filter(|&c| c <= bytes.len()) else {
-        return Err(DataError::file(path, format!("a shape that fits in {} bytes", bytes.len()), format!("shape {shape:?}")));
+        return Err(DataError::file(
+            path,
+            format!("a shape that fits in {} bytes", bytes.len()),
+            format!("shape {shape:?}"),
+        ));
     };
-    let truncated = |e: std::io::Error| DataError::file(path, format!("{count} values of shape {shape:?}"), e.to_string());
+    let truncated = |e: std::io::Error| {
+        DataError::file(path, format!("{count} values of shape {shape:?}"), e.to_string())
+    };
     let values: Vec<f32> = match npy.try_data::<f32>() {
         Ok(reader) => reader.collect::<std::io::Result<_>>().map_err(truncated)?,
         Err(npy) => match npy.try_data::<f64>() {
-            Ok(reader) => reader.map(|v| v.map(|v| v as f32)).collect::<std::io::Result<_>>().map_err(truncated)?,
-            Err(_) => return Err(DataError::file(path, "float32 or float64 values", format!("dtype {dtype}"))),
+            Ok(reader) => reader
+                .map(|v| v.map(|v| v as f32))
+                .collect::<std::io::Result<_>>()
+                .map_err(truncated)?,
+            Err(_) => {
+                return Err(DataError::file(
+                    path,
+                    "float32 or float64 values",
+                    format!("dtype {dtype}"),
+                ));
+            }
         },
     };
     if values.len() != count {
         return Err(DataError::file(path, format!("{count} values"), format!("{}", values.len())));
     }
     if let Some(i) = values.iter().position(|v| !v.is_finite()) {
-        return Err(DataError::file(path, "finite feature values", format!("{} at flat index {i}", values[i])));
+        return Err(DataError::file(
+            path,
+            "finite feature values",
+            format!("{} at flat index {i}", values[i]),
+        ));
     }
     Ok(match order {
         npyz::Order::C => (shape, values),
@@ -180,7 +214,11 @@ fn orientation_of(
             Orientation::TimeFirst => shape[1],
         };
         if let Some(expected) = expected_dim.filter(|&e| e != dim) {
-            return Err(DataError::file(path, format!("feature dimension {expected} (sidecar says {orientation:?})"), format!("shape {shape:?}")));
+            return Err(DataError::file(
+                path,
+                format!("feature dimension {expected} (sidecar says {orientation:?})"),
+                format!("shape {shape:?}"),
+            ));
         }
         return Ok(orientation);
     }
@@ -194,8 +232,16 @@ fn orientation_of(
     match (shape[0] == dim, shape[1] == dim) {
         (true, false) => Ok(Orientation::ChannelsFirst),
         (false, true) => Ok(Orientation::TimeFirst),
-        (true, true) => Err(DataError::file(path, "a non-square array or a sidecar naming the orientation", format!("shape {shape:?}"))),
-        (false, false) => Err(DataError::file(path, format!("one axis of length {dim} (the feature dimension)"), format!("shape {shape:?}"))),
+        (true, true) => Err(DataError::file(
+            path,
+            "a non-square array or a sidecar naming the orientation",
+            format!("shape {shape:?}"),
+        )),
+        (false, false) => Err(DataError::file(
+            path,
+            format!("one axis of length {dim} (the feature dimension)"),
+            format!("shape {shape:?}"),
+        )),
     }
 }
 
@@ -226,7 +272,11 @@ mod tests {
         let p = dir.path().join("v.npy");
         // C = 1, three samples of a 7-frame video at stride 3: frames 0–2, 3–5, 6
         write_npy_f32(&p, [1, 3], &[10., 20., 30.]).unwrap();
-        std::fs::write(dir.path().join("v.json"), r#"{"orientation": "CxT", "stride": 3, "video_frames": 7, "backbone": "resnet18"}"#).unwrap();
+        std::fs::write(
+            dir.path().join("v.json"),
+            r#"{"orientation": "CxT", "stride": 3, "video_frames": 7, "backbone": "resnet18"}"#,
+        )
+        .unwrap();
         let f = Features::read(&p, None).unwrap();
         assert_eq!(f.frames, 7);
         assert_eq!(f.data, vec![10., 10., 10., 20., 20., 20., 30.]);
@@ -261,7 +311,11 @@ mod tests {
         assert!(e.contains("one axis of length 5") && e.contains("shape [3, 2]"), "{e}");
         write_npy_f32(&p, [2, 2], &[0.; 4]).unwrap();
         assert!(Features::read(&p, Some(2)).is_err());
-        std::fs::write(dir.path().join("v.json"), r#"{"orientation":"TxC","backbone":"x","extra":1}"#).unwrap();
+        std::fs::write(
+            dir.path().join("v.json"),
+            r#"{"orientation":"TxC","backbone":"x","extra":1}"#,
+        )
+        .unwrap();
         assert_eq!(Features::read(&p, None).unwrap().dim, 2);
     }
 
@@ -274,7 +328,12 @@ mod tests {
         assert_eq!(Features::read(&p, None).unwrap().dim, 4);
         assert!(Features::read(&p, Some(2)).is_err());
         std::fs::write(dir.path().join("v.json"), "{not json").unwrap();
-        assert!(Features::read(&p, None).unwrap_err().to_string().contains("v.json: expected a JSON feature sidecar"));
+        assert!(
+            Features::read(&p, None)
+                .unwrap_err()
+                .to_string()
+                .contains("v.json: expected a JSON feature sidecar")
+        );
     }
 
     #[test]
@@ -292,14 +351,29 @@ mod tests {
         // 1-D and 3-D arrays
         use npyz::WriterBuilder;
         let mut buf = Vec::new();
-        let mut w = npyz::WriteOptions::new().default_dtype().shape(&[2, 2, 2]).writer(&mut buf).begin_nd().unwrap();
+        let mut w = npyz::WriteOptions::new()
+            .default_dtype()
+            .shape(&[2, 2, 2])
+            .writer(&mut buf)
+            .begin_nd()
+            .unwrap();
         w.extend([0f32; 8]).unwrap();
         w.finish().unwrap();
         std::fs::write(&p, &buf).unwrap();
-        assert!(Features::read(&p, Some(2)).unwrap_err().to_string().contains("expected a 2-D feature array"));
+        assert!(
+            Features::read(&p, Some(2))
+                .unwrap_err()
+                .to_string()
+                .contains("expected a 2-D feature array")
+        );
         // integer dtype
         let mut buf = Vec::new();
-        let mut w = npyz::WriteOptions::new().default_dtype().shape(&[2, 2]).writer(&mut buf).begin_nd().unwrap();
+        let mut w = npyz::WriteOptions::new()
+            .default_dtype()
+            .shape(&[2, 2])
+            .writer(&mut buf)
+            .begin_nd()
+            .unwrap();
         w.extend([0i32; 4]).unwrap();
         w.finish().unwrap();
         std::fs::write(&p, &buf).unwrap();

@@ -71,16 +71,37 @@ impl FrameLabels {
         }
         if lines[0].trim() == RECOGNITION_HEADER {
             let Some(labels) = lines.get(1) else {
-                return Err(DataError::line(path, 2, "a line of space-separated labels", "end of file"));
+                return Err(DataError::line(
+                    path,
+                    2,
+                    "a line of space-separated labels",
+                    "end of file",
+                ));
             };
             let labels: Vec<String> = labels.split_whitespace().map(str::to_owned).collect();
             if labels.is_empty() {
-                return Err(DataError::line(path, 2, "a line of space-separated labels", "an empty line"));
+                return Err(DataError::line(
+                    path,
+                    2,
+                    "a line of space-separated labels",
+                    "an empty line",
+                ));
             }
-            if let Some((i, extra)) = lines.iter().enumerate().skip(2).find(|(_, l)| !l.trim().is_empty()) {
-                return Err(DataError::line(path, i + 1, "nothing after the labels line", quote(extra)));
+            if let Some((i, extra)) =
+                lines.iter().enumerate().skip(2).find(|(_, l)| !l.trim().is_empty())
+            {
+                return Err(DataError::line(
+                    path,
+                    i + 1,
+                    "nothing after the labels line",
+                    quote(extra),
+                ));
             }
-            return Ok(FrameLabels { path: path.to_owned(), layout: LabelLayout::RecognitionLine, labels });
+            return Ok(FrameLabels {
+                path: path.to_owned(),
+                layout: LabelLayout::RecognitionLine,
+                labels,
+            });
         }
         let labels = lines.iter().map(|l| l.trim().to_owned()).collect();
         Ok(FrameLabels { path: path.to_owned(), layout: LabelLayout::LinePerFrame, labels })
@@ -104,7 +125,9 @@ impl FrameLabels {
     /// Maps labels to class ids; labels the vocabulary lacks become [`UNKNOWN`] and are reported,
     /// once per distinct label with its first line and its count.
     pub fn encode(&self, vocab: &Vocabulary) -> (Vec<u32>, Vec<UnknownLabel>) {
-        encode_labels(&self.path, self.labels.iter().map(String::as_str), vocab, |f| self.line_of(f))
+        encode_labels(&self.path, self.labels.iter().map(String::as_str), vocab, |f| {
+            self.line_of(f)
+        })
     }
 
     /// Like [`encode`](Self::encode), but any unknown label is an error.
@@ -116,7 +139,12 @@ impl FrameLabels {
                 &u.path,
                 u.line,
                 "a label from the mapping file",
-                format!("{} at frame {} ({} frames in this file)", quote(&u.label), u.frame, u.count),
+                format!(
+                    "{} at frame {} ({} frames in this file)",
+                    quote(&u.label),
+                    u.frame,
+                    u.count
+                ),
             )),
         }
     }
@@ -161,7 +189,11 @@ pub fn read_columns(path: &Path, columns: usize) -> Result<Vec<FrameLabels>> {
 pub fn parse_columns(path: &Path, bytes: &[u8], columns: usize) -> Result<Vec<FrameLabels>> {
     let lines = lines_of(path, bytes)?;
     if lines.is_empty() {
-        return Err(DataError::file(path, format!("one line of {columns} comma-separated labels per frame"), "an empty file"));
+        return Err(DataError::file(
+            path,
+            format!("one line of {columns} comma-separated labels per frame"),
+            "an empty file",
+        ));
     }
     let mut out: Vec<FrameLabels> = (0..columns)
         .map(|_| FrameLabels {
@@ -177,7 +209,12 @@ pub fn parse_columns(path: &Path, bytes: &[u8], columns: usize) -> Result<Vec<Fr
                 path,
                 i + 1,
                 format!("{columns} comma-separated labels"),
-                format!("{} field{} in {}", fields.len(), if fields.len() == 1 { "" } else { "s" }, quote(line)),
+                format!(
+                    "{} field{} in {}",
+                    fields.len(),
+                    if fields.len() == 1 { "" } else { "s" },
+                    quote(line)
+                ),
             ));
         }
         for (col, field) in out.iter_mut().zip(fields) {
@@ -240,11 +277,23 @@ mod tests {
 
     #[test]
     fn reads_recognition_output() {
-        let f = FrameLabels::parse(Path::new("p"), format!("{RECOGNITION_HEADER}\nSIL take_cup  take_cup \n").as_bytes()).unwrap();
+        let f = FrameLabels::parse(
+            Path::new("p"),
+            format!("{RECOGNITION_HEADER}\nSIL take_cup  take_cup \n").as_bytes(),
+        )
+        .unwrap();
         assert_eq!(f.encode_strict(&vocab()).unwrap(), vec![0, 2, 2]);
-        let e = FrameLabels::parse(Path::new("p"), format!("{RECOGNITION_HEADER}\n").as_bytes()).unwrap_err();
-        assert_eq!(e.to_string(), "p:2: expected a line of space-separated labels, found end of file");
-        let e = FrameLabels::parse(Path::new("p"), format!("{RECOGNITION_HEADER}\nSIL\nmore\n").as_bytes()).unwrap_err();
+        let e = FrameLabels::parse(Path::new("p"), format!("{RECOGNITION_HEADER}\n").as_bytes())
+            .unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "p:2: expected a line of space-separated labels, found end of file"
+        );
+        let e = FrameLabels::parse(
+            Path::new("p"),
+            format!("{RECOGNITION_HEADER}\nSIL\nmore\n").as_bytes(),
+        )
+        .unwrap_err();
         assert!(e.to_string().starts_with("p:3: expected nothing after the labels line"), "{e}");
     }
 
@@ -254,10 +303,16 @@ mod tests {
         let (ids, unknown) = f.encode(&vocab());
         assert_eq!(ids, vec![0, UNKNOWN, UNKNOWN, UNKNOWN, 0]);
         assert_eq!(unknown.len(), 2);
-        assert_eq!(unknown[0].to_string(), "gt.txt:2: unknown label 'fly' at frame 1 (2 frames in this file)");
+        assert_eq!(
+            unknown[0].to_string(),
+            "gt.txt:2: unknown label 'fly' at frame 1 (2 frames in this file)"
+        );
         assert_eq!((unknown[1].line, unknown[1].label.as_str()), (4, ""));
         let e = f.encode_strict(&vocab()).unwrap_err().to_string();
-        assert!(e.starts_with("gt.txt:2: expected a label from the mapping file, found 'fly'"), "{e}");
+        assert!(
+            e.starts_with("gt.txt:2: expected a label from the mapping file, found 'fly'"),
+            "{e}"
+        );
     }
 
     #[test]
@@ -271,7 +326,10 @@ mod tests {
         let cols = parse_columns(Path::new("d.txt"), b"a,b,c\n a , b ,c\n", 3).unwrap();
         assert_eq!(cols[1].labels, vec!["b", "b"]);
         let e = parse_columns(Path::new("d.txt"), b"a,b,c\na,b\n", 3).unwrap_err();
-        assert_eq!(e.to_string(), "d.txt:2: expected 3 comma-separated labels, found 2 fields in 'a,b'");
+        assert_eq!(
+            e.to_string(),
+            "d.txt:2: expected 3 comma-separated labels, found 2 fields in 'a,b'"
+        );
     }
 
     #[test]

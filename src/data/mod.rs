@@ -13,6 +13,8 @@ pub mod vocab;
 pub use dataset::{Dataset, Layout, LengthMismatch, Level, LevelSource, Video, activity_from_name};
 pub use error::DataError;
 pub use features::{FeatureSidecar, Features, Orientation};
-pub use labels::{FrameLabels, RECOGNITION_HEADER, Segment, UNKNOWN, UnknownLabel, leading_run, segments};
+pub use labels::{
+    FrameLabels, RECOGNITION_HEADER, Segment, UNKNOWN, UnknownLabel, leading_run, segments,
+};
 pub use splits::Split;
 pub use vocab::Vocabulary;

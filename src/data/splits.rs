@@ -63,7 +63,11 @@ pub fn read_mstcn_splits(dir: &Path) -> Result<Vec<Split>> {
         .map(|k| {
             let test = dir.join(format!("test.split{k}.bundle"));
             if !test.exists() {
-                return Err(DataError::file(&test, format!("the test list of split {k}"), "no such file"));
+                return Err(DataError::file(
+                    &test,
+                    format!("the test list of split {k}"),
+                    "no such file",
+                ));
             }
             Ok(Split {
                 name: k.to_string(),
@@ -93,12 +97,29 @@ mod tests {
     fn lists_keep_spaces_and_drop_txt() {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("test_split.txt");
-        std::fs::write(&p, "16_3_camera_2_fps_15_Using handheld smart devices.txt\n\nP03_cereals.txt  \r\n").unwrap();
-        assert_eq!(read_list(&p).unwrap(), vec!["16_3_camera_2_fps_15_Using handheld smart devices", "P03_cereals"]);
+        std::fs::write(
+            &p,
+            "16_3_camera_2_fps_15_Using handheld smart devices.txt\n\nP03_cereals.txt  \r\n",
+        )
+        .unwrap();
+        assert_eq!(
+            read_list(&p).unwrap(),
+            vec!["16_3_camera_2_fps_15_Using handheld smart devices", "P03_cereals"]
+        );
         std::fs::write(&p, "\n").unwrap();
-        assert!(read_list(&p).unwrap_err().to_string().ends_with("expected one video per line, found no videos"));
+        assert!(
+            read_list(&p)
+                .unwrap_err()
+                .to_string()
+                .ends_with("expected one video per line, found no videos")
+        );
         std::fs::write(&p, "a.txt\n../b.txt\n").unwrap();
-        assert!(read_list(&p).unwrap_err().to_string().contains(":2: expected a file name without folders"));
+        assert!(
+            read_list(&p)
+                .unwrap_err()
+                .to_string()
+                .contains(":2: expected a file name without folders")
+        );
     }
 
     #[test]

@@ -63,7 +63,10 @@ mod tests {
     #[test]
     fn binary_is_an_error_with_the_line() {
         let err = lines_of(Path::new("bin.txt"), b"ok\n\xff\xfe\n").unwrap_err();
-        assert_eq!(err.to_string(), "bin.txt:2: expected UTF-8 text, found invalid byte at column 1");
+        assert_eq!(
+            err.to_string(),
+            "bin.txt:2: expected UTF-8 text, found invalid byte at column 1"
+        );
         let err = lines_of(Path::new("nul.txt"), b"a\0b").unwrap_err();
         assert!(err.to_string().starts_with("nul.txt:1:"), "{err}");
     }

@@ -39,9 +39,9 @@ impl Vocabulary {
                 .split_once(|c: char| c.is_whitespace())
                 .map(|(id, name)| (id, name.trim()))
                 .ok_or_else(|| DataError::line(path, i + 1, "'<id> <name>'", quote(raw)))?;
-            let id: usize = id.parse().map_err(|_| {
-                DataError::line(path, i + 1, "an integer class id", quote(id))
-            })?;
+            let id: usize = id
+                .parse()
+                .map_err(|_| DataError::line(path, i + 1, "an integer class id", quote(id)))?;
             if id != names.len() {
                 return Err(DataError::line(
                     path,
@@ -54,7 +54,12 @@ impl Vocabulary {
                 return Err(DataError::line(path, i + 1, "a class name after the id", "nothing"));
             }
             if names.iter().any(|n| n == name) {
-                return Err(DataError::line(path, i + 1, "a new class name", format!("{} again", quote(name))));
+                return Err(DataError::line(
+                    path,
+                    i + 1,
+                    "a new class name",
+                    format!("{} again", quote(name)),
+                ));
             }
             names.push(name.to_owned());
         }
@@ -86,10 +91,7 @@ impl Vocabulary {
     pub fn id(&self, label: &str) -> Option<u32> {
         let label = label.trim();
         self.index.get(label).copied().or_else(|| {
-            label
-                .contains(' ')
-                .then(|| self.index.get(&label.replace(' ', "_")).copied())
-                .flatten()
+            label.contains(' ').then(|| self.index.get(&label.replace(' ', "_")).copied()).flatten()
         })
     }
 
@@ -132,9 +134,19 @@ mod tests {
         let e = Vocabulary::read(f.path()).unwrap_err().to_string();
         assert!(e.ends_with(":2: expected class id 1, found id 2"), "{e}");
         let f = write(b"0 a\nx b\n");
-        assert!(Vocabulary::read(f.path()).unwrap_err().to_string().contains(":2: expected an integer class id"));
+        assert!(
+            Vocabulary::read(f.path())
+                .unwrap_err()
+                .to_string()
+                .contains(":2: expected an integer class id")
+        );
         let f = write(b"0 a\n1\n");
-        assert!(Vocabulary::read(f.path()).unwrap_err().to_string().contains(":2: expected '<id> <name>'"));
+        assert!(
+            Vocabulary::read(f.path())
+                .unwrap_err()
+                .to_string()
+                .contains(":2: expected '<id> <name>'")
+        );
         let f = write(b"0 a\n1 a\n");
         assert!(Vocabulary::read(f.path()).unwrap_err().to_string().contains("a new class name"));
         let f = write(b"");

@@ -7,7 +7,9 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
-use super::baselines::{AnticipationError, Anticipator, LastObserved, Observation, TransitionPrior};
+use super::baselines::{
+    AnticipationError, Anticipator, LastObserved, Observation, TransitionPrior,
+};
 use super::moc::{ClassCounts, eval_window, observed_frames};
 use super::recognition::{background_ids, read_recognition};
 use super::segmentation::{SegmentationCounts, SegmentationScores};
@@ -33,7 +35,9 @@ impl Baseline {
     pub fn fit(self, train: &[&[u32]], classes: usize) -> Box<dyn Anticipator> {
         match self {
             Baseline::LastObserved => Box::new(LastObserved::fit(train.iter().copied(), classes)),
-            Baseline::TransitionPrior => Box::new(TransitionPrior::fit(train.iter().copied(), classes)),
+            Baseline::TransitionPrior => {
+                Box::new(TransitionPrior::fit(train.iter().copied(), classes))
+            }
         }
     }
 }
@@ -68,7 +72,9 @@ pub enum EvalError {
 pub enum MergeError {
     #[error("no reports to merge")]
     Empty,
-    #[error("report {index} differs from the first in its {what}: expected {expected}, found {found}")]
+    #[error(
+        "report {index} differs from the first in its {what}: expected {expected}, found {found}"
+    )]
     Mismatch { index: usize, what: &'static str, expected: String, found: String },
     #[error("split {split} is in more than one report (reports {first} and {second})")]
     DuplicateSplit { split: String, first: usize, second: usize },
@@ -117,13 +123,24 @@ pub struct GridReport {
 }
 
 /// The grid for a baseline.
-pub fn evaluate(ds: &Dataset, splits: &[&Split], baseline: Baseline, cfg: &GridConfig) -> Result<GridReport, EvalError> {
+pub fn evaluate(
+    ds: &Dataset,
+    splits: &[&Split],
+    baseline: Baseline,
+    cfg: &GridConfig,
+) -> Result<GridReport, EvalError> {
     let classes = ds.levels[ds.level_index(&cfg.level)?].vocab.len();
     evaluate_method(ds, splits, baseline.name(), &|_, train| Ok(baseline.fit(train, classes)), cfg)
 }
 
 /// The grid for any anticipator; `name` labels the report.
-pub fn evaluate_method(ds: &Dataset, splits: &[&Split], name: &str, make: &MethodFactory, cfg: &GridConfig) -> Result<GridReport, EvalError> {
+pub fn evaluate_method(
+    ds: &Dataset,
+    splits: &[&Split],
+    name: &str,
+    make: &MethodFactory,
+    cfg: &GridConfig,
+) -> Result<GridReport, EvalError> {
     let level = ds.level_index(&cfg.level)?;
     let vocab = &ds.levels[level].vocab;
     let background = background_ids(vocab, &cfg.background)?;
@@ -142,7 +159,9 @@ pub fn evaluate_method(ds: &Dataset, splits: &[&Split], name: &str, make: &Metho
     }
     for s in splits {
         for v in &s.test {
-            if !features.contains_key(v.as_str()) && (cfg.feature_dim.is_some() || !labels.contains_key(v.as_str())) {
+            if !features.contains_key(v.as_str())
+                && (cfg.feature_dim.is_some() || !labels.contains_key(v.as_str()))
+            {
                 let mut video = ds.load_video(v, cfg.feature_dim)?;
                 if let Some(m) = &video.mismatch {
                     warnings.push(m.to_string());
@@ -157,9 +176,12 @@ pub fn evaluate_method(ds: &Dataset, splits: &[&Split], name: &str, make: &Metho
 
     let mut results = Vec::new();
     for split in splits {
-        let train: Vec<&[u32]> = split.train.iter().map(|v| labels[v.as_str()].as_slice()).collect();
-        let anticipator = make(split, &train).map_err(|reason| EvalError::Method { split: split.name.clone(), reason })?;
-        let mut counts = vec![vec![ClassCounts::new(vocab.len()); cfg.betas.len()]; cfg.alphas.len()];
+        let train: Vec<&[u32]> =
+            split.train.iter().map(|v| labels[v.as_str()].as_slice()).collect();
+        let anticipator = make(split, &train)
+            .map_err(|reason| EvalError::Method { split: split.name.clone(), reason })?;
+        let mut counts =
+            vec![vec![ClassCounts::new(vocab.len()); cfg.betas.len()]; cfg.alphas.len()];
         let mut observed_counts = vec![SegmentationCounts::default(); cfg.alphas.len()];
         for video in &split.test {
             let gt = &labels[video.as_str()];
@@ -174,7 +196,11 @@ pub fn evaluate_method(ds: &Dataset, splits: &[&Split], name: &str, make: &Metho
                             r.path.display(),
                             ids.len(),
                             gt.len(),
-                            if ids.len() > gt.len() { "cut to the ground truth" } else { "the last label is repeated to the end" }
+                            if ids.len() > gt.len() {
+                                "cut to the ground truth"
+                            } else {
+                                "the last label is repeated to the end"
+                            }
                         ));
                         let last = ids.last().copied().unwrap_or(0);
                         ids.resize(gt.len(), last);
@@ -195,7 +221,11 @@ pub fn evaluate_method(ds: &Dataset, splits: &[&Split], name: &str, make: &Metho
                     counts[a][b].add(gt, observed, &future, eval_window(alpha, beta, gt.len()));
                 }
                 if recognized.is_some() && observed > 0 {
-                    observed_counts[a].add(&observed_source[..observed], &gt[..observed], &background);
+                    observed_counts[a].add(
+                        &observed_source[..observed],
+                        &gt[..observed],
+                        &background,
+                    );
                 }
             }
         }
@@ -203,11 +233,17 @@ pub fn evaluate_method(ds: &Dataset, splits: &[&Split], name: &str, make: &Metho
             .alphas
             .iter()
             .enumerate()
-            .flat_map(|(a, &alpha)| cfg.betas.iter().enumerate().map(move |(b, &beta)| (a, b, alpha, beta)))
+            .flat_map(|(a, &alpha)| {
+                cfg.betas.iter().enumerate().map(move |(b, &beta)| (a, b, alpha, beta))
+            })
             .map(|(a, b, alpha, beta)| Cell { alpha, beta, moc: counts[a][b].moc() })
             .collect();
         let observed = if cfg.observed_dir.is_some() {
-            cfg.alphas.iter().zip(&observed_counts).map(|(&alpha, c)| ObservedScores { alpha, scores: c.summary() }).collect()
+            cfg.alphas
+                .iter()
+                .zip(&observed_counts)
+                .map(|(&alpha, c)| ObservedScores { alpha, scores: c.summary() })
+                .collect()
         } else {
             Vec::new()
         };
@@ -245,7 +281,8 @@ fn mean_cells(results: &[SplitResult]) -> Vec<Cell> {
             Cell {
                 alpha: first.cells[i].alpha,
                 beta: first.cells[i].beta,
-                moc: (!defined.is_empty()).then(|| defined.iter().sum::<f64>() / defined.len() as f64),
+                moc: (!defined.is_empty())
+                    .then(|| defined.iter().sum::<f64>() / defined.len() as f64),
             }
         })
         .collect()
@@ -268,11 +305,16 @@ impl GridReport {
     pub fn merge(reports: Vec<GridReport>) -> Result<GridReport, MergeError> {
         let mut reports = reports.into_iter();
         let mut merged = reports.next().ok_or(MergeError::Empty)?;
-        let mut source: HashMap<String, usize> = merged.splits.iter().map(|r| (r.split.clone(), 0)).collect();
+        let mut source: HashMap<String, usize> =
+            merged.splits.iter().map(|r| (r.split.clone(), 0)).collect();
         for (i, r) in reports.enumerate() {
             let index = i + 1;
             let same = |what: &'static str, expected: String, found: String| {
-                if expected == found { Ok(()) } else { Err(MergeError::Mismatch { index, what, expected, found }) }
+                if expected == found {
+                    Ok(())
+                } else {
+                    Err(MergeError::Mismatch { index, what, expected, found })
+                }
             };
             same("dataset", merged.dataset.clone(), r.dataset.clone())?;
             same("method", merged.method.clone(), r.method.clone())?;
@@ -282,7 +324,11 @@ impl GridReport {
             same("β", format!("{:?}", merged.betas), format!("{:?}", r.betas))?;
             for split in r.splits {
                 if let Some(&first) = source.get(&split.split) {
-                    return Err(MergeError::DuplicateSplit { split: split.split, first, second: index });
+                    return Err(MergeError::DuplicateSplit {
+                        split: split.split,
+                        first,
+                        second: index,
+                    });
                 }
                 source.insert(split.split.clone(), index);
                 merged.splits.push(split);
@@ -302,7 +348,8 @@ impl GridReport {
             "MoC ×100 — dataset {}, method {}, level {}, observing {}",
             self.dataset, self.method, self.level, self.observation
         );
-        let header: Vec<String> = self.mean.iter().map(|c| format!("α={} β={}", c.alpha, c.beta)).collect();
+        let header: Vec<String> =
+            self.mean.iter().map(|c| format!("α={} β={}", c.alpha, c.beta)).collect();
         let _ = writeln!(out, "| split | {} |", header.join(" | "));
         let _ = writeln!(out, "|---|{}", "---|".repeat(header.len()));
         for r in &self.splits {
@@ -310,7 +357,8 @@ impl GridReport {
             let _ = writeln!(out, "| {} | {} |", r.split, cells.join(" | "));
         }
         if self.splits.len() > 1 {
-            let cells: Vec<String> = self.mean.iter().map(|c| format!("**{}**", fmt_moc(c.moc))).collect();
+            let cells: Vec<String> =
+                self.mean.iter().map(|c| format!("**{}**", fmt_moc(c.moc))).collect();
             let _ = writeln!(out, "| mean | {} |", cells.join(" | "));
         }
         if self.splits.iter().any(|r| !r.observed.is_empty()) {
@@ -334,7 +382,16 @@ impl GridReport {
     /// `dataset,method,level,observation,split,alpha,beta,moc` rows; the mean is split "mean".
     pub fn csv(&self) -> Result<Vec<u8>, csv::Error> {
         let mut w = csv::Writer::from_writer(Vec::new());
-        w.write_record(["dataset", "method", "level", "observation", "split", "alpha", "beta", "moc"])?;
+        w.write_record([
+            "dataset",
+            "method",
+            "level",
+            "observation",
+            "split",
+            "alpha",
+            "beta",
+            "moc",
+        ])?;
         let rows = self
             .splits
             .iter()
@@ -361,7 +418,10 @@ mod tests {
     use super::*;
 
     fn one_split(split: &str, moc: f64) -> GridReport {
-        let cells = vec![Cell { alpha: 0.2, beta: 0.1, moc: Some(moc) }, Cell { alpha: 0.2, beta: 0.5, moc: None }];
+        let cells = vec![
+            Cell { alpha: 0.2, beta: 0.1, moc: Some(moc) },
+            Cell { alpha: 0.2, beta: 0.5, moc: None },
+        ];
         GridReport {
             dataset: "d".into(),
             method: "m".into(),
@@ -369,7 +429,13 @@ mod tests {
             observation: "ground truth".into(),
             alphas: vec![0.2],
             betas: vec![0.1, 0.5],
-            splits: vec![SplitResult { split: split.into(), test_videos: 1, train_videos: 2, cells: cells.clone(), observed: vec![] }],
+            splits: vec![SplitResult {
+                split: split.into(),
+                test_videos: 1,
+                train_videos: 2,
+                cells: cells.clone(),
+                observed: vec![],
+            }],
             mean: cells,
             warnings: vec![format!("w{split}")],
         }
@@ -377,7 +443,12 @@ mod tests {
 
     #[test]
     fn merge_orders_splits_and_recomputes_the_mean() {
-        let m = GridReport::merge(vec![one_split("10", 30.0), one_split("2", 10.0), one_split("1", 20.0)]).unwrap();
+        let m = GridReport::merge(vec![
+            one_split("10", 30.0),
+            one_split("2", 10.0),
+            one_split("1", 20.0),
+        ])
+        .unwrap();
         let names: Vec<&str> = m.splits.iter().map(|s| s.split.as_str()).collect();
         assert_eq!(names, ["1", "2", "10"]);
         assert_eq!(m.mean[0].moc, Some(20.0));
@@ -387,7 +458,10 @@ mod tests {
         let mut other = one_split("3", 0.0);
         other.betas = vec![0.1, 0.3];
         let e = GridReport::merge(vec![one_split("1", 0.0), other]).unwrap_err().to_string();
-        assert_eq!(e, "report 1 differs from the first in its β: expected [0.1, 0.5], found [0.1, 0.3]");
+        assert_eq!(
+            e,
+            "report 1 differs from the first in its β: expected [0.1, 0.5], found [0.1, 0.3]"
+        );
     }
 
     #[test]
@@ -395,10 +469,21 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         crate::data::dataset::tests::mstcn_fixture(dir.path());
         // test video P02_milk: SIL pour_milk (2 frames); make it 10 frames: SIL×3 pour_milk×7
-        std::fs::write(dir.path().join("groundTruth/P02_milk.txt"), "SIL\n".repeat(3) + &"pour_milk\n".repeat(7)).unwrap();
+        std::fs::write(
+            dir.path().join("groundTruth/P02_milk.txt"),
+            "SIL\n".repeat(3) + &"pour_milk\n".repeat(7),
+        )
+        .unwrap();
         let ds = Dataset::open(dir.path()).unwrap();
         let splits = ds.select_splits("all").unwrap();
-        let cfg = GridConfig { level: "action".into(), alphas: vec![0.2, 0.3], betas: vec![0.1, 0.5], observed_dir: None, background: vec![], feature_dim: None };
+        let cfg = GridConfig {
+            level: "action".into(),
+            alphas: vec![0.2, 0.3],
+            betas: vec![0.1, 0.5],
+            observed_dir: None,
+            background: vec![],
+            feature_dim: None,
+        };
         let r = evaluate(&ds, &splits, Baseline::LastObserved, &cfg).unwrap();
         // α=0.2: observed SIL SIL, predicts SIL: window β=.1 is frame 2 (SIL) → 100; β=.5 frames 2..7:
         // SIL right (1/1), pour_milk 0/4 → MoC 50
@@ -412,7 +497,11 @@ mod tests {
         // observing a segmentation output instead: it says pour_milk from frame 1
         let rec = dir.path().join("rec");
         std::fs::create_dir(&rec).unwrap();
-        std::fs::write(rec.join("P02_milk.txt"), format!("{}\nSIL pour_milk pour_milk\n", crate::data::RECOGNITION_HEADER)).unwrap();
+        std::fs::write(
+            rec.join("P02_milk.txt"),
+            format!("{}\nSIL pour_milk pour_milk\n", crate::data::RECOGNITION_HEADER),
+        )
+        .unwrap();
         let cfg = GridConfig { observed_dir: Some(rec), ..cfg };
         let r = evaluate(&ds, &splits, Baseline::LastObserved, &cfg).unwrap();
         // 3 recognized frames vs 10: the last label is repeated, so α=0.2 observes SIL pour_milk

@@ -187,7 +187,13 @@ impl InProgress {
     pub fn of(labels: &[u32], total: usize) -> Option<Self> {
         let segs = segments(labels);
         let last = segs.last()?;
-        Some(InProgress { class: last.label, elapsed: last.len(), observed: labels.len(), total, index: segs.len() - 1 })
+        Some(InProgress {
+            class: last.label,
+            elapsed: last.len(),
+            observed: labels.len(),
+            total,
+            index: segs.len() - 1,
+        })
     }
 }
 
@@ -222,11 +228,18 @@ pub struct TimedFirstSegment {
 impl Anticipator for TimedFirstSegment {
     fn anticipate(&self, obs: &Observation) -> Result<Vec<u32>, AnticipationError> {
         let future = self.inner.anticipate(obs)?;
-        let (Some(at), Some(&first)) = (InProgress::of(obs.labels, obs.total_frames), future.first()) else { return Ok(future) };
+        let (Some(at), Some(&first)) =
+            (InProgress::of(obs.labels, obs.total_frames), future.first())
+        else {
+            return Ok(future);
+        };
         if first != at.class {
             return Ok(future);
         }
-        let frames = self.estimate.remaining_frames(&at).map_err(|reason| AnticipationError { video: obs.video.to_owned(), reason })?;
+        let frames = self
+            .estimate
+            .remaining_frames(&at)
+            .map_err(|reason| AnticipationError { video: obs.video.to_owned(), reason })?;
         Ok(with_first_segment_length(&future, frames))
     }
 }
@@ -236,7 +249,10 @@ impl Anticipator for TimedFirstSegment {
 pub fn with_first_segment_length(future: &[u32], frames: usize) -> Vec<u32> {
     let Some(&first) = future.first() else { return Vec::new() };
     let first_len = leading_run(future, first);
-    let mut out: Vec<u32> = std::iter::repeat_n(first, frames).chain(future[first_len..].iter().copied()).take(future.len()).collect();
+    let mut out: Vec<u32> = std::iter::repeat_n(first, frames)
+        .chain(future[first_len..].iter().copied())
+        .take(future.len())
+        .collect();
     let fill = out.last().copied().unwrap_or(first);
     out.resize(future.len(), fill);
     out
@@ -266,7 +282,11 @@ mod tests {
         let b = TransitionPrior::fit([&v1[..], &v2[..]], 4);
         assert_eq!(b.next, vec![Some(1), Some(2), None, None]);
         let close = |a: f64, b: f64| (a - b).abs() < 1e-12;
-        assert!(close(b.mean_duration[0], 0.2) && close(b.mean_duration[1], 0.4) && close(b.mean_duration[2], 0.4));
+        assert!(
+            close(b.mean_duration[0], 0.2)
+                && close(b.mean_duration[1], 0.4)
+                && close(b.mean_duration[2], 0.4)
+        );
         // class 3 never seen: the mean of all segments (0.2+0.5+0.3+0.2+0.3+0.5)/6
         assert!(close(b.mean_duration[3], 2.0 / 6.0));
         // observed 0 for 1 frame of 20: 0 lasts 0.2·20 = 4 frames → 3 more, then 1 for 8, then 2 to the end
@@ -283,7 +303,8 @@ mod tests {
     #[test]
     fn remaining_duration_is_the_median_of_the_longer_segments() {
         // class 0 lasts 0.1, 0.2, 0.4 and 0.5 of its videos (10 frames each)
-        let v: Vec<Vec<u32>> = [1, 2, 4, 5].iter().map(|&k| [vec![0; k], vec![1; 10 - k]].concat()).collect();
+        let v: Vec<Vec<u32>> =
+            [1, 2, 4, 5].iter().map(|&k| [vec![0; k], vec![1; 10 - k]].concat()).collect();
         let p = RemainingDuration::fit(v.iter().map(Vec::as_slice), 3);
         let close = |a: f64, b: f64| (a - b).abs() < 1e-12;
         // nothing elapsed: the median of all four (the upper one of the middle two) is 0.4
@@ -308,19 +329,38 @@ mod tests {
         let prior = RemainingDuration::fit([&train[..]], 2);
         // observed 0 for 1 frame of 20: 0.3·20 − 1 = 5 more frames of 0 (the inner said 10), then
         // the inner's 1s moved up to follow
-        let timed = TimedFirstSegment { inner: Box::new(Then(0, 10, 1)), estimate: Box::new(prior.clone()) };
+        let timed = TimedFirstSegment {
+            inner: Box::new(Then(0, 10, 1)),
+            estimate: Box::new(prior.clone()),
+        };
         assert_eq!(timed.anticipate(&obs(&[0], 20)).unwrap(), [vec![0; 5], vec![1; 14]].concat());
         // an inner anticipator that starts with another action is left as it is
-        let other = TimedFirstSegment { inner: Box::new(LastObserved { first_label: 0 }), estimate: Box::new(prior) };
-        assert_eq!(other.anticipate(&obs(&[1, 1], 6)).unwrap(), vec![1; 4], "nothing anticipated after it: the action in progress fills the rest");
-        let jumps = TimedFirstSegment { inner: Box::new(Jump(1)), estimate: Box::new(RemainingDuration::fit([&train[..]], 2)) };
+        let other = TimedFirstSegment {
+            inner: Box::new(LastObserved { first_label: 0 }),
+            estimate: Box::new(prior),
+        };
+        assert_eq!(
+            other.anticipate(&obs(&[1, 1], 6)).unwrap(),
+            vec![1; 4],
+            "nothing anticipated after it: the action in progress fills the rest"
+        );
+        let jumps = TimedFirstSegment {
+            inner: Box::new(Jump(1)),
+            estimate: Box::new(RemainingDuration::fit([&train[..]], 2)),
+        };
         assert_eq!(jumps.anticipate(&obs(&[0], 20)).unwrap(), vec![1; 19]);
     }
 
     #[test]
     fn the_action_in_progress_is_the_last_observed_segment() {
-        assert_eq!(InProgress::of(&[4, 4, 2, 2, 2], 9), Some(InProgress { class: 2, elapsed: 3, observed: 5, total: 9, index: 1 }));
-        assert_eq!(InProgress::of(&[4], 9), Some(InProgress { class: 4, elapsed: 1, observed: 1, total: 9, index: 0 }));
+        assert_eq!(
+            InProgress::of(&[4, 4, 2, 2, 2], 9),
+            Some(InProgress { class: 2, elapsed: 3, observed: 5, total: 9, index: 1 })
+        );
+        assert_eq!(
+            InProgress::of(&[4], 9),
+            Some(InProgress { class: 4, elapsed: 1, observed: 1, total: 9, index: 0 })
+        );
         assert_eq!(InProgress::of(&[], 9), None);
     }
 

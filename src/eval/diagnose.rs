@@ -133,7 +133,11 @@ pub fn first_segment(
         let mut by_seen = vec![(0usize, 0usize); SEEN_BUCKETS.len()];
         let mut by_class = vec![(0usize, 0usize); classes];
         let mut instead = [0usize; 4];
-        let mut counts = vec![[ClassCounts::new(classes), ClassCounts::new(classes), ClassCounts::new(classes)]; BETAS.len()];
+        let mut counts =
+            vec![
+                [ClassCounts::new(classes), ClassCounts::new(classes), ClassCounts::new(classes)];
+                BETAS.len()
+            ];
         for v in videos {
             let gt = v.labels;
             let observed = observed_frames(alpha, gt.len());
@@ -141,9 +145,15 @@ pub fn first_segment(
                 continue;
             }
             let current = gt[observed - 1];
-            let future = anticipator.anticipate(&Observation { video: v.name, labels: &gt[..observed], features: v.features, total_frames: gt.len() })?;
+            let future = anticipator.anticipate(&Observation {
+                video: v.name,
+                labels: &gt[..observed],
+                features: v.features,
+                total_frames: gt.len(),
+            })?;
             let forced = current_first(&future, current);
-            let timed = current_first_true_length(&future, current, leading_run(&gt[observed..], current));
+            let timed =
+                current_first_true_length(&future, current, leading_run(&gt[observed..], current));
             for (b, &beta) in BETAS.iter().enumerate() {
                 let window = eval_window(alpha, beta, gt.len());
                 for (c, anticipation) in counts[b].iter_mut().zip([&future, &forced, &timed]) {
@@ -155,7 +165,8 @@ pub fn first_segment(
             let anticipated_run = leading_run(&future[..decoded.min(future.len())], current);
             n_videos += 1;
             let seen = leading_run_rev(&gt[..observed], current);
-            let bucket = SEEN_BUCKETS.iter().position(|&b| seen < b).unwrap_or(SEEN_BUCKETS.len() - 1);
+            let bucket =
+                SEEN_BUCKETS.iter().position(|&b| seen < b).unwrap_or(SEEN_BUCKETS.len() - 1);
             by_seen[bucket].0 += 1;
             by_seen[bucket].1 += usize::from(anticipated_run > 0);
             if let Some(c) = by_class.get_mut(current as usize) {
@@ -215,7 +226,10 @@ impl FirstSegmentReport {
 impl fmt::Display for FirstSegmentReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(f, "first anticipated segment vs the action in progress (split {}):", self.split)?;
-        writeln!(f, "| α | videos | truth continues | first = current | median run anticipated/true | share of next 0.1·N: truth | anticipated | both |")?;
+        writeln!(
+            f,
+            "| α | videos | truth continues | first = current | median run anticipated/true | share of next 0.1·N: truth | anticipated | both |"
+        )?;
         writeln!(f, "|---|---|---|---|---|---|---|---|")?;
         for r in &self.rows {
             writeln!(
@@ -235,7 +249,11 @@ impl fmt::Display for FirstSegmentReport {
         let bounds: Vec<String> = SEEN_BUCKETS
             .iter()
             .scan(0, |lo, &hi| {
-                let s = if hi == usize::MAX { format!("≥ {lo}") } else { format!("{lo}–{}", hi - 1) };
+                let s = if hi == usize::MAX {
+                    format!("≥ {lo}")
+                } else {
+                    format!("{lo}–{}", hi - 1)
+                };
                 *lo = hi;
                 Some(s)
             })
@@ -243,31 +261,72 @@ impl fmt::Display for FirstSegmentReport {
         writeln!(f, "| α |{}", bounds.iter().map(|b| format!(" {b} |")).collect::<String>())?;
         writeln!(f, "|---|{}", "---|".repeat(bounds.len()))?;
         for r in &self.rows {
-            let cell = |&(n, k): &(usize, usize)| if n == 0 { " – |".to_owned() } else { format!(" {k}/{n} ({:.0}%) |", 100.0 * k as f64 / n as f64) };
-            writeln!(f, "| {} |{}", r.alpha, r.by_frames_seen.iter().map(cell).collect::<String>())?;
+            let cell = |&(n, k): &(usize, usize)| {
+                if n == 0 {
+                    " – |".to_owned()
+                } else {
+                    format!(" {k}/{n} ({:.0}%) |", 100.0 * k as f64 / n as f64)
+                }
+            };
+            writeln!(
+                f,
+                "| {} |{}",
+                r.alpha,
+                r.by_frames_seen.iter().map(cell).collect::<String>()
+            )?;
         }
         writeln!(f, "\nactions in progress most often not continued (missed/videos):")?;
         for r in &self.rows {
-            let mut missed: Vec<(usize, usize, usize)> = r.by_class.iter().enumerate().filter(|(_, (n, k))| k < n).map(|(c, &(n, k))| (c, n - k, n)).collect();
+            let mut missed: Vec<(usize, usize, usize)> = r
+                .by_class
+                .iter()
+                .enumerate()
+                .filter(|(_, (n, k))| k < n)
+                .map(|(c, &(n, k))| (c, n - k, n))
+                .collect();
             missed.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
             let name = |c: usize| self.class_names.get(c).cloned().unwrap_or_else(|| c.to_string());
-            let list: Vec<String> = missed.iter().take(8).map(|&(c, m, n)| format!("{} {m}/{n}", name(c))).collect();
-            writeln!(f, "- α={}: {}", r.alpha, if list.is_empty() { "none".to_owned() } else { list.join(", ") })?;
+            let list: Vec<String> =
+                missed.iter().take(8).map(|&(c, m, n)| format!("{} {m}/{n}", name(c))).collect();
+            writeln!(
+                f,
+                "- α={}: {}",
+                r.alpha,
+                if list.is_empty() { "none".to_owned() } else { list.join(", ") }
+            )?;
         }
         writeln!(f, "\nwhere the first anticipated segment is not the action in progress, it is:")?;
-        writeln!(f, "| α | not continued | the previous observed action | an earlier observed action | the truth's next action | other (not yet observed, NONE) |")?;
+        writeln!(
+            f,
+            "| α | not continued | the previous observed action | an earlier observed action | the truth's next action | other (not yet observed, NONE) |"
+        )?;
         writeln!(f, "|---|---|---|---|---|---|")?;
         for r in &self.rows {
             let total: usize = r.instead.iter().sum();
-            writeln!(f, "| {} | {total} |{}", r.alpha, r.instead.iter().map(|k| format!(" {k} |")).collect::<String>())?;
+            writeln!(
+                f,
+                "| {} | {total} |{}",
+                r.alpha,
+                r.instead.iter().map(|k| format!(" {k} |")).collect::<String>()
+            )?;
         }
-        writeln!(f, "\nMoC ×100 as anticipated → with the first anticipated segment relabelled to the action in progress → and given the truth's length (the later segments moved to follow it):")?;
+        writeln!(
+            f,
+            "\nMoC ×100 as anticipated → with the first anticipated segment relabelled to the action in progress → and given the truth's length (the later segments moved to follow it):"
+        )?;
         writeln!(f, "| α |{}", BETAS.iter().map(|b| format!(" β={b} |")).collect::<String>())?;
         writeln!(f, "|---|{}", "---|".repeat(BETAS.len()))?;
         let m = |v: Option<f64>| v.map_or("n/a".to_owned(), |v| format!("{v:.2}"));
         for r in &self.rows {
             let cells: String = (0..r.moc.len())
-                .map(|b| format!(" {} → {} → {} |", m(r.moc[b]), m(r.moc_current_first[b]), m(r.moc_current_first_true_length[b])))
+                .map(|b| {
+                    format!(
+                        " {} → {} → {} |",
+                        m(r.moc[b]),
+                        m(r.moc_current_first[b]),
+                        m(r.moc_current_first_true_length[b])
+                    )
+                })
                 .collect();
             writeln!(f, "| {} |{cells}", r.alpha)?;
         }
@@ -299,7 +358,10 @@ mod tests {
         let row = &r.rows[0];
         assert_eq!((row.videos, row.truth_continues, row.first_is_current), (1, 1.0, 1.0));
         assert_eq!(row.median_run_ratio, Some(50.0 / 10.0));
-        assert_eq!((row.truth_current_share, row.anticipated_current_share, row.overlap_current_share), (1.0, 1.0, 1.0));
+        assert_eq!(
+            (row.truth_current_share, row.anticipated_current_share, row.overlap_current_share),
+            (1.0, 1.0, 1.0)
+        );
     }
 
     #[test]
@@ -307,7 +369,10 @@ mod tests {
         let gt: Vec<u32> = [vec![0; 20], vec![1; 80]].concat();
         let r = first_segment("1", &one(&gt), &Fixed(vec![1]), 2, &[0.1]).unwrap();
         let row = &r.rows[0];
-        assert_eq!((row.first_is_current, row.median_run_ratio, row.anticipated_current_share), (0.0, None, 0.0));
+        assert_eq!(
+            (row.first_is_current, row.median_run_ratio, row.anticipated_current_share),
+            (0.0, None, 0.0)
+        );
         // 10 frames of the current action seen: first bucket, missed
         assert_eq!(row.by_frames_seen, vec![(1, 0), (0, 0), (0, 0), (0, 0)]);
         assert_eq!(row.instead, [0, 0, 1, 0], "it starts with the truth's next action");
@@ -331,7 +396,9 @@ mod tests {
     fn relabelling_the_first_segment_recovers_the_current_action() {
         assert_eq!(current_first(&[1, 1, 2, 1], 0), vec![0, 0, 2, 1]);
         let gt: Vec<u32> = [vec![0; 20], vec![1; 80]].concat();
-        let r = first_segment("1", &one(&gt), &Fixed(vec![1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 2]), 2, &[0.1]).unwrap();
+        let r =
+            first_segment("1", &one(&gt), &Fixed(vec![1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 2]), 2, &[0.1])
+                .unwrap();
         let row = &r.rows[0];
         // β=.1 window is frames 10..20, all class 0: the jump-ahead model scores 0, relabelled 100
         // (the first run of 1s covers the whole window)
@@ -342,15 +409,30 @@ mod tests {
     fn the_first_segment_given_the_truths_length_moves_the_rest_up() {
         assert_eq!(current_first_true_length(&[1, 1, 1, 2, 3], 0, 1), vec![0, 2, 3, 3, 3]);
         assert_eq!(current_first_true_length(&[1, 1, 1, 2, 3], 0, 4), vec![0, 0, 0, 0, 2]);
-        assert_eq!(current_first_true_length(&[1, 1, 1], 0, 1), vec![0, 0, 0], "nothing anticipated after it");
-        assert_eq!(current_first_true_length(&[1, 2, 2], 0, 0), vec![2, 2, 2], "the truth does not continue it");
-        assert_eq!(current_first_true_length(&[1, 0, 0, 2], 0, 1), vec![0, 2, 2, 2], "a relabelled segment joins the action in progress after it");
+        assert_eq!(
+            current_first_true_length(&[1, 1, 1], 0, 1),
+            vec![0, 0, 0],
+            "nothing anticipated after it"
+        );
+        assert_eq!(
+            current_first_true_length(&[1, 2, 2], 0, 0),
+            vec![2, 2, 2],
+            "the truth does not continue it"
+        );
+        assert_eq!(
+            current_first_true_length(&[1, 0, 0, 2], 0, 1),
+            vec![0, 2, 2, 2],
+            "a relabelled segment joins the action in progress after it"
+        );
         // 0×20 then 1×80, α=.1: 10 frames observed, 10 more of action 0 to come. The model lets
         // action 0 run 30 frames, then 1: the β=.2 window (frames 10..30) is half right
         // (class 0 all right, class 1 all wrong: MoC 50) until the first segment gets its true length.
         let gt: Vec<u32> = [vec![0; 20], vec![1; 80]].concat();
         let late = Fixed([vec![0; 30], vec![1; 60]].concat());
         let row = &first_segment("1", &one(&gt), &late, 2, &[0.1]).unwrap().rows[0];
-        assert_eq!((row.moc[1], row.moc_current_first[1], row.moc_current_first_true_length[1]), (Some(50.0), Some(50.0), Some(100.0)));
+        assert_eq!(
+            (row.moc[1], row.moc_current_first[1], row.moc_current_first_true_length[1]),
+            (Some(50.0), Some(50.0), Some(100.0))
+        );
     }
 }

@@ -40,7 +40,13 @@ impl ClassCounts {
     /// of frames `observed..`, i.e. `future[0]` is frame `observed`. A frame of the window the
     /// prediction does not cover counts as wrong; any id that is not a class (e.g. NONE) never
     /// matches.
-    pub fn add(&mut self, ground_truth: &[u32], observed: usize, future: &[u32], window: Range<usize>) {
+    pub fn add(
+        &mut self,
+        ground_truth: &[u32],
+        observed: usize,
+        future: &[u32],
+        window: Range<usize>,
+    ) {
         debug_assert!(window.start >= observed);
         for t in window {
             let Some(&gt) = ground_truth.get(t) else { break };

@@ -8,7 +8,10 @@ pub mod moc;
 pub mod recognition;
 pub mod segmentation;
 
-pub use anticipation::{Baseline, EvalError, GridConfig, GridReport, MergeError, MethodFactory, evaluate, evaluate_method};
+pub use anticipation::{
+    Baseline, EvalError, GridConfig, GridReport, MergeError, MethodFactory, evaluate,
+    evaluate_method,
+};
 pub use baselines::{AnticipationError, Anticipator, LastObserved, Observation, TransitionPrior};
 pub use moc::{ALPHAS, BETAS, ClassCounts, eval_window, observed_frames};
 pub use segmentation::{SegmentationCounts, SegmentationScores};

@@ -19,7 +19,10 @@ pub struct RecognitionReport {
 
 /// Reads a segmentation model's output for `video` from `dir`: `<video>.txt`, or `<video>` as
 /// MS-TCN names its prediction files.
-pub(crate) fn read_recognition(dir: &std::path::Path, video: &str) -> Result<FrameLabels, DataError> {
+pub(crate) fn read_recognition(
+    dir: &std::path::Path,
+    video: &str,
+) -> Result<FrameLabels, DataError> {
     let with_txt = dir.join(format!("{video}.txt"));
     let path = if with_txt.exists() { with_txt } else { dir.join(video) };
     FrameLabels::read(&path)
@@ -29,7 +32,13 @@ pub(crate) fn read_recognition(dir: &std::path::Path, video: &str) -> Result<Fra
 pub(crate) fn background_ids(vocab: &Vocabulary, names: &[String]) -> Result<Vec<u32>, DataError> {
     names
         .iter()
-        .map(|b| vocab.id(b).ok_or_else(|| DataError::Unknown { what: "background class", name: b.clone(), known: vocab.names().join(", ") }))
+        .map(|b| {
+            vocab.id(b).ok_or_else(|| DataError::Unknown {
+                what: "background class",
+                name: b.clone(),
+                known: vocab.names().join(", "),
+            })
+        })
         .collect()
 }
 
@@ -51,7 +60,11 @@ pub fn evaluate_recognition(
             let gt = ds.load_video(video, None)?.levels.swap_remove(level);
             let recognized = read_recognition(predictions, video)?.encode_strict(vocab)?;
             if recognized.len() != gt.len() {
-                mismatches.push(format!("{video}: {} predicted frames, {} ground-truth frames", recognized.len(), gt.len()));
+                mismatches.push(format!(
+                    "{video}: {} predicted frames, {} ground-truth frames",
+                    recognized.len(),
+                    gt.len()
+                ));
             }
             counts.add(&recognized, &gt, &background);
             videos += 1;
@@ -70,11 +83,23 @@ pub fn evaluate_recognition(
 impl std::fmt::Display for RecognitionReport {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let s = &self.scores;
-        writeln!(f, "segmentation of {} test videos of {} (level {}) by {}", self.videos, self.dataset, self.level, self.predictions)?;
+        writeln!(
+            f,
+            "segmentation of {} test videos of {} (level {}) by {}",
+            self.videos, self.dataset, self.level, self.predictions
+        )?;
         writeln!(f, "| Acc | Edit | F1@10 | F1@25 | F1@50 |\n|---|---|---|---|---|")?;
-        writeln!(f, "| {:.2} | {:.2} | {:.2} | {:.2} | {:.2} |", s.accuracy, s.edit, s.f1_10, s.f1_25, s.f1_50)?;
+        writeln!(
+            f,
+            "| {:.2} | {:.2} | {:.2} | {:.2} | {:.2} |",
+            s.accuracy, s.edit, s.f1_10, s.f1_25, s.f1_50
+        )?;
         if !self.length_mismatches.is_empty() {
-            writeln!(f, "{} videos differ in length (scored over the common prefix):", self.length_mismatches.len())?;
+            writeln!(
+                f,
+                "{} videos differ in length (scored over the common prefix):",
+                self.length_mismatches.len()
+            )?;
             for m in &self.length_mismatches {
                 writeln!(f, "  {m}")?;
             }

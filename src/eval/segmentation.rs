@@ -70,7 +70,12 @@ pub fn edit_score(recognized: &[u32], ground_truth: &[u32], background: &[u32]) 
 }
 
 /// True positives, false positives and false negatives at one IoU overlap, as MS-TCN's `f_score`.
-pub fn f_counts(recognized: &[u32], ground_truth: &[u32], overlap: f64, background: &[u32]) -> (u64, u64, u64) {
+pub fn f_counts(
+    recognized: &[u32],
+    ground_truth: &[u32],
+    overlap: f64,
+    background: &[u32],
+) -> (u64, u64, u64) {
     let p = labels_start_end(recognized, background);
     let y = labels_start_end(ground_truth, background);
     let mut hits = vec![false; y.labels.len()];
@@ -148,7 +153,11 @@ impl SegmentationCounts {
             if f1.is_nan() { 0.0 } else { 100.0 * f1 }
         };
         SegmentationScores {
-            accuracy: if self.total == 0 { 0.0 } else { 100.0 * self.correct as f64 / self.total as f64 },
+            accuracy: if self.total == 0 {
+                0.0
+            } else {
+                100.0 * self.correct as f64 / self.total as f64
+            },
             edit: if self.videos == 0 { 0.0 } else { self.edit_sum / self.videos as f64 },
             f1_10: f1(0),
             f1_25: f1(1),

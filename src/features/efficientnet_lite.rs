@@ -36,7 +36,14 @@ pub struct Config {
 impl Config {
     /// EfficientNet-Lite0: width and depth multipliers 1.0, 224×224 input, 1 280-d features.
     pub fn lite0() -> Self {
-        let s = |repeats, kernel, stride, expand, c_in, c_out| StageConfig { repeats, kernel, stride, expand, c_in, c_out };
+        let s = |repeats, kernel, stride, expand, c_in, c_out| StageConfig {
+            repeats,
+            kernel,
+            stride,
+            expand,
+            c_in,
+            c_out,
+        };
         Config {
             stages: vec![
                 s(1, 3, 1, 1, 32, 16),
@@ -63,7 +70,8 @@ impl Config {
         let mut macs = (hw * hw * self.stem_channels * 3 * 9) as u64;
         for stage in &self.stages {
             for r in 0..stage.repeats {
-                let (c_in, stride) = if r == 0 { (stage.c_in, stage.stride) } else { (stage.c_out, 1) };
+                let (c_in, stride) =
+                    if r == 0 { (stage.c_in, stage.stride) } else { (stage.c_out, 1) };
                 let mid = c_in * stage.expand;
                 if stage.expand != 1 {
                     macs += (hw * hw * mid * c_in) as u64;
@@ -74,7 +82,8 @@ impl Config {
             }
         }
         let last = self.stages.last().map_or(self.stem_channels, |s| s.c_out);
-        macs + (hw * hw * self.head_channels * last) as u64 + (self.head_channels * self.num_classes) as u64
+        macs + (hw * hw * self.head_channels * last) as u64
+            + (self.head_channels * self.num_classes) as u64
     }
 }
 
@@ -97,7 +106,16 @@ struct ConvBn {
 }
 
 impl ConvBn {
-    fn new(c_in: usize, c_out: usize, kernel: usize, stride: usize, depthwise: bool, eps: f64, conv: VarBuilder, bn: VarBuilder) -> Result<Self> {
+    fn new(
+        c_in: usize,
+        c_out: usize,
+        kernel: usize,
+        stride: usize,
+        depthwise: bool,
+        eps: f64,
+        conv: VarBuilder,
+        bn: VarBuilder,
+    ) -> Result<Self> {
         let per_group = if depthwise { 1 } else { c_in };
         let weight = conv.get((c_out, per_group, kernel, kernel), "weight")?;
         let gamma = bn.get(c_out, "weight")?;
@@ -118,7 +136,11 @@ impl ConvBn {
             return x.contiguous()?.apply_op3(&self.weight, &self.bias, op);
         } else if self.kernel == 1 && self.stride == 1 {
             // a 1×1 convolution is a matrix product over the pixels
-            let y = self.weight.reshape((1, c_out, c))?.broadcast_matmul(&x.reshape((b, c, h * w))?)?;
+            let y = self.weight.reshape((1, c_out, c))?.broadcast_matmul(&x.reshape((
+                b,
+                c,
+                h * w,
+            ))?)?;
             y.reshape((b, c_out, h, w))?
         } else {
             let (top, bottom) = same_padding(h, self.kernel, self.stride);
@@ -144,9 +166,21 @@ impl CustomOp3 for Depthwise {
         "depthwise-conv2d-same"
     }
 
-    fn cpu_fwd(&self, s1: &CpuStorage, l1: &Layout, s2: &CpuStorage, l2: &Layout, s3: &CpuStorage, l3: &Layout) -> Result<(CpuStorage, Shape)> {
+    fn cpu_fwd(
+        &self,
+        s1: &CpuStorage,
+        l1: &Layout,
+        s2: &CpuStorage,
+        l2: &Layout,
+        s3: &CpuStorage,
+        l3: &Layout,
+    ) -> Result<(CpuStorage, Shape)> {
         let op = "depthwise convolution";
-        let (x, w, bias) = (f32_slice(s1, l1, op, "input")?, f32_slice(s2, l2, op, "weight")?, f32_slice(s3, l3, op, "bias")?);
+        let (x, w, bias) = (
+            f32_slice(s1, l1, op, "input")?,
+            f32_slice(s2, l2, op, "weight")?,
+            f32_slice(s3, l3, op, "bias")?,
+        );
         let (b, c, h, wd) = l1.shape().dims4()?;
         let (k, s) = (self.kernel, self.stride);
         let (oh, ow) = (h.div_ceil(s), wd.div_ceil(s));
@@ -176,7 +210,9 @@ impl CustomOp3 for Depthwise {
                         let first = ox_lo * s + kx - left;
                         if s == 1 {
                             let n = ox_hi - ox_lo;
-                            for (dst, src) in orow[ox_lo..ox_hi].iter_mut().zip(&row[first..first + n]) {
+                            for (dst, src) in
+                                orow[ox_lo..ox_hi].iter_mut().zip(&row[first..first + n])
+                            {
                                 *dst += wv * src;
                             }
                         } else {
@@ -226,25 +262,76 @@ pub struct EfficientNetLite {
 impl EfficientNetLite {
     pub fn new(cfg: &Config, vb: VarBuilder) -> Result<Self> {
         let eps = cfg.bn_eps;
-        let stem = ConvBn::new(3, cfg.stem_channels, 3, 2, false, eps, vb.pp("_conv_stem"), vb.pp("_bn0"))?;
+        let stem = ConvBn::new(
+            3,
+            cfg.stem_channels,
+            3,
+            2,
+            false,
+            eps,
+            vb.pp("_conv_stem"),
+            vb.pp("_bn0"),
+        )?;
         let mut blocks = Vec::new();
         for stage in &cfg.stages {
             for r in 0..stage.repeats {
                 let vb = vb.pp(format!("_blocks.{}", blocks.len()));
-                let (c_in, stride) = if r == 0 { (stage.c_in, stage.stride) } else { (stage.c_out, 1) };
+                let (c_in, stride) =
+                    if r == 0 { (stage.c_in, stage.stride) } else { (stage.c_out, 1) };
                 let mid = c_in * stage.expand;
                 let expand = if stage.expand != 1 {
-                    Some(ConvBn::new(c_in, mid, 1, 1, false, eps, vb.pp("_expand_conv"), vb.pp("_bn0"))?)
+                    Some(ConvBn::new(
+                        c_in,
+                        mid,
+                        1,
+                        1,
+                        false,
+                        eps,
+                        vb.pp("_expand_conv"),
+                        vb.pp("_bn0"),
+                    )?)
                 } else {
                     None
                 };
-                let depthwise = ConvBn::new(mid, mid, stage.kernel, stride, true, eps, vb.pp("_depthwise_conv"), vb.pp("_bn1"))?;
-                let project = ConvBn::new(mid, stage.c_out, 1, 1, false, eps, vb.pp("_project_conv"), vb.pp("_bn2"))?;
-                blocks.push(MbConv { expand, depthwise, project, residual: stride == 1 && c_in == stage.c_out });
+                let depthwise = ConvBn::new(
+                    mid,
+                    mid,
+                    stage.kernel,
+                    stride,
+                    true,
+                    eps,
+                    vb.pp("_depthwise_conv"),
+                    vb.pp("_bn1"),
+                )?;
+                let project = ConvBn::new(
+                    mid,
+                    stage.c_out,
+                    1,
+                    1,
+                    false,
+                    eps,
+                    vb.pp("_project_conv"),
+                    vb.pp("_bn2"),
+                )?;
+                blocks.push(MbConv {
+                    expand,
+                    depthwise,
+                    project,
+                    residual: stride == 1 && c_in == stage.c_out,
+                });
             }
         }
         let last = cfg.stages.last().map(|s| s.c_out).unwrap_or(cfg.stem_channels);
-        let head = ConvBn::new(last, cfg.head_channels, 1, 1, false, eps, vb.pp("_conv_head"), vb.pp("_bn1"))?;
+        let head = ConvBn::new(
+            last,
+            cfg.head_channels,
+            1,
+            1,
+            false,
+            eps,
+            vb.pp("_conv_head"),
+            vb.pp("_bn1"),
+        )?;
         let fc = candle_nn::linear(cfg.head_channels, cfg.num_classes, vb.pp("_fc"))?;
         Ok(EfficientNetLite { stem, blocks, head, fc })
     }
@@ -272,7 +359,13 @@ impl Module for EfficientNetLite {
 
 /// A depthwise convolution through candle's grouped convolution, for testing the kernel.
 #[cfg(test)]
-fn depthwise_reference(x: &Tensor, w: &Tensor, bias: &Tensor, k: usize, s: usize) -> Result<Tensor> {
+fn depthwise_reference(
+    x: &Tensor,
+    w: &Tensor,
+    bias: &Tensor,
+    k: usize,
+    s: usize,
+) -> Result<Tensor> {
     let (_, c, h, wd) = x.dims4()?;
     let (top, bottom) = same_padding(h, k, s);
     let (left, right) = same_padding(wd, k, s);
@@ -305,16 +398,31 @@ mod tests {
     #[test]
     fn depthwise_kernel_equals_grouped_convolution() {
         let dev = Device::Cpu;
-        for &(c, h, w, k, s) in &[(3, 7, 9, 3, 1), (5, 8, 8, 5, 2), (4, 13, 6, 3, 2), (2, 1, 1, 3, 1), (6, 15, 16, 5, 1), (3, 2, 3, 5, 2)] {
+        for &(c, h, w, k, s) in &[
+            (3, 7, 9, 3, 1),
+            (5, 8, 8, 5, 2),
+            (4, 13, 6, 3, 2),
+            (2, 1, 1, 3, 1),
+            (6, 15, 16, 5, 1),
+            (3, 2, 3, 5, 2),
+        ] {
             let x = Tensor::randn(0f32, 1., (2, c, h, w), &dev).unwrap();
             let wt = Tensor::randn(0f32, 1., (c, 1, k, k), &dev).unwrap();
             let b = Tensor::randn(0f32, 1., c, &dev).unwrap();
             let expected = depthwise_reference(&x, &wt, &b, k, s).unwrap();
             for relu6 in [false, true] {
                 let got = x.apply_op3(&wt, &b, Depthwise { kernel: k, stride: s, relu6 }).unwrap();
-                let want = if relu6 { expected.clamp(0f32, 6f32).unwrap() } else { expected.clone() };
+                let want =
+                    if relu6 { expected.clamp(0f32, 6f32).unwrap() } else { expected.clone() };
                 assert_eq!(got.dims(), want.dims(), "c{c} {h}x{w} k{k} s{s}");
-                let diff = (got - &want).unwrap().abs().unwrap().max_all().unwrap().to_scalar::<f32>().unwrap();
+                let diff = (got - &want)
+                    .unwrap()
+                    .abs()
+                    .unwrap()
+                    .max_all()
+                    .unwrap()
+                    .to_scalar::<f32>()
+                    .unwrap();
                 assert!(diff < 1e-4, "c{c} {h}x{w} k{k} s{s} relu6 {relu6}: max diff {diff}");
             }
         }
@@ -352,7 +460,8 @@ mod tests {
             .unwrap()
             .broadcast_add(&r("bn.bias"))
             .unwrap();
-        let diff = (got - want).unwrap().abs().unwrap().max_all().unwrap().to_scalar::<f32>().unwrap();
+        let diff =
+            (got - want).unwrap().abs().unwrap().max_all().unwrap().to_scalar::<f32>().unwrap();
         assert!(diff < 1e-4, "max diff {diff}");
     }
 }

@@ -83,7 +83,13 @@ struct Batch {
 }
 
 /// Decodes the sampled frames of `path` into normalised batches, sent over `tx`.
-fn decode_batches(path: &Path, opts: &ExtractOptions, norm: Normalization, tx: mpsc::SyncSender<Result<Batch, FeatureError>>, cancel: &AtomicBool) {
+fn decode_batches(
+    path: &Path,
+    opts: &ExtractOptions,
+    norm: Normalization,
+    tx: mpsc::SyncSender<Result<Batch, FeatureError>>,
+    cancel: &AtomicBool,
+) {
     let (stride, batch) = (opts.stride.max(1), opts.batch.max(1));
     let mut video = match VideoFile::open(path) {
         Ok(v) => v,
@@ -157,9 +163,14 @@ pub fn extract_video(
             }
             let Batch { data, n, bad } = item?;
             bad_frames.extend(bad);
-            let x = Tensor::from_vec(data, (n, 3, side, side), net.device()).map_err(FeatureError::model("batch"))?;
+            let x = Tensor::from_vec(data, (n, 3, side, side), net.device())
+                .map_err(FeatureError::model("batch"))?;
             let f = net.features(&x).and_then(|f| f.flatten_all()).and_then(|f| f.to_vec1::<f32>());
-            columns.extend(f.map_err(FeatureError::model(format!("{}: frames {}…", video_path.display(), done * stride)))?);
+            columns.extend(f.map_err(FeatureError::model(format!(
+                "{}: frames {}…",
+                video_path.display(),
+                done * stride
+            )))?);
             done += n;
             progress(done, total);
         }
@@ -170,7 +181,12 @@ pub fn extract_video(
     }
     let samples = columns.len() / dim;
     if samples != total {
-        return Err(FeatureError::Model { context: format!("{}", video_path.display()), source: candle_core::Error::Msg(format!("{samples} feature columns for {total} sampled frames")) });
+        return Err(FeatureError::Model {
+            context: format!("{}", video_path.display()),
+            source: candle_core::Error::Msg(format!(
+                "{samples} feature columns for {total} sampled frames"
+            )),
+        });
     }
     // rows of `columns` are frames; MS-TCN stores channels first
     let mut channels_first = vec![0f32; columns.len()];
@@ -179,8 +195,12 @@ pub fn extract_video(
             channels_first[c * samples + t] = v;
         }
     }
-    let stem = video_path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "video".into());
-    std::fs::create_dir_all(out_dir).map_err(|source| FeatureError::Io { path: out_dir.to_owned(), source })?;
+    let stem = video_path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "video".into());
+    std::fs::create_dir_all(out_dir)
+        .map_err(|source| FeatureError::Io { path: out_dir.to_owned(), source })?;
     let npy = out_dir.join(format!("{stem}.npy"));
     let sidecar = ExtractSidecar {
         orientation: Orientation::ChannelsFirst,
@@ -189,7 +209,9 @@ pub fn extract_video(
         weights: net.weights.display().to_string(),
         weights_sha256: net.weights_sha256.clone(),
         input_size: INPUT_SIZE,
-        preprocessing: format!("swscale bilinear resize of the shorter side to {RESIZE_SHORTER}, centre crop {INPUT_SIZE}×{INPUT_SIZE}, (x/255 − mean)/std"),
+        preprocessing: format!(
+            "swscale bilinear resize of the shorter side to {RESIZE_SHORTER}, centre crop {INPUT_SIZE}×{INPUT_SIZE}, (x/255 − mean)/std"
+        ),
         normalization: norm,
         stride,
         fps: meta.fps,
@@ -202,7 +224,8 @@ pub fn extract_video(
     };
     let json = serde_json::to_vec_pretty(&sidecar).expect("sidecar serialises");
     let sidecar_path = crate::data::features::FeatureSidecar::path_for(&npy);
-    crate::fsutil::write_atomic(&sidecar_path, &json).map_err(|source| FeatureError::Io { path: sidecar_path, source })?;
+    crate::fsutil::write_atomic(&sidecar_path, &json)
+        .map_err(|source| FeatureError::Io { path: sidecar_path, source })?;
     crate::data::features::write_npy_f32(&npy, [dim, samples], &channels_first)?;
     Ok(Extracted { npy, sidecar })
 }

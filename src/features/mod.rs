@@ -64,7 +64,8 @@ pub struct Normalization {
 }
 
 impl Backbone {
-    pub const ALL: [Backbone; 4] = [Backbone::EfficientnetLite0, Backbone::Resnet18, Backbone::Resnet34, Backbone::Resnet50];
+    pub const ALL: [Backbone; 4] =
+        [Backbone::EfficientnetLite0, Backbone::Resnet18, Backbone::Resnet34, Backbone::Resnet50];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -93,7 +94,9 @@ impl Backbone {
     /// trained (these weights are a port of them; checked on photographs, docs/features.md).
     pub fn normalization(self) -> Normalization {
         match self {
-            Backbone::EfficientnetLite0 => Normalization { mean: [127.0 / 255.0; 3], std: [128.0 / 255.0; 3] },
+            Backbone::EfficientnetLite0 => {
+                Normalization { mean: [127.0 / 255.0; 3], std: [128.0 / 255.0; 3] }
+            }
             _ => Normalization { mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] },
         }
     }
@@ -102,7 +105,10 @@ impl Backbone {
     /// only: no ImageNet ResNet weights can be had from the package registries).
     pub fn default_weights(self) -> Option<PathBuf> {
         match self {
-            Backbone::EfficientnetLite0 => Some(crate::fsutil::models_root().join("efficientnet-lite0/efficientnet-lite0.safetensors")),
+            Backbone::EfficientnetLite0 => Some(
+                crate::fsutil::models_root()
+                    .join("efficientnet-lite0/efficientnet-lite0.safetensors"),
+            ),
             _ => None,
         }
     }
@@ -142,7 +148,8 @@ fn weights_var_builder(path: &Path, device: &Device) -> Result<VarBuilder<'stati
         .and_then(|mut f| f.read_exact(&mut magic))
         .map_err(|e| werr(format!("cannot read weights: {e}")))?;
     if &magic == b"PK\x03\x04" {
-        return VarBuilder::from_pth(path, DType::F32, device).map_err(|e| werr(format!("expected a PyTorch state dict: {e}")));
+        return VarBuilder::from_pth(path, DType::F32, device)
+            .map_err(|e| werr(format!("expected a PyTorch state dict: {e}")));
     }
     if magic[0] == 0x80 && magic[1] <= 5 {
         return Err(werr(
@@ -159,9 +166,15 @@ impl Network {
     /// tensor names). A file that holds another network is refused with the tensor that differs.
     pub fn load(backbone: Backbone, path: &Path, device: &Device) -> Result<Self, FeatureError> {
         let vb = weights_var_builder(path, device)?;
-        let mismatch = |e: candle_core::Error| FeatureError::Weights { path: path.to_owned(), reason: format!("not {backbone} weights: {e}") };
+        let mismatch = |e: candle_core::Error| FeatureError::Weights {
+            path: path.to_owned(),
+            reason: format!("not {backbone} weights: {e}"),
+        };
         let body = match backbone {
-            Backbone::EfficientnetLite0 => Body::Lite(efficientnet_lite::EfficientNetLite::new(&efficientnet_lite::Config::lite0(), vb).map_err(mismatch)?),
+            Backbone::EfficientnetLite0 => Body::Lite(
+                efficientnet_lite::EfficientNetLite::new(&efficientnet_lite::Config::lite0(), vb)
+                    .map_err(mismatch)?,
+            ),
             _ => {
                 use candle_transformers::models::resnet;
                 let body = match backbone {
@@ -175,7 +188,13 @@ impl Network {
                 Body::ResNet { body, fc }
             }
         };
-        Ok(Network { backbone, weights: path.to_owned(), weights_sha256: sha256_file(path)?, body, device: device.clone() })
+        Ok(Network {
+            backbone,
+            weights: path.to_owned(),
+            weights_sha256: sha256_file(path)?,
+            body,
+            device: device.clone(),
+        })
     }
 
     pub fn device(&self) -> &Device {
@@ -194,7 +213,9 @@ impl Network {
     pub fn classify(&self, images: &Tensor) -> Option<candle_core::Result<Tensor>> {
         match &self.body {
             Body::Lite(m) => Some(m.classify(images)),
-            Body::ResNet { body, fc } => fc.as_ref().map(|fc| body.forward(images).and_then(|f| fc.forward(&f))),
+            Body::ResNet { body, fc } => {
+                fc.as_ref().map(|fc| body.forward(images).and_then(|f| fc.forward(&f)))
+            }
         }
     }
 }
@@ -207,11 +228,14 @@ pub fn imagenet_classes() -> Vec<&'static str> {
 /// Hex sha256 of a file, streamed.
 pub fn sha256_file(path: &Path) -> Result<String, FeatureError> {
     use sha2::{Digest, Sha256};
-    let mut f = std::fs::File::open(path).map_err(|source| FeatureError::Io { path: path.to_owned(), source })?;
+    let mut f = std::fs::File::open(path)
+        .map_err(|source| FeatureError::Io { path: path.to_owned(), source })?;
     let mut hasher = Sha256::new();
     let mut buf = vec![0u8; 1 << 20];
     loop {
-        let n = f.read(&mut buf).map_err(|source| FeatureError::Io { path: path.to_owned(), source })?;
+        let n = f
+            .read(&mut buf)
+            .map_err(|source| FeatureError::Io { path: path.to_owned(), source })?;
         if n == 0 {
             break;
         }
@@ -221,12 +245,22 @@ pub fn sha256_file(path: &Path) -> Result<String, FeatureError> {
 }
 
 /// Top-k ImageNet classes of an image file: (class name, probability).
-pub fn classify_image(net: &Network, path: &Path, k: usize) -> Result<Vec<(String, f32)>, FeatureError> {
-    let img = image::open(path).map_err(|e| FeatureError::Image { path: path.to_owned(), reason: e.to_string() })?.to_rgb8();
-    let x = preprocess::image_tensor(&img, net.backbone.normalization(), net.device()).map_err(FeatureError::model("preprocessing"))?;
+pub fn classify_image(
+    net: &Network,
+    path: &Path,
+    k: usize,
+) -> Result<Vec<(String, f32)>, FeatureError> {
+    let img = image::open(path)
+        .map_err(|e| FeatureError::Image { path: path.to_owned(), reason: e.to_string() })?
+        .to_rgb8();
+    let x = preprocess::image_tensor(&img, net.backbone.normalization(), net.device())
+        .map_err(FeatureError::model("preprocessing"))?;
     let logits = net
         .classify(&x)
-        .ok_or_else(|| FeatureError::Weights { path: net.weights.clone(), reason: "the weights have no ImageNet classifier (fc)".into() })?
+        .ok_or_else(|| FeatureError::Weights {
+            path: net.weights.clone(),
+            reason: "the weights have no ImageNet classifier (fc)".into(),
+        })?
         .map_err(FeatureError::model(format!("{}", path.display())))?;
     let probs: Vec<f32> = candle_nn::ops::softmax_last_dim(&logits)
         .and_then(|p| p.squeeze(0))
@@ -235,5 +269,9 @@ pub fn classify_image(net: &Network, path: &Path, k: usize) -> Result<Vec<(Strin
     let names = imagenet_classes();
     let mut order: Vec<usize> = (0..probs.len()).collect();
     order.sort_by(|&a, &b| probs[b].total_cmp(&probs[a]));
-    Ok(order.into_iter().take(k).map(|i| (names.get(i).copied().unwrap_or("?").to_owned(), probs[i])).collect())
+    Ok(order
+        .into_iter()
+        .take(k)
+        .map(|i| (names.get(i).copied().unwrap_or("?").to_owned(), probs[i]))
+        .collect())
 }

@@ -16,10 +16,19 @@ pub fn resized_size(width: u32, height: u32) -> (u32, u32) {
 
 /// Appends the normalised centre crop of a packed RGB picture (`width` × `height`, at least
 /// 224 on each side) to `out`, channels first.
-pub fn push_center_crop(rgb: &[u8], width: u32, height: u32, norm: Normalization, out: &mut Vec<f32>) {
+pub fn push_center_crop(
+    rgb: &[u8],
+    width: u32,
+    height: u32,
+    norm: Normalization,
+    out: &mut Vec<f32>,
+) {
     let side = INPUT_SIZE as usize;
     let (w, h) = (width as usize, height as usize);
-    assert!(w >= side && h >= side && rgb.len() == w * h * 3, "picture {w}×{h} smaller than the crop");
+    assert!(
+        w >= side && h >= side && rgb.len() == w * h * 3,
+        "picture {w}×{h} smaller than the crop"
+    );
     // torchvision's CenterCrop rounds the offset to the nearest pixel
     let top = ((h - side) as f64 / 2.0).round() as usize;
     let left = ((w - side) as f64 / 2.0).round() as usize;

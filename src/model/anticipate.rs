@@ -42,18 +42,23 @@ impl CheckpointAnticipator {
                 for (i, &t) in frames.iter().enumerate() {
                     let l = obs.labels[t] as usize;
                     if l >= *classes {
-                        return Err(format!("label id {l} at frame {t} is outside the checkpoint's {classes} classes"));
+                        return Err(format!(
+                            "label id {l} at frame {t} is outside the checkpoint's {classes} classes"
+                        ));
                     }
                     x[i * classes + l] = 1.0;
                 }
                 (*classes, x)
             }
             InputKind::Features { dim, backbone } => {
-                let f = obs.features.ok_or("the checkpoint observes features and none were loaded")?;
+                let f =
+                    obs.features.ok_or("the checkpoint observes features and none were loaded")?;
                 if let (Some(want), Some(have)) = (backbone, &f.backbone)
                     && want != have
                 {
-                    return Err(format!("the checkpoint was trained on {want} features, these are {have} features (a different feature space)"));
+                    return Err(format!(
+                        "the checkpoint was trained on {want} features, these are {have} features (a different feature space)"
+                    ));
                 }
                 if f.dim != *dim {
                     return Err(format!(
@@ -81,17 +86,24 @@ impl CheckpointAnticipator {
         let classes = self.checkpoint.model.num_classes();
         let remaining = obs.total_frames.saturating_sub(obs.labels.len());
         let Some(x) = self.tokens(obs).map_err(err)? else {
-            return Ok(Anticipation { frames: vec![classes as u32; remaining], segments: vec![], observed_coarse: vec![], observed_fine: None });
+            return Ok(Anticipation {
+                frames: vec![classes as u32; remaining],
+                segments: vec![],
+                observed_coarse: vec![],
+                observed_fine: None,
+            });
         };
         let run = || -> candle_core::Result<Anticipation> {
             let out = self.checkpoint.model.forward(&x, None, None)?;
             let action = out.action.squeeze(0)?.to_vec2::<f32>()?;
             let duration = out.duration.squeeze(0)?.to_vec1::<f32>()?;
-            let (mut frames, segments) = decode(&action, &duration, classes, (0.5 * obs.total_frames as f64) as usize);
+            let (mut frames, segments) =
+                decode(&action, &duration, classes, (0.5 * obs.total_frames as f64) as usize);
             let last = frames.last().copied().unwrap_or(classes as u32);
             frames.resize(remaining, last);
             let observed_coarse = out.seg.squeeze(0)?.argmax(1)?.to_vec1::<u32>()?;
-            let observed_fine = out.fine.map(|f| f.squeeze(0)?.argmax(1)?.to_vec1::<u32>()).transpose()?;
+            let observed_fine =
+                out.fine.map(|f| f.squeeze(0)?.argmax(1)?.to_vec1::<u32>()).transpose()?;
             Ok(Anticipation { frames, segments, observed_coarse, observed_fine })
         };
         run().map_err(|e| err(e.to_string()))

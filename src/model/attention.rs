@@ -35,7 +35,12 @@ fn dims_of(q: &Tensor, k: &Tensor, v: &Tensor) -> Result<Dims> {
     let (kb, kh, tk, kd) = k.dims4()?;
     let (vb, vh, vt, dv) = v.dims4()?;
     if (kb, kh, kd) != (batch, heads, d) || (vb, vh, vt) != (batch, heads, tk) {
-        bail!("attention: q {:?}, k {:?}, v {:?} do not fit [B,H,Tq,d] / [B,H,Tk,d] / [B,H,Tk,dv]", q.dims(), k.dims(), v.dims());
+        bail!(
+            "attention: q {:?}, k {:?}, v {:?} do not fit [B,H,Tq,d] / [B,H,Tk,d] / [B,H,Tk,dv]",
+            q.dims(),
+            k.dims(),
+            v.dims()
+        );
     }
     Ok(Dims { batch, heads, tq, tk, d, dv })
 }
@@ -44,14 +49,30 @@ fn dims_of(q: &Tensor, k: &Tensor, v: &Tensor) -> Result<Dims> {
 /// as PyTorch's `key_padding_mask`.
 fn key_valid(mask: &Tensor, batch: usize, tk: usize) -> Result<Vec<bool>> {
     if mask.dims() != [batch, tk] {
-        bail!("attention: key padding mask must be [B, Tk] = [{batch}, {tk}], found {:?}", mask.dims());
+        bail!(
+            "attention: key padding mask must be [B, Tk] = [{batch}, {tk}], found {:?}",
+            mask.dims()
+        );
     }
-    Ok(mask.to_dtype(DType::U8)?.flatten_all()?.to_vec1::<u8>()?.into_iter().map(|m| m == 0).collect())
+    Ok(mask
+        .to_dtype(DType::U8)?
+        .flatten_all()?
+        .to_vec1::<u8>()?
+        .into_iter()
+        .map(|m| m == 0)
+        .collect())
 }
 
 /// softmax(scale·q·kᵀ + mask)·v for q [B,H,Tq,d], k [B,H,Tk,d], v [B,H,Tk,dv] → [B,H,Tq,dv].
 /// `key_padding_mask` is [B, Tk], nonzero = ignore that key.
-pub fn attention(q: &Tensor, k: &Tensor, v: &Tensor, key_padding_mask: Option<&Tensor>, scale: f64, how: AttentionImpl) -> Result<Tensor> {
+pub fn attention(
+    q: &Tensor,
+    k: &Tensor,
+    v: &Tensor,
+    key_padding_mask: Option<&Tensor>,
+    scale: f64,
+    how: AttentionImpl,
+) -> Result<Tensor> {
     let dims = dims_of(q, k, v)?;
     let fused = how == AttentionImpl::Auto
         && matches!(q.device(), Device::Cpu)
@@ -60,7 +81,9 @@ pub fn attention(q: &Tensor, k: &Tensor, v: &Tensor, key_padding_mask: Option<&T
         return match how {
             AttentionImpl::Explicit => explicit(q, k, v, key_padding_mask, scale, true),
             AttentionImpl::ExplicitNoGrad => explicit(q, k, v, key_padding_mask, scale, false),
-            AttentionImpl::Auto | AttentionImpl::Chunked => attention_chunked(q, k, v, key_padding_mask, scale, BLOCK_ELEMENTS),
+            AttentionImpl::Auto | AttentionImpl::Chunked => {
+                attention_chunked(q, k, v, key_padding_mask, scale, BLOCK_ELEMENTS)
+            }
         };
     }
     let valid = key_padding_mask.map(|m| key_valid(m, dims.batch, dims.tk)).transpose()?;
@@ -69,17 +92,36 @@ pub fn attention(q: &Tensor, k: &Tensor, v: &Tensor, key_padding_mask: Option<&T
 }
 
 /// The same computation with explicit, differentiable candle ops (builds the [B,H,Tq,Tk] scores).
-pub fn attention_explicit(q: &Tensor, k: &Tensor, v: &Tensor, key_padding_mask: Option<&Tensor>, scale: f64) -> Result<Tensor> {
+pub fn attention_explicit(
+    q: &Tensor,
+    k: &Tensor,
+    v: &Tensor,
+    key_padding_mask: Option<&Tensor>,
+    scale: f64,
+) -> Result<Tensor> {
     explicit(q, k, v, key_padding_mask, scale, true)
 }
 
 /// Explicit ops with candle's fused `softmax_last_dim`, which is faster but has no backward:
 /// the best candle 0.11 offers for inference, and the "before" of `mmant bench attention`.
-pub fn attention_explicit_inference(q: &Tensor, k: &Tensor, v: &Tensor, key_padding_mask: Option<&Tensor>, scale: f64) -> Result<Tensor> {
+pub fn attention_explicit_inference(
+    q: &Tensor,
+    k: &Tensor,
+    v: &Tensor,
+    key_padding_mask: Option<&Tensor>,
+    scale: f64,
+) -> Result<Tensor> {
     explicit(q, k, v, key_padding_mask, scale, false)
 }
 
-fn explicit(q: &Tensor, k: &Tensor, v: &Tensor, key_padding_mask: Option<&Tensor>, scale: f64, differentiable: bool) -> Result<Tensor> {
+fn explicit(
+    q: &Tensor,
+    k: &Tensor,
+    v: &Tensor,
+    key_padding_mask: Option<&Tensor>,
+    scale: f64,
+    differentiable: bool,
+) -> Result<Tensor> {
     let dims = dims_of(q, k, v)?;
     let valid = key_padding_mask.map(|m| valid_keys(m, dims, q.device())).transpose()?;
     masked_probs(q, k, valid.as_ref(), scale, differentiable)?.matmul(v)
@@ -93,15 +135,27 @@ fn valid_keys(mask: &Tensor, dims: Dims, dev: &Device) -> Result<Tensor> {
 
 /// softmax(scale·q·kᵀ + mask): masked keys get 0 and a row whose keys are all masked is all
 /// zeros. `differentiable` false uses candle's fused softmax, which has no backward.
-fn masked_probs(q: &Tensor, k: &Tensor, valid: Option<&Tensor>, scale: f64, differentiable: bool) -> Result<Tensor> {
+fn masked_probs(
+    q: &Tensor,
+    k: &Tensor,
+    valid: Option<&Tensor>,
+    scale: f64,
+    differentiable: bool,
+) -> Result<Tensor> {
     let softmax = |s: &Tensor| {
-        if differentiable { candle_nn::ops::softmax(s, candle_core::D::Minus1) } else { candle_nn::ops::softmax_last_dim(s) }
+        if differentiable {
+            candle_nn::ops::softmax(s, candle_core::D::Minus1)
+        } else {
+            candle_nn::ops::softmax_last_dim(s)
+        }
     };
     // scaling q (T·d values) is cheaper than scaling the T×T scores
     let scores = (q * scale)?.matmul(&k.t()?)?;
     let Some(valid) = valid else { return softmax(&scores) };
     // a large finite negative keeps all-masked rows finite (uniform); they are zeroed below
-    let neg = Tensor::new(-1e30f32, q.device())?.to_dtype(scores.dtype())?.broadcast_as(scores.shape())?;
+    let neg = Tensor::new(-1e30f32, q.device())?
+        .to_dtype(scores.dtype())?
+        .broadcast_as(scores.shape())?;
     let probs = softmax(&valid.broadcast_as(scores.shape())?.where_cond(&scores, &neg)?)?;
     probs.broadcast_mul(&valid.max_keepdim(3)?.to_dtype(probs.dtype())?)
 }
@@ -112,7 +166,8 @@ const BLOCK_ELEMENTS: usize = 1 << 26;
 
 /// Query blocks of at most `block_elements` scores each: (start, len) along Tq.
 fn query_blocks(dims: Dims, block_elements: usize) -> impl Iterator<Item = (usize, usize)> {
-    let rows = (block_elements / (dims.batch * dims.heads * dims.tk).max(1)).clamp(1, dims.tq.max(1));
+    let rows =
+        (block_elements / (dims.batch * dims.heads * dims.tk).max(1)).clamp(1, dims.tq.max(1));
     (0..dims.tq).step_by(rows).map(move |start| (start, rows.min(dims.tq - start)))
 }
 
@@ -120,18 +175,33 @@ fn query_blocks(dims: Dims, block_elements: usize) -> impl Iterator<Item = (usiz
 /// `block_elements` scores each. The forward pass builds no graph; a custom op attaches the
 /// backward, which recomputes each block's probabilities (FlashAttention's recomputation, as
 /// plain candle ops), so the memory kept for training is q, k, v and the output.
-pub fn attention_chunked(q: &Tensor, k: &Tensor, v: &Tensor, key_padding_mask: Option<&Tensor>, scale: f64, block_elements: usize) -> Result<Tensor> {
+pub fn attention_chunked(
+    q: &Tensor,
+    k: &Tensor,
+    v: &Tensor,
+    key_padding_mask: Option<&Tensor>,
+    scale: f64,
+    block_elements: usize,
+) -> Result<Tensor> {
     let dims = dims_of(q, k, v)?;
     let valid = key_padding_mask.map(|m| valid_keys(m, dims, q.device())).transpose()?;
     let (qd, kd, vd) = (q.detach(), k.detach(), v.detach());
     let blocks = query_blocks(dims, block_elements)
-        .map(|(start, len)| masked_probs(&qd.narrow(2, start, len)?, &kd, valid.as_ref(), scale, false)?.matmul(&vd))
+        .map(|(start, len)| {
+            masked_probs(&qd.narrow(2, start, len)?, &kd, valid.as_ref(), scale, false)?.matmul(&vd)
+        })
         .collect::<Result<Vec<_>>>()?;
     let out = Tensor::cat(&blocks, 2)?;
     if !(q.track_op() || k.track_op() || v.track_op()) {
         return Ok(out);
     }
-    let op = ChunkedAttention { out: std::sync::Mutex::new(Some(out)), valid, scale, block_elements, dims };
+    let op = ChunkedAttention {
+        out: std::sync::Mutex::new(Some(out)),
+        valid,
+        scale,
+        block_elements,
+        dims,
+    };
     q.contiguous()?.apply_op3_arc(&k.contiguous()?, &v.contiguous()?, Arc::new(Box::new(op)))
 }
 
@@ -147,8 +217,14 @@ struct ChunkedAttention {
 
 impl ChunkedAttention {
     fn take_out(&self) -> Result<(Tensor, Shape)> {
-        let out = self.out.lock().map_err(|_| candle_core::Error::Msg("chunked attention: poisoned".into()))?.take();
-        let out = out.ok_or_else(|| candle_core::Error::Msg("chunked attention: forward called twice".into()))?;
+        let out = self
+            .out
+            .lock()
+            .map_err(|_| candle_core::Error::Msg("chunked attention: poisoned".into()))?
+            .take();
+        let out = out.ok_or_else(|| {
+            candle_core::Error::Msg("chunked attention: forward called twice".into())
+        })?;
         let shape = out.shape().clone();
         let out = out.contiguous()?;
         // the backends' try_clone copies the whole buffer, so it must be exactly this tensor
@@ -165,7 +241,15 @@ impl CustomOp3 for ChunkedAttention {
         "chunked-attention"
     }
 
-    fn cpu_fwd(&self, _: &CpuStorage, _: &Layout, _: &CpuStorage, _: &Layout, _: &CpuStorage, _: &Layout) -> Result<(CpuStorage, Shape)> {
+    fn cpu_fwd(
+        &self,
+        _: &CpuStorage,
+        _: &Layout,
+        _: &CpuStorage,
+        _: &Layout,
+        _: &CpuStorage,
+        _: &Layout,
+    ) -> Result<(CpuStorage, Shape)> {
         let (out, shape) = self.take_out()?;
         let (storage, layout) = out.storage_and_layout();
         match &*storage {
@@ -192,8 +276,16 @@ impl CustomOp3 for ChunkedAttention {
         }
     }
 
-    fn bwd(&self, q: &Tensor, k: &Tensor, v: &Tensor, res: &Tensor, grad_res: &Tensor) -> Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
-        let (q, k, v, out, grad) = (q.detach(), k.detach(), v.detach(), res.detach(), grad_res.detach());
+    fn bwd(
+        &self,
+        q: &Tensor,
+        k: &Tensor,
+        v: &Tensor,
+        res: &Tensor,
+        grad_res: &Tensor,
+    ) -> Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
+        let (q, k, v, out, grad) =
+            (q.detach(), k.detach(), v.detach(), res.detach(), grad_res.detach());
         // rowsum(dO ∘ O) = Σⱼ pᵢⱼ·(dOᵢ·vⱼ), the softmax backward's subtrahend
         let delta = (&grad * &out)?.sum_keepdim(3)?;
         let mut dq = Vec::new();
@@ -219,7 +311,12 @@ struct FusedAttention {
 }
 
 /// The f32 data of a contiguous CPU tensor, for custom ops' kernels (`op`, `what`: for errors).
-pub(crate) fn f32_slice<'a>(s: &'a CpuStorage, l: &Layout, op: &str, what: &str) -> Result<&'a [f32]> {
+pub(crate) fn f32_slice<'a>(
+    s: &'a CpuStorage,
+    l: &Layout,
+    op: &str,
+    what: &str,
+) -> Result<&'a [f32]> {
     let CpuStorage::F32(data) = s else { bail!("{op}: {what} must be f32") };
     match l.contiguous_offsets() {
         Some((start, end)) => Ok(&data[start..end]),
@@ -232,16 +329,33 @@ impl CustomOp3 for FusedAttention {
         "fused-attention"
     }
 
-    fn cpu_fwd(&self, s1: &CpuStorage, l1: &Layout, s2: &CpuStorage, l2: &Layout, s3: &CpuStorage, l3: &Layout) -> Result<(CpuStorage, Shape)> {
+    fn cpu_fwd(
+        &self,
+        s1: &CpuStorage,
+        l1: &Layout,
+        s2: &CpuStorage,
+        l2: &Layout,
+        s3: &CpuStorage,
+        l3: &Layout,
+    ) -> Result<(CpuStorage, Shape)> {
         let op = "fused attention";
-        let (q, k, v) = (f32_slice(s1, l1, op, "q")?, f32_slice(s2, l2, op, "k")?, f32_slice(s3, l3, op, "v")?);
+        let (q, k, v) =
+            (f32_slice(s1, l1, op, "q")?, f32_slice(s2, l2, op, "k")?, f32_slice(s3, l3, op, "v")?);
         let d = self.dims;
         let out = kernel::forward(q, k, v, self.valid.as_deref().map(Vec::as_slice), self.scale, d);
         Ok((CpuStorage::F32(out), Shape::from((d.batch, d.heads, d.tq, d.dv))))
     }
 
-    fn bwd(&self, q: &Tensor, k: &Tensor, v: &Tensor, res: &Tensor, grad_res: &Tensor) -> Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
-        let flat = |t: &Tensor| -> Result<Vec<f32>> { t.contiguous()?.flatten_all()?.to_vec1::<f32>() };
+    fn bwd(
+        &self,
+        q: &Tensor,
+        k: &Tensor,
+        v: &Tensor,
+        res: &Tensor,
+        grad_res: &Tensor,
+    ) -> Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
+        let flat =
+            |t: &Tensor| -> Result<Vec<f32>> { t.contiguous()?.flatten_all()?.to_vec1::<f32>() };
         let g = kernel::backward(
             &flat(q)?,
             &flat(k)?,
@@ -278,7 +392,10 @@ mod tests {
         assert!(a.iter().all(|x| x.is_finite()), "{what}: non-finite output");
         let mean = b.iter().map(|x| x.abs()).sum::<f32>() / b.len().max(1) as f32;
         for (i, (x, y)) in a.iter().zip(&b).enumerate() {
-            assert!((x - y).abs() <= rel * (y.abs() + mean), "{what}: element {i}: {x} vs {y} (mean |ref| {mean})");
+            assert!(
+                (x - y).abs() <= rel * (y.abs() + mean),
+                "{what}: element {i}: {x} vs {y} (mean |ref| {mean})"
+            );
         }
     }
 
@@ -320,31 +437,68 @@ mod tests {
             let chunked = attention_chunked(&q, &k, &v, Some(&m), scale, 3 * b * h * tk).unwrap();
             assert_close(&chunked, &explicit, 1e-5, &format!("{what} masked, chunked"));
             if b > 1 {
-                let first = fused.get(0).unwrap().abs().unwrap().max_all().unwrap().to_scalar::<f32>().unwrap();
+                let first = fused
+                    .get(0)
+                    .unwrap()
+                    .abs()
+                    .unwrap()
+                    .max_all()
+                    .unwrap()
+                    .to_scalar::<f32>()
+                    .unwrap();
                 assert_eq!(first, 0.0, "{what}: all-masked rows must be zero");
             }
         }
     }
 
-    fn grads(how: AttentionImpl, q: &Var, k: &Var, v: &Var, m: Option<&Tensor>, w: &Tensor) -> Vec<Tensor> {
+    fn grads(
+        how: AttentionImpl,
+        q: &Var,
+        k: &Var,
+        v: &Var,
+        m: Option<&Tensor>,
+        w: &Tensor,
+    ) -> Vec<Tensor> {
         let o = match how {
-            AttentionImpl::Auto => attention(q.as_tensor(), k.as_tensor(), v.as_tensor(), m, 0.25, how).unwrap(),
+            AttentionImpl::Auto => {
+                attention(q.as_tensor(), k.as_tensor(), v.as_tensor(), m, 0.25, how).unwrap()
+            }
             // two query rows per block: the backward runs over several blocks
             AttentionImpl::Chunked => {
                 let (b, h, _, _) = q.dims4().unwrap();
-                attention_chunked(q.as_tensor(), k.as_tensor(), v.as_tensor(), m, 0.25, 2 * b * h * k.dim(2).unwrap()).unwrap()
+                attention_chunked(
+                    q.as_tensor(),
+                    k.as_tensor(),
+                    v.as_tensor(),
+                    m,
+                    0.25,
+                    2 * b * h * k.dim(2).unwrap(),
+                )
+                .unwrap()
             }
             _ => attention_explicit(q.as_tensor(), k.as_tensor(), v.as_tensor(), m, 0.25).unwrap(),
         };
         // a weighted sum makes every output element's gradient different
         let loss = (o * w).unwrap().sum_all().unwrap();
         let g = loss.backward().unwrap();
-        [q, k, v].iter().enumerate().map(|(i, x)| g.get(x.as_tensor()).unwrap_or_else(|| panic!("no gradient for input {i} ({how:?}, masked={})", m.is_some())).clone()).collect()
+        [q, k, v]
+            .iter()
+            .enumerate()
+            .map(|(i, x)| {
+                g.get(x.as_tensor())
+                    .unwrap_or_else(|| {
+                        panic!("no gradient for input {i} ({how:?}, masked={})", m.is_some())
+                    })
+                    .clone()
+            })
+            .collect()
     }
 
     #[test]
     fn fused_backward_equals_explicit_backward() {
-        for &(b, h, tq, tk, d, dv) in &[(1, 1, 5, 7, 16, 16), (2, 3, 9, 70, 16, 8), (2, 2, 33, 31, 24, 17)] {
+        for &(b, h, tq, tk, d, dv) in
+            &[(1, 1, 5, 7, 16, 16), (2, 3, 9, 70, 16, 8), (2, 2, 33, 31, 24, 17)]
+        {
             let q = Var::from_tensor(&rand(&[b, h, tq, d], 11)).unwrap();
             let k = Var::from_tensor(&rand(&[b, h, tk, d], 12)).unwrap();
             let v = Var::from_tensor(&rand(&[b, h, tk, dv], 13)).unwrap();
@@ -355,7 +509,16 @@ mod tests {
                 for how in [AttentionImpl::Auto, AttentionImpl::Chunked] {
                     let got = grads(how, &q, &k, &v, m, &w);
                     for (name, (a, e)) in ["dq", "dk", "dv"].iter().zip(got.iter().zip(&explicit)) {
-                        assert_close(a, e, 1e-4, &format!("{name} of {:?} masked={} {how:?}", (b, h, tq, tk, d, dv), m.is_some()));
+                        assert_close(
+                            a,
+                            e,
+                            1e-4,
+                            &format!(
+                                "{name} of {:?} masked={} {how:?}",
+                                (b, h, tq, tk, d, dv),
+                                m.is_some()
+                            ),
+                        );
                     }
                 }
             }
@@ -371,7 +534,11 @@ mod tests {
         let v = rand(&[b, h, tk, dv], 23);
         let w = rand(&[b, h, tq, dv], 24);
         let m = mask(b, tk, |_, j| j == 2);
-        let (qv, kv, vv) = (Var::from_tensor(&q).unwrap(), Var::from_tensor(&k).unwrap(), Var::from_tensor(&v).unwrap());
+        let (qv, kv, vv) = (
+            Var::from_tensor(&q).unwrap(),
+            Var::from_tensor(&k).unwrap(),
+            Var::from_tensor(&v).unwrap(),
+        );
         let analytic = grads(AttentionImpl::Auto, &qv, &kv, &vv, Some(&m), &w);
         let f64s = |t: &Tensor| t.to_dtype(DType::F64).unwrap();
         let loss = |q: &Tensor, k: &Tensor, v: &Tensor| -> f64 {
@@ -393,7 +560,11 @@ mod tests {
                     loss(&args[0], &args[1], &args[2])
                 };
                 let numeric = (bump(eps) - bump(-eps)) / (2.0 * eps);
-                assert!((got[i] as f64 - numeric).abs() < 1e-4 * (1.0 + numeric.abs()), "input {which} element {i}: {} vs {numeric}", got[i]);
+                assert!(
+                    (got[i] as f64 - numeric).abs() < 1e-4 * (1.0 + numeric.abs()),
+                    "input {which} element {i}: {} vs {numeric}",
+                    got[i]
+                );
             }
         }
     }
@@ -421,6 +592,11 @@ mod tests {
         assert!(e.contains("do not fit"), "{e}");
         let k = rand(&[1, 2, 5, 4], 2);
         let m = mask(2, 5, |_, _| false);
-        assert!(attention(&q, &k, &v, Some(&m), 1.0, AttentionImpl::Auto).unwrap_err().to_string().contains("mask must be [B, Tk]"));
+        assert!(
+            attention(&q, &k, &v, Some(&m), 1.0, AttentionImpl::Auto)
+                .unwrap_err()
+                .to_string()
+                .contains("mask must be [B, Tk]")
+        );
     }
 }

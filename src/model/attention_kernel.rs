@@ -84,7 +84,14 @@ fn exp_nonpositive<M: MulAdd>(x: f32) -> f32 {
 /// s[r][j] = Σ_c a[r][c] · bt[c][j] + bias[j] for ROWS rows and all `tkp` columns (a multiple
 /// of TILE_J). `a` is ROWS × d, `bt` is d × tkp. Returns each row's maximum.
 #[inline(always)]
-fn rows_times_transposed<M: MulAdd>(a: &[f32], bt: &[f32], bias: &[f32], d: usize, tkp: usize, s: &mut [f32]) -> [f32; ROWS] {
+fn rows_times_transposed<M: MulAdd>(
+    a: &[f32],
+    bt: &[f32],
+    bias: &[f32],
+    d: usize,
+    tkp: usize,
+    s: &mut [f32],
+) -> [f32; ROWS] {
     let mut max = [[f32::NEG_INFINITY; TILE_J]; ROWS];
     for j0 in (0..tkp).step_by(TILE_J) {
         let mut acc = [[0f32; TILE_J]; ROWS];
@@ -99,7 +106,8 @@ fn rows_times_transposed<M: MulAdd>(a: &[f32], bt: &[f32], bias: &[f32], d: usiz
         }
         let b: &[f32; TILE_J] = bias[j0..j0 + TILE_J].try_into().unwrap();
         for (r, acc_r) in acc.iter().enumerate() {
-            let dst: &mut [f32; TILE_J] = (&mut s[r * tkp + j0..r * tkp + j0 + TILE_J]).try_into().unwrap();
+            let dst: &mut [f32; TILE_J] =
+                (&mut s[r * tkp + j0..r * tkp + j0 + TILE_J]).try_into().unwrap();
             for jj in 0..TILE_J {
                 let x = acc_r[jj] + b[jj];
                 dst[jj] = x;
@@ -137,7 +145,14 @@ const CG: usize = 4;
 /// `w` rows of `mt` (w × tkp, zero rows up to a multiple of CG). Dot products over keys keep
 /// the loads per FMA low: 4 + 4 vector loads feed 16 FMAs.
 #[inline(always)]
-fn probs_times_transposed<M: MulAdd>(p: &[f32], mt: &[f32], tkp: usize, w: usize, scale: [f32; ROWS], out: &mut [f32]) {
+fn probs_times_transposed<M: MulAdd>(
+    p: &[f32],
+    mt: &[f32],
+    tkp: usize,
+    w: usize,
+    scale: [f32; ROWS],
+    out: &mut [f32],
+) {
     for c0 in (0..w).step_by(CG) {
         let mut acc = [[[0f32; 16]; CG]; ROWS];
         for j0 in (0..tkp).step_by(16) {
@@ -146,7 +161,8 @@ fn probs_times_transposed<M: MulAdd>(p: &[f32], mt: &[f32], tkp: usize, w: usize
                 pv[r] = p[r * tkp + j0..r * tkp + j0 + 16].try_into().unwrap();
             }
             for c in 0..CG {
-                let m: &[f32; 16] = mt[(c0 + c) * tkp + j0..(c0 + c) * tkp + j0 + 16].try_into().unwrap();
+                let m: &[f32; 16] =
+                    mt[(c0 + c) * tkp + j0..(c0 + c) * tkp + j0 + 16].try_into().unwrap();
                 for r in 0..ROWS {
                     for l in 0..16 {
                         acc[r][c][l] = M::mul_add(pv[r][l], m[l], acc[r][c][l]);
@@ -164,7 +180,15 @@ fn probs_times_transposed<M: MulAdd>(p: &[f32], mt: &[f32], tkp: usize, w: usize
 
 /// acc[j][:] += Σ_r coef[r][j] · x[r][:] for all keys j (the transposed product of backward).
 #[inline(always)]
-fn accumulate_transposed<M: MulAdd>(coef: &[f32], cstride: usize, x: &[f32], rows: usize, tk: usize, w: usize, acc: &mut [f32]) {
+fn accumulate_transposed<M: MulAdd>(
+    coef: &[f32],
+    cstride: usize,
+    x: &[f32],
+    rows: usize,
+    tk: usize,
+    w: usize,
+    acc: &mut [f32],
+) {
     for j in 0..tk {
         let dst = &mut acc[j * w..(j + 1) * w];
         for r in 0..rows {
@@ -183,15 +207,37 @@ fn accumulate_transposed<M: MulAdd>(coef: &[f32], cstride: usize, x: &[f32], row
 trait Kernels {
     type M: MulAdd;
     #[inline(always)]
-    fn scores(a: &[f32], bt: &[f32], bias: &[f32], d: usize, tkp: usize, s: &mut [f32]) -> [f32; ROWS] {
+    fn scores(
+        a: &[f32],
+        bt: &[f32],
+        bias: &[f32],
+        d: usize,
+        tkp: usize,
+        s: &mut [f32],
+    ) -> [f32; ROWS] {
         rows_times_transposed::<Self::M>(a, bt, bias, d, tkp, s)
     }
     #[inline(always)]
-    fn weighted_sum(p: &[f32], mt: &[f32], tkp: usize, w: usize, scale: [f32; ROWS], out: &mut [f32]) {
+    fn weighted_sum(
+        p: &[f32],
+        mt: &[f32],
+        tkp: usize,
+        w: usize,
+        scale: [f32; ROWS],
+        out: &mut [f32],
+    ) {
         probs_times_transposed::<Self::M>(p, mt, tkp, w, scale, out)
     }
     #[inline(always)]
-    fn accumulate(coef: &[f32], cstride: usize, x: &[f32], rows: usize, tk: usize, w: usize, acc: &mut [f32]) {
+    fn accumulate(
+        coef: &[f32],
+        cstride: usize,
+        x: &[f32],
+        rows: usize,
+        tk: usize,
+        w: usize,
+        acc: &mut [f32],
+    ) {
         accumulate_transposed::<Self::M>(coef, cstride, x, rows, tk, w, acc)
     }
 }
@@ -205,16 +251,38 @@ struct Avx2Kernels;
 impl Kernels for Avx2Kernels {
     type M = Fused;
     #[inline(always)]
-    fn scores(a: &[f32], bt: &[f32], bias: &[f32], d: usize, tkp: usize, s: &mut [f32]) -> [f32; ROWS] {
+    fn scores(
+        a: &[f32],
+        bt: &[f32],
+        bias: &[f32],
+        d: usize,
+        tkp: usize,
+        s: &mut [f32],
+    ) -> [f32; ROWS] {
         // SAFETY: only called from functions compiled with avx2 and fma, after detection
         unsafe { avx2::scores(a, bt, bias, d, tkp, s) }
     }
     #[inline(always)]
-    fn weighted_sum(p: &[f32], mt: &[f32], tkp: usize, w: usize, scale: [f32; ROWS], out: &mut [f32]) {
+    fn weighted_sum(
+        p: &[f32],
+        mt: &[f32],
+        tkp: usize,
+        w: usize,
+        scale: [f32; ROWS],
+        out: &mut [f32],
+    ) {
         unsafe { avx2::weighted_sum(p, mt, tkp, w, scale, out) }
     }
     #[inline(always)]
-    fn accumulate(coef: &[f32], cstride: usize, x: &[f32], rows: usize, tk: usize, w: usize, acc: &mut [f32]) {
+    fn accumulate(
+        coef: &[f32],
+        cstride: usize,
+        x: &[f32],
+        rows: usize,
+        tk: usize,
+        w: usize,
+        acc: &mut [f32],
+    ) {
         if w % 8 == 0 && rows == ROWS {
             unsafe { avx2::accumulate(coef, cstride, x, tk, w, acc) }
         } else {
@@ -228,16 +296,38 @@ struct Avx512Kernels;
 impl Kernels for Avx512Kernels {
     type M = Fused;
     #[inline(always)]
-    fn scores(a: &[f32], bt: &[f32], bias: &[f32], d: usize, tkp: usize, s: &mut [f32]) -> [f32; ROWS] {
+    fn scores(
+        a: &[f32],
+        bt: &[f32],
+        bias: &[f32],
+        d: usize,
+        tkp: usize,
+        s: &mut [f32],
+    ) -> [f32; ROWS] {
         // SAFETY: only called from functions compiled with avx512f, after detection
         unsafe { avx512::scores(a, bt, bias, d, tkp, s) }
     }
     #[inline(always)]
-    fn weighted_sum(p: &[f32], mt: &[f32], tkp: usize, w: usize, scale: [f32; ROWS], out: &mut [f32]) {
+    fn weighted_sum(
+        p: &[f32],
+        mt: &[f32],
+        tkp: usize,
+        w: usize,
+        scale: [f32; ROWS],
+        out: &mut [f32],
+    ) {
         unsafe { avx512::weighted_sum(p, mt, tkp, w, scale, out) }
     }
     #[inline(always)]
-    fn accumulate(coef: &[f32], cstride: usize, x: &[f32], rows: usize, tk: usize, w: usize, acc: &mut [f32]) {
+    fn accumulate(
+        coef: &[f32],
+        cstride: usize,
+        x: &[f32],
+        rows: usize,
+        tk: usize,
+        w: usize,
+        acc: &mut [f32],
+    ) {
         if w % 16 == 0 && rows == ROWS {
             unsafe { avx512::accumulate(coef, cstride, x, tk, w, acc) }
         } else {
@@ -254,8 +344,21 @@ mod avx512 {
     /// [`super::rows_times_transposed`] with AVX-512 intrinsics.
     #[inline]
     #[target_feature(enable = "avx512f")]
-    pub unsafe fn scores(a: &[f32], bt: &[f32], bias: &[f32], d: usize, tkp: usize, s: &mut [f32]) -> [f32; ROWS] {
-        assert!(a.len() >= ROWS * d && bt.len() >= d * tkp && bias.len() >= tkp && s.len() >= ROWS * tkp && tkp % TILE_J == 0);
+    pub unsafe fn scores(
+        a: &[f32],
+        bt: &[f32],
+        bias: &[f32],
+        d: usize,
+        tkp: usize,
+        s: &mut [f32],
+    ) -> [f32; ROWS] {
+        assert!(
+            a.len() >= ROWS * d
+                && bt.len() >= d * tkp
+                && bias.len() >= tkp
+                && s.len() >= ROWS * tkp
+                && tkp % TILE_J == 0
+        );
         let (a, bt, bias, sp) = (a.as_ptr(), bt.as_ptr(), bias.as_ptr(), s.as_mut_ptr());
         let mut maxv = [_mm512_set1_ps(f32::NEG_INFINITY); ROWS];
         let mut j0 = 0;
@@ -263,7 +366,14 @@ mod avx512 {
             let mut acc = [[_mm512_setzero_ps(); 4]; ROWS];
             for c in 0..d {
                 let base = unsafe { bt.add(c * tkp + j0) };
-                let k = unsafe { [_mm512_loadu_ps(base), _mm512_loadu_ps(base.add(16)), _mm512_loadu_ps(base.add(32)), _mm512_loadu_ps(base.add(48))] };
+                let k = unsafe {
+                    [
+                        _mm512_loadu_ps(base),
+                        _mm512_loadu_ps(base.add(16)),
+                        _mm512_loadu_ps(base.add(32)),
+                        _mm512_loadu_ps(base.add(48)),
+                    ]
+                };
                 for (r, acc_r) in acc.iter_mut().enumerate() {
                     let q = _mm512_set1_ps(unsafe { *a.add(r * d + c) });
                     for v in 0..4 {
@@ -273,7 +383,8 @@ mod avx512 {
             }
             for (r, acc_r) in acc.iter().enumerate() {
                 for v in 0..4 {
-                    let x = _mm512_add_ps(acc_r[v], unsafe { _mm512_loadu_ps(bias.add(j0 + 16 * v)) });
+                    let x =
+                        _mm512_add_ps(acc_r[v], unsafe { _mm512_loadu_ps(bias.add(j0 + 16 * v)) });
                     unsafe { _mm512_storeu_ps(sp.add(r * tkp + j0 + 16 * v), x) };
                     maxv[r] = _mm512_max_ps(maxv[r], x);
                 }
@@ -288,17 +399,35 @@ mod avx512 {
     /// key's row of `acc` is loaded and stored once.
     #[inline]
     #[target_feature(enable = "avx512f")]
-    pub unsafe fn accumulate(coef: &[f32], cstride: usize, x: &[f32], tk: usize, w: usize, acc: &mut [f32]) {
-        assert!(w % 16 == 0 && x.len() >= ROWS * w && acc.len() >= tk * w && coef.len() >= (ROWS - 1) * cstride + tk);
+    pub unsafe fn accumulate(
+        coef: &[f32],
+        cstride: usize,
+        x: &[f32],
+        tk: usize,
+        w: usize,
+        acc: &mut [f32],
+    ) {
+        assert!(
+            w % 16 == 0
+                && x.len() >= ROWS * w
+                && acc.len() >= tk * w
+                && coef.len() >= (ROWS - 1) * cstride + tk
+        );
         let (cp, xp, ap) = (coef.as_ptr(), x.as_ptr(), acc.as_mut_ptr());
         for c0 in (0..w).step_by(16) {
-            let xr: [__m512; ROWS] = std::array::from_fn(|r| unsafe { _mm512_loadu_ps(xp.add(r * w + c0)) });
+            let xr: [__m512; ROWS] =
+                std::array::from_fn(|r| unsafe { _mm512_loadu_ps(xp.add(r * w + c0)) });
             let mut j = 0;
             while j + 4 <= tk {
-                let mut a: [__m512; 4] = std::array::from_fn(|u| unsafe { _mm512_loadu_ps(ap.add((j + u) * w + c0)) });
+                let mut a: [__m512; 4] =
+                    std::array::from_fn(|u| unsafe { _mm512_loadu_ps(ap.add((j + u) * w + c0)) });
                 for (r, xr_r) in xr.iter().enumerate() {
                     for (u, a_u) in a.iter_mut().enumerate() {
-                        *a_u = _mm512_fmadd_ps(_mm512_set1_ps(unsafe { *cp.add(r * cstride + j + u) }), *xr_r, *a_u);
+                        *a_u = _mm512_fmadd_ps(
+                            _mm512_set1_ps(unsafe { *cp.add(r * cstride + j + u) }),
+                            *xr_r,
+                            *a_u,
+                        );
                     }
                 }
                 for (u, a_u) in a.iter().enumerate() {
@@ -310,7 +439,11 @@ mod avx512 {
                 let dst = unsafe { ap.add(j * w + c0) };
                 let mut a = unsafe { _mm512_loadu_ps(dst) };
                 for (r, xr_r) in xr.iter().enumerate() {
-                    a = _mm512_fmadd_ps(_mm512_set1_ps(unsafe { *cp.add(r * cstride + j) }), *xr_r, a);
+                    a = _mm512_fmadd_ps(
+                        _mm512_set1_ps(unsafe { *cp.add(r * cstride + j) }),
+                        *xr_r,
+                        a,
+                    );
                 }
                 unsafe { _mm512_storeu_ps(dst, a) };
                 j += 1;
@@ -321,15 +454,25 @@ mod avx512 {
     /// [`super::probs_times_transposed`] with AVX-512 intrinsics.
     #[inline]
     #[target_feature(enable = "avx512f")]
-    pub unsafe fn weighted_sum(p: &[f32], mt: &[f32], tkp: usize, w: usize, scale: [f32; ROWS], out: &mut [f32]) {
+    pub unsafe fn weighted_sum(
+        p: &[f32],
+        mt: &[f32],
+        tkp: usize,
+        w: usize,
+        scale: [f32; ROWS],
+        out: &mut [f32],
+    ) {
         let wp = w.div_ceil(CG) * CG;
-        assert!(p.len() >= ROWS * tkp && mt.len() >= wp * tkp && out.len() >= ROWS * w && tkp % 16 == 0);
+        assert!(
+            p.len() >= ROWS * tkp && mt.len() >= wp * tkp && out.len() >= ROWS * w && tkp % 16 == 0
+        );
         let (pp, mp) = (p.as_ptr(), mt.as_ptr());
         for c0 in (0..w).step_by(CG) {
             let mut acc = [[_mm512_setzero_ps(); CG]; ROWS];
             let mut j0 = 0;
             while j0 < tkp {
-                let pv: [__m512; ROWS] = std::array::from_fn(|r| unsafe { _mm512_loadu_ps(pp.add(r * tkp + j0)) });
+                let pv: [__m512; ROWS] =
+                    std::array::from_fn(|r| unsafe { _mm512_loadu_ps(pp.add(r * tkp + j0)) });
                 for c in 0..CG {
                     let m = unsafe { _mm512_loadu_ps(mp.add((c0 + c) * tkp + j0)) };
                     for r in 0..ROWS {
@@ -382,8 +525,21 @@ mod avx2 {
     /// [`super::rows_times_transposed`]: ROWS rows × 16 keys per step, 8 accumulators.
     #[inline]
     #[target_feature(enable = "avx2,fma")]
-    pub unsafe fn scores(a: &[f32], bt: &[f32], bias: &[f32], d: usize, tkp: usize, s: &mut [f32]) -> [f32; ROWS] {
-        assert!(a.len() >= ROWS * d && bt.len() >= d * tkp && bias.len() >= tkp && s.len() >= ROWS * tkp && tkp % 16 == 0);
+    pub unsafe fn scores(
+        a: &[f32],
+        bt: &[f32],
+        bias: &[f32],
+        d: usize,
+        tkp: usize,
+        s: &mut [f32],
+    ) -> [f32; ROWS] {
+        assert!(
+            a.len() >= ROWS * d
+                && bt.len() >= d * tkp
+                && bias.len() >= tkp
+                && s.len() >= ROWS * tkp
+                && tkp % 16 == 0
+        );
         let (a, bt, bias, sp) = (a.as_ptr(), bt.as_ptr(), bias.as_ptr(), s.as_mut_ptr());
         let mut maxv = [_mm256_set1_ps(f32::NEG_INFINITY); ROWS];
         let mut j0 = 0;
@@ -415,17 +571,35 @@ mod avx2 {
     /// keys at a time (eight independent FMA chains cover the FMA latency on two ports).
     #[inline]
     #[target_feature(enable = "avx2,fma")]
-    pub unsafe fn accumulate(coef: &[f32], cstride: usize, x: &[f32], tk: usize, w: usize, acc: &mut [f32]) {
-        assert!(w % 8 == 0 && x.len() >= ROWS * w && acc.len() >= tk * w && coef.len() >= (ROWS - 1) * cstride + tk);
+    pub unsafe fn accumulate(
+        coef: &[f32],
+        cstride: usize,
+        x: &[f32],
+        tk: usize,
+        w: usize,
+        acc: &mut [f32],
+    ) {
+        assert!(
+            w % 8 == 0
+                && x.len() >= ROWS * w
+                && acc.len() >= tk * w
+                && coef.len() >= (ROWS - 1) * cstride + tk
+        );
         let (cp, xp, ap) = (coef.as_ptr(), x.as_ptr(), acc.as_mut_ptr());
         for c0 in (0..w).step_by(8) {
-            let xr: [__m256; ROWS] = std::array::from_fn(|r| unsafe { _mm256_loadu_ps(xp.add(r * w + c0)) });
+            let xr: [__m256; ROWS] =
+                std::array::from_fn(|r| unsafe { _mm256_loadu_ps(xp.add(r * w + c0)) });
             let mut j = 0;
             while j + 8 <= tk {
-                let mut a: [__m256; 8] = std::array::from_fn(|u| unsafe { _mm256_loadu_ps(ap.add((j + u) * w + c0)) });
+                let mut a: [__m256; 8] =
+                    std::array::from_fn(|u| unsafe { _mm256_loadu_ps(ap.add((j + u) * w + c0)) });
                 for (r, xr_r) in xr.iter().enumerate() {
                     for (u, a_u) in a.iter_mut().enumerate() {
-                        *a_u = _mm256_fmadd_ps(_mm256_set1_ps(unsafe { *cp.add(r * cstride + j + u) }), *xr_r, *a_u);
+                        *a_u = _mm256_fmadd_ps(
+                            _mm256_set1_ps(unsafe { *cp.add(r * cstride + j + u) }),
+                            *xr_r,
+                            *a_u,
+                        );
                     }
                 }
                 for (u, a_u) in a.iter().enumerate() {
@@ -437,7 +611,11 @@ mod avx2 {
                 let dst = unsafe { ap.add(j * w + c0) };
                 let mut a = unsafe { _mm256_loadu_ps(dst) };
                 for (r, xr_r) in xr.iter().enumerate() {
-                    a = _mm256_fmadd_ps(_mm256_set1_ps(unsafe { *cp.add(r * cstride + j) }), *xr_r, a);
+                    a = _mm256_fmadd_ps(
+                        _mm256_set1_ps(unsafe { *cp.add(r * cstride + j) }),
+                        *xr_r,
+                        a,
+                    );
                 }
                 unsafe { _mm256_storeu_ps(dst, a) };
                 j += 1;
@@ -449,15 +627,28 @@ mod avx2 {
     /// probability vectors and one value vector: 13 of the 16 registers).
     #[inline]
     #[target_feature(enable = "avx2,fma")]
-    pub unsafe fn weighted_sum(p: &[f32], mt: &[f32], tkp: usize, w: usize, scale: [f32; ROWS], out: &mut [f32]) {
+    pub unsafe fn weighted_sum(
+        p: &[f32],
+        mt: &[f32],
+        tkp: usize,
+        w: usize,
+        scale: [f32; ROWS],
+        out: &mut [f32],
+    ) {
         const PAIR: usize = 2;
-        assert!(p.len() >= ROWS * tkp && mt.len() >= w.div_ceil(PAIR) * PAIR * tkp && out.len() >= ROWS * w && tkp % 8 == 0);
+        assert!(
+            p.len() >= ROWS * tkp
+                && mt.len() >= w.div_ceil(PAIR) * PAIR * tkp
+                && out.len() >= ROWS * w
+                && tkp % 8 == 0
+        );
         let (pp, mp) = (p.as_ptr(), mt.as_ptr());
         for c0 in (0..w).step_by(PAIR) {
             let mut acc = [[_mm256_setzero_ps(); PAIR]; ROWS];
             let mut j0 = 0;
             while j0 < tkp {
-                let pv: [__m256; ROWS] = std::array::from_fn(|r| unsafe { _mm256_loadu_ps(pp.add(r * tkp + j0)) });
+                let pv: [__m256; ROWS] =
+                    std::array::from_fn(|r| unsafe { _mm256_loadu_ps(pp.add(r * tkp + j0)) });
                 for c in 0..PAIR {
                     let m = unsafe { _mm256_loadu_ps(mp.add((c0 + c) * tkp + j0)) };
                     for r in 0..ROWS {
@@ -545,7 +736,17 @@ fn detect_isa() -> Isa {
 
 /// One task of the forward pass: rows [row0, row0 + out.len()/dv) of one (batch, head).
 #[inline(always)]
-fn forward_block<K: Kernels>(q: &[f32], kt: &[f32], vt: &[f32], bias: &[f32], dims: &Dims, tkp: usize, scale: f32, row0: usize, out: &mut [f32]) {
+fn forward_block<K: Kernels>(
+    q: &[f32],
+    kt: &[f32],
+    vt: &[f32],
+    bias: &[f32],
+    dims: &Dims,
+    tkp: usize,
+    scale: f32,
+    row0: usize,
+    out: &mut [f32],
+) {
     let (d, dv) = (dims.d, dims.dv);
     let nrows = row0 + out.len() / dv;
     let mut qbuf = vec![0f32; ROWS * d];
@@ -568,18 +769,45 @@ fn forward_block<K: Kernels>(q: &[f32], kt: &[f32], vt: &[f32], bias: &[f32], di
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f,avx2,fma")]
-unsafe fn forward_block_avx512(q: &[f32], kt: &[f32], vt: &[f32], bias: &[f32], dims: &Dims, tkp: usize, scale: f32, row0: usize, out: &mut [f32]) {
+unsafe fn forward_block_avx512(
+    q: &[f32],
+    kt: &[f32],
+    vt: &[f32],
+    bias: &[f32],
+    dims: &Dims,
+    tkp: usize,
+    scale: f32,
+    row0: usize,
+    out: &mut [f32],
+) {
     forward_block::<Avx512Kernels>(q, kt, vt, bias, dims, tkp, scale, row0, out)
 }
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
-unsafe fn forward_block_avx2(q: &[f32], kt: &[f32], vt: &[f32], bias: &[f32], dims: &Dims, tkp: usize, scale: f32, row0: usize, out: &mut [f32]) {
+unsafe fn forward_block_avx2(
+    q: &[f32],
+    kt: &[f32],
+    vt: &[f32],
+    bias: &[f32],
+    dims: &Dims,
+    tkp: usize,
+    scale: f32,
+    row0: usize,
+    out: &mut [f32],
+) {
     forward_block::<Avx2Kernels>(q, kt, vt, bias, dims, tkp, scale, row0, out)
 }
 
 /// softmax(scale·Q·Kᵀ + mask)·V, shape [B, H, Tq, dv].
-pub fn forward(q: &[f32], k: &[f32], v: &[f32], valid: KeyValid, scale: f32, dims: Dims) -> Vec<f32> {
+pub fn forward(
+    q: &[f32],
+    k: &[f32],
+    v: &[f32],
+    valid: KeyValid,
+    scale: f32,
+    dims: Dims,
+) -> Vec<f32> {
     let Dims { batch, heads, tq, tk, d, dv } = dims;
     assert_eq!(q.len(), batch * heads * tq * d);
     assert_eq!(k.len(), batch * heads * tk * d);
@@ -603,10 +831,16 @@ pub fn forward(q: &[f32], k: &[f32], v: &[f32], valid: KeyValid, scale: f32, dim
             let row0 = blk * ROW_BLOCK;
             match isa {
                 #[cfg(target_arch = "x86_64")]
-                Isa::Avx512 => unsafe { forward_block_avx512(q_bh, &kt, &vt, &bias, &dims, tkp, scale, row0, out_blk) },
+                Isa::Avx512 => unsafe {
+                    forward_block_avx512(q_bh, &kt, &vt, &bias, &dims, tkp, scale, row0, out_blk)
+                },
                 #[cfg(target_arch = "x86_64")]
-                Isa::Avx2 => unsafe { forward_block_avx2(q_bh, &kt, &vt, &bias, &dims, tkp, scale, row0, out_blk) },
-                _ => forward_block::<PortableKernels>(q_bh, &kt, &vt, &bias, &dims, tkp, scale, row0, out_blk),
+                Isa::Avx2 => unsafe {
+                    forward_block_avx2(q_bh, &kt, &vt, &bias, &dims, tkp, scale, row0, out_blk)
+                },
+                _ => forward_block::<PortableKernels>(
+                    q_bh, &kt, &vt, &bias, &dims, tkp, scale, row0, out_blk,
+                ),
             }
         });
     });
@@ -623,8 +857,17 @@ pub struct Gradients {
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
 fn backward_head<K: Kernels>(
-    q: &[f32], k: &[f32], v: &[f32], o: &[f32], go: &[f32], bias: &[f32], dims: &Dims, scale: f32,
-    dq: &mut [f32], dk: &mut [f32], dvv: &mut [f32],
+    q: &[f32],
+    k: &[f32],
+    v: &[f32],
+    o: &[f32],
+    go: &[f32],
+    bias: &[f32],
+    dims: &Dims,
+    scale: f32,
+    dq: &mut [f32],
+    dk: &mut [f32],
+    dvv: &mut [f32],
 ) {
     let Dims { tq, tk, d, dv, .. } = *dims;
     let tkp = round_up(tk, TILE_J);
@@ -677,8 +920,17 @@ fn backward_head<K: Kernels>(
 #[target_feature(enable = "avx512f,avx2,fma")]
 #[allow(clippy::too_many_arguments)]
 unsafe fn backward_head_avx512(
-    q: &[f32], k: &[f32], v: &[f32], o: &[f32], go: &[f32], bias: &[f32], dims: &Dims, scale: f32,
-    dq: &mut [f32], dk: &mut [f32], dvv: &mut [f32],
+    q: &[f32],
+    k: &[f32],
+    v: &[f32],
+    o: &[f32],
+    go: &[f32],
+    bias: &[f32],
+    dims: &Dims,
+    scale: f32,
+    dq: &mut [f32],
+    dk: &mut [f32],
+    dvv: &mut [f32],
 ) {
     backward_head::<Avx512Kernels>(q, k, v, o, go, bias, dims, scale, dq, dk, dvv)
 }
@@ -687,17 +939,39 @@ unsafe fn backward_head_avx512(
 #[target_feature(enable = "avx2,fma")]
 #[allow(clippy::too_many_arguments)]
 unsafe fn backward_head_avx2(
-    q: &[f32], k: &[f32], v: &[f32], o: &[f32], go: &[f32], bias: &[f32], dims: &Dims, scale: f32,
-    dq: &mut [f32], dk: &mut [f32], dvv: &mut [f32],
+    q: &[f32],
+    k: &[f32],
+    v: &[f32],
+    o: &[f32],
+    go: &[f32],
+    bias: &[f32],
+    dims: &Dims,
+    scale: f32,
+    dq: &mut [f32],
+    dk: &mut [f32],
+    dvv: &mut [f32],
 ) {
     backward_head::<Avx2Kernels>(q, k, v, o, go, bias, dims, scale, dq, dk, dvv)
 }
 
 /// Gradients of [`forward`] given its output `o` and the output gradient `go`.
 #[allow(clippy::too_many_arguments)]
-pub fn backward(q: &[f32], k: &[f32], v: &[f32], o: &[f32], go: &[f32], valid: KeyValid, scale: f32, dims: Dims) -> Gradients {
+pub fn backward(
+    q: &[f32],
+    k: &[f32],
+    v: &[f32],
+    o: &[f32],
+    go: &[f32],
+    valid: KeyValid,
+    scale: f32,
+    dims: Dims,
+) -> Gradients {
     let Dims { batch, heads, tq, tk, d, dv } = dims;
-    let mut g = Gradients { dq: vec![0f32; batch * heads * tq * d], dk: vec![0f32; batch * heads * tk * d], dv: vec![0f32; batch * heads * tk * dv] };
+    let mut g = Gradients {
+        dq: vec![0f32; batch * heads * tq * d],
+        dk: vec![0f32; batch * heads * tk * d],
+        dv: vec![0f32; batch * heads * tk * dv],
+    };
     if tq == 0 || tk == 0 || batch * heads == 0 {
         return g;
     }
@@ -716,10 +990,16 @@ pub fn backward(q: &[f32], k: &[f32], v: &[f32], o: &[f32], go: &[f32], valid: K
             let gs = &go[bh * tq * dv..(bh + 1) * tq * dv];
             match isa {
                 #[cfg(target_arch = "x86_64")]
-                Isa::Avx512 => unsafe { backward_head_avx512(qs, ks, vs, os, gs, &bias, &dims, scale, dq, dk, dvv) },
+                Isa::Avx512 => unsafe {
+                    backward_head_avx512(qs, ks, vs, os, gs, &bias, &dims, scale, dq, dk, dvv)
+                },
                 #[cfg(target_arch = "x86_64")]
-                Isa::Avx2 => unsafe { backward_head_avx2(qs, ks, vs, os, gs, &bias, &dims, scale, dq, dk, dvv) },
-                _ => backward_head::<PortableKernels>(qs, ks, vs, os, gs, &bias, &dims, scale, dq, dk, dvv),
+                Isa::Avx2 => unsafe {
+                    backward_head_avx2(qs, ks, vs, os, gs, &bias, &dims, scale, dq, dk, dvv)
+                },
+                _ => backward_head::<PortableKernels>(
+                    qs, ks, vs, os, gs, &bias, &dims, scale, dq, dk, dvv,
+                ),
             }
         });
     g

@@ -40,12 +40,15 @@ impl Dropout {
         if !x.device().is_cpu() {
             // a host-drawn mask would cross the bus at every layer; the device's generator is
             // seeded once per run (Device::set_seed), so runs on one GPU still repeat
-            let mask = Tensor::rand(0f32, 1f32, x.shape(), x.device())?.lt(keep as f64)?.to_dtype(x.dtype())?;
+            let mask = Tensor::rand(0f32, 1f32, x.shape(), x.device())?
+                .lt(keep as f64)?
+                .to_dtype(x.dtype())?;
             return (x * mask)? / keep as f64;
         }
         let n = x.elem_count();
         let mut rng = self.rng.lock().unwrap();
-        let mask: Vec<f32> = (0..n).map(|_| if rng.random::<f32>() < keep { 1.0 / keep } else { 0.0 }).collect();
+        let mask: Vec<f32> =
+            (0..n).map(|_| if rng.random::<f32>() < keep { 1.0 / keep } else { 0.0 }).collect();
         x * Tensor::from_vec(mask, x.shape(), x.device())?
     }
 }
@@ -60,7 +63,8 @@ pub fn dropout(x: &Tensor, drop: Option<&Dropout>) -> Result<Tensor> {
 /// Whether [`add_rows`] and [`mul_rows`] repeat rows by a product (the default) or broadcast,
 /// leaving the gradient sums to candle. Only `mmant bench model` turns it off, to time both ways in
 /// one run; the two give the same values and gradients equal to rounding (tested below).
-pub static ROWS_BY_PRODUCT: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(true);
+pub static ROWS_BY_PRODUCT: std::sync::atomic::AtomicBool =
+    std::sync::atomic::AtomicBool::new(true);
 
 /// `b` repeated over `x`'s leading dimensions, as a product with a column of ones, when `b` is a
 /// suffix of `x`'s shape (leading 1s aside); `None` otherwise. The values are those of a
@@ -123,7 +127,9 @@ impl Linear {
 impl Module for Linear {
     fn forward(&self, x: &Tensor) -> Result<Tensor> {
         let dims = x.dims();
-        let (last, lead) = dims.split_last().ok_or_else(|| candle_core::Error::Msg("linear: scalar input".into()))?;
+        let (last, lead) = dims
+            .split_last()
+            .ok_or_else(|| candle_core::Error::Msg("linear: scalar input".into()))?;
         let rows: usize = lead.iter().product();
         let y = x.reshape((rows, *last))?.matmul(&self.weight.t()?)?;
         let y = match &self.bias {
@@ -137,7 +143,12 @@ impl Module for Linear {
 }
 
 /// Linear with Xavier-uniform weight; bias zero (`zero_bias`) or PyTorch's default uniform.
-pub fn linear_xavier(in_dim: usize, out_dim: usize, zero_bias: bool, vb: VarBuilder) -> Result<Linear> {
+pub fn linear_xavier(
+    in_dim: usize,
+    out_dim: usize,
+    zero_bias: bool,
+    vb: VarBuilder,
+) -> Result<Linear> {
     let w = vb.get_with_hints((out_dim, in_dim), "weight", xavier_uniform(&[out_dim, in_dim]))?;
     let bound = 1.0 / (in_dim as f64).sqrt();
     let b_init = if zero_bias { Init::Const(0.0) } else { Init::Uniform { lo: -bound, up: bound } };
@@ -192,12 +203,24 @@ impl MultiHeadAttention {
         if dim % heads != 0 {
             candle_core::bail!("model dimension {dim} is not a multiple of {heads} heads");
         }
-        let w = vb.get_with_hints((3 * dim, dim), "in_proj_weight", xavier_uniform(&[3 * dim, dim]))?;
+        let w =
+            vb.get_with_hints((3 * dim, dim), "in_proj_weight", xavier_uniform(&[3 * dim, dim]))?;
         let b = vb.get_with_hints(3 * dim, "in_proj_bias", Init::Const(0.0))?;
-        let part = |i: usize| -> Result<Linear> { Ok(Linear::new(w.narrow(0, i * dim, dim)?, Some(b.narrow(0, i * dim, dim)?))) };
-        let out_w = vb.pp("out_proj").get_with_hints((dim, dim), "weight", xavier_uniform(&[dim, dim]))?;
+        let part = |i: usize| -> Result<Linear> {
+            Ok(Linear::new(w.narrow(0, i * dim, dim)?, Some(b.narrow(0, i * dim, dim)?)))
+        };
+        let out_w =
+            vb.pp("out_proj").get_with_hints((dim, dim), "weight", xavier_uniform(&[dim, dim]))?;
         let out_b = vb.pp("out_proj").get_with_hints(dim, "bias", Init::Const(0.0))?;
-        Ok(MultiHeadAttention { q: part(0)?, k: part(1)?, v: part(2)?, out_proj: Linear::new(out_w, Some(out_b)), heads, dim, how: AttentionImpl::Auto })
+        Ok(MultiHeadAttention {
+            q: part(0)?,
+            k: part(1)?,
+            v: part(2)?,
+            out_proj: Linear::new(out_w, Some(out_b)),
+            heads,
+            dim,
+            how: AttentionImpl::Auto,
+        })
     }
 
     fn split_heads(&self, x: &Tensor) -> Result<Tensor> {
@@ -206,7 +229,13 @@ impl MultiHeadAttention {
     }
 
     /// q [B,Tq,D], k and v [B,Tk,D]; `key_padding_mask` [B,Tk] u8, 1 = ignore.
-    pub fn forward(&self, q: &Tensor, k: &Tensor, v: &Tensor, key_padding_mask: Option<&Tensor>) -> Result<Tensor> {
+    pub fn forward(
+        &self,
+        q: &Tensor,
+        k: &Tensor,
+        v: &Tensor,
+        key_padding_mask: Option<&Tensor>,
+    ) -> Result<Tensor> {
         let (b, tq, _) = q.dims3()?;
         let qh = self.split_heads(&self.q.forward(q)?)?;
         let kh = self.split_heads(&self.k.forward(k)?)?;
@@ -226,7 +255,10 @@ pub struct FeedForward {
 
 impl FeedForward {
     pub fn new(dim: usize, hidden: usize, vb: VarBuilder) -> Result<Self> {
-        Ok(FeedForward { linear1: linear_xavier(dim, hidden, false, vb.pp("linear1"))?, linear2: linear_xavier(hidden, dim, false, vb.pp("linear2"))? })
+        Ok(FeedForward {
+            linear1: linear_xavier(dim, hidden, false, vb.pp("linear1"))?,
+            linear2: linear_xavier(hidden, dim, false, vb.pp("linear2"))?,
+        })
     }
 
     pub fn forward(&self, x: &Tensor, drop: Option<&Dropout>) -> Result<Tensor> {
@@ -259,7 +291,13 @@ impl EncoderLayer {
         self.self_attn.how = how;
     }
 
-    pub fn forward(&self, x: &Tensor, pos: &Tensor, mask: Option<&Tensor>, drop: Option<&Dropout>) -> Result<Tensor> {
+    pub fn forward(
+        &self,
+        x: &Tensor,
+        pos: &Tensor,
+        mask: Option<&Tensor>,
+        drop: Option<&Dropout>,
+    ) -> Result<Tensor> {
         let train = drop.is_some();
         let u = add_rows(x, pos)?;
         let a = self.self_attn.forward(&u, &u, &u, mask)?;
@@ -299,7 +337,15 @@ impl DecoderLayer {
     }
 
     /// y, query_pos [B,M,D]; memory, memory_pos [B,S,D] (memory_pos may broadcast).
-    pub fn forward(&self, y: &Tensor, query_pos: &Tensor, memory: &Tensor, memory_pos: &Tensor, mask: Option<&Tensor>, drop: Option<&Dropout>) -> Result<Tensor> {
+    pub fn forward(
+        &self,
+        y: &Tensor,
+        query_pos: &Tensor,
+        memory: &Tensor,
+        memory_pos: &Tensor,
+        mask: Option<&Tensor>,
+        drop: Option<&Dropout>,
+    ) -> Result<Tensor> {
         let train = drop.is_some();
         let q = (y + query_pos)?;
         let a = self.self_attn.forward(&q, &q, &q, None)?;
@@ -332,7 +378,13 @@ pub fn sinusoidal_table(len: usize, dim: usize, dev: &Device) -> Result<Tensor> 
 pub fn valid_lengths(mask: Option<&Tensor>, b: usize, s: usize) -> Result<Vec<usize>> {
     match mask {
         None => Ok(vec![s; b]),
-        Some(m) => Ok(m.to_dtype(DType::U32)?.sum(1)?.to_vec1::<u32>()?.into_iter().map(|p| s - p as usize).collect()),
+        Some(m) => Ok(m
+            .to_dtype(DType::U32)?
+            .sum(1)?
+            .to_vec1::<u32>()?
+            .into_iter()
+            .map(|p| s - p as usize)
+            .collect()),
     }
 }
 
@@ -354,7 +406,8 @@ impl SegmentationQueries {
     /// seg [B,S,C] segmentation logits, `lengths` the valid tokens of each example → [B,M,D].
     pub fn forward(&self, seg: &Tensor, lengths: &[usize], queries: usize) -> Result<Tensor> {
         let (b, s, c) = seg.dims3()?;
-        let last: Vec<u32> = lengths.iter().enumerate().map(|(i, &n)| (i * s + n.max(1) - 1) as u32).collect();
+        let last: Vec<u32> =
+            lengths.iter().enumerate().map(|(i, &n)| (i * s + n.max(1) - 1) as u32).collect();
         let last = Tensor::from_vec(last, b, seg.device())?;
         let reading = seg.detach().reshape((b * s, c))?.index_select(&last, 0)?;
         let reading = candle_nn::ops::softmax(&reading, 1)?;
@@ -373,7 +426,12 @@ mod tests {
         let vm = VarMap::new();
         let vb = super::super::init::seeded_var_builder(&vm, 1, &Device::Cpu);
         let ln = LayerNorm::new(8, vb).unwrap();
-        let x = Tensor::arange(0f32, 24.0, &Device::Cpu).unwrap().reshape((3, 8)).unwrap().sqr().unwrap();
+        let x = Tensor::arange(0f32, 24.0, &Device::Cpu)
+            .unwrap()
+            .reshape((3, 8))
+            .unwrap()
+            .sqr()
+            .unwrap();
         let a = ln.forward_t(&x, true).unwrap();
         let b = ln.forward_t(&x, false).unwrap();
         let diff = (a - b).unwrap().abs().unwrap().max_all().unwrap().to_scalar::<f32>().unwrap();
@@ -383,28 +441,47 @@ mod tests {
     #[test]
     fn rows_repeated_by_a_product_match_the_broadcast_and_its_gradients() {
         let dev = Device::Cpu;
-        let x = candle_core::Var::from_tensor(&Tensor::randn(0f32, 1.0, (3, 5, 4), &dev).unwrap()).unwrap();
+        let x = candle_core::Var::from_tensor(&Tensor::randn(0f32, 1.0, (3, 5, 4), &dev).unwrap())
+            .unwrap();
         // a bias over the last dimension, and a [1,S,D] table as the positions are
         for shape in [vec![4usize], vec![1, 5, 4]] {
-            let b = candle_core::Var::from_tensor(&Tensor::randn(0f32, 1.0, shape.as_slice(), &dev).unwrap()).unwrap();
-            assert!(repeat_rows(&x, &b).unwrap().is_some(), "{shape:?} should take the product path");
+            let b = candle_core::Var::from_tensor(
+                &Tensor::randn(0f32, 1.0, shape.as_slice(), &dev).unwrap(),
+            )
+            .unwrap();
+            assert!(
+                repeat_rows(&x, &b).unwrap().is_some(),
+                "{shape:?} should take the product path"
+            );
             for (ours, plain) in [
                 (add_rows(&x, &b).unwrap(), x.broadcast_add(&b).unwrap()),
                 (mul_rows(&x, &b).unwrap(), x.broadcast_mul(&b).unwrap()),
             ] {
                 // the same values, exactly
-                assert_eq!(ours.flatten_all().unwrap().to_vec1::<f32>().unwrap(), plain.flatten_all().unwrap().to_vec1::<f32>().unwrap());
+                assert_eq!(
+                    ours.flatten_all().unwrap().to_vec1::<f32>().unwrap(),
+                    plain.flatten_all().unwrap().to_vec1::<f32>().unwrap()
+                );
                 let w = Tensor::randn(0f32, 1.0, (3, 5, 4), &dev).unwrap();
                 let g_ours = (ours * &w).unwrap().sum_all().unwrap().backward().unwrap();
                 let g_plain = (plain * &w).unwrap().sum_all().unwrap().backward().unwrap();
                 for v in [x.as_tensor(), b.as_tensor()] {
-                    let diff = (g_ours.get(v).unwrap() - g_plain.get(v).unwrap()).unwrap().abs().unwrap().max_all().unwrap().to_scalar::<f32>().unwrap();
+                    let diff = (g_ours.get(v).unwrap() - g_plain.get(v).unwrap())
+                        .unwrap()
+                        .abs()
+                        .unwrap()
+                        .max_all()
+                        .unwrap()
+                        .to_scalar::<f32>()
+                        .unwrap();
                     assert!(diff < 1e-5, "{shape:?}: gradient differs by {diff}");
                 }
             }
         }
         // shapes that are not a suffix, and constants, keep the plain broadcast
-        let col = candle_core::Var::from_tensor(&Tensor::randn(0f32, 1.0, (3, 1, 4), &dev).unwrap()).unwrap();
+        let col =
+            candle_core::Var::from_tensor(&Tensor::randn(0f32, 1.0, (3, 1, 4), &dev).unwrap())
+                .unwrap();
         assert!(repeat_rows(&x, &col).unwrap().is_none());
         assert!(repeat_rows(&x, &Tensor::ones(4, DType::F32, &dev).unwrap()).unwrap().is_none());
     }

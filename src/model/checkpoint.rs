@@ -74,24 +74,38 @@ pub fn git_commit() -> Option<String> {
 /// self-contained) and the description.
 pub fn save(stem: &Path, varmap: &VarMap, meta: &CheckpointMeta) -> Result<(), CheckpointError> {
     let (weights, json) = paths(stem);
-    let tensors: HashMap<String, Tensor> = varmap.data().lock().unwrap().iter().map(|(k, v)| (k.clone(), v.as_tensor().clone())).collect();
+    let tensors: HashMap<String, Tensor> = varmap
+        .data()
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|(k, v)| (k.clone(), v.as_tensor().clone()))
+        .collect();
     let tmp = weights.with_extension("safetensors.tmp");
-    candle_core::safetensors::save(&tensors, &tmp).map_err(|source| CheckpointError::Weights { path: tmp.clone(), source })?;
-    std::fs::rename(&tmp, &weights).map_err(|source| CheckpointError::Io { path: weights.clone(), source })?;
+    candle_core::safetensors::save(&tensors, &tmp)
+        .map_err(|source| CheckpointError::Weights { path: tmp.clone(), source })?;
+    std::fs::rename(&tmp, &weights)
+        .map_err(|source| CheckpointError::Io { path: weights.clone(), source })?;
     let text = serde_json::to_string_pretty(meta).expect("checkpoint metadata serialises");
-    crate::fsutil::write_atomic(&json, text.as_bytes()).map_err(|source| CheckpointError::Io { path: json, source })
+    crate::fsutil::write_atomic(&json, text.as_bytes())
+        .map_err(|source| CheckpointError::Io { path: json, source })
 }
 
 pub fn read_meta(stem: &Path) -> Result<CheckpointMeta, CheckpointError> {
     let (_, json) = paths(stem);
-    let bytes = std::fs::read(&json).map_err(|source| CheckpointError::Io { path: json.clone(), source })?;
+    let bytes = std::fs::read(&json)
+        .map_err(|source| CheckpointError::Io { path: json.clone(), source })?;
     parse_meta(&json, &bytes)
 }
 
 pub fn parse_meta(path: &Path, bytes: &[u8]) -> Result<CheckpointMeta, CheckpointError> {
-    let meta: CheckpointMeta = serde_json::from_slice(bytes).map_err(|e| CheckpointError::Meta { path: path.to_owned(), reason: e.to_string() })?;
+    let meta: CheckpointMeta = serde_json::from_slice(bytes)
+        .map_err(|e| CheckpointError::Meta { path: path.to_owned(), reason: e.to_string() })?;
     if meta.format != FORMAT {
-        return Err(CheckpointError::Meta { path: path.to_owned(), reason: format!("format {}", meta.format) });
+        return Err(CheckpointError::Meta {
+            path: path.to_owned(),
+            reason: format!("format {}", meta.format),
+        });
     }
     Ok(meta)
 }
@@ -114,11 +128,17 @@ impl Checkpoint {
     pub fn load(stem: &Path, dev: &Device) -> Result<Self, CheckpointError> {
         let meta = read_meta(stem)?;
         let (weights, _) = paths(stem);
-        let bytes = std::fs::read(&weights).map_err(|source| CheckpointError::Io { path: weights.clone(), source })?;
+        let bytes = std::fs::read(&weights)
+            .map_err(|source| CheckpointError::Io { path: weights.clone(), source })?;
         Self::from_bytes(meta, &weights, bytes, dev)
     }
 
-    pub fn from_bytes(meta: CheckpointMeta, weights_path: &Path, bytes: Vec<u8>, dev: &Device) -> Result<Self, CheckpointError> {
+    pub fn from_bytes(
+        meta: CheckpointMeta,
+        weights_path: &Path,
+        bytes: Vec<u8>,
+        dev: &Device,
+    ) -> Result<Self, CheckpointError> {
         let wrap = |source| CheckpointError::Weights { path: weights_path.to_owned(), source };
         let vb = VarBuilder::from_buffered_safetensors(bytes, DType::F32, dev).map_err(wrap)?;
         let model = build(&meta.model, vb).map_err(wrap)?;

@@ -17,17 +17,34 @@ pub struct FutureSegment {
 /// back with lengths ⌊0.5 + F·pᵢ⌋ from the softmax over their duration logits; the last query's
 /// label runs to the end. With no NONE predicted all M queries are used (FUTR's code crashes
 /// there); a NONE first gives an all-NONE future.
-pub fn decode(action: &[Vec<f32>], duration: &[f32], num_classes: usize, future: usize) -> (Vec<u32>, Vec<FutureSegment>) {
+pub fn decode(
+    action: &[Vec<f32>],
+    duration: &[f32],
+    num_classes: usize,
+    future: usize,
+) -> (Vec<u32>, Vec<FutureSegment>) {
     let none = num_classes as u32;
     let argmax = |row: &[f32]| -> (u32, f32) {
-        let (i, &best) = row.iter().enumerate().fold((0, &f32::NEG_INFINITY), |acc, (i, v)| if *v > *acc.1 { (i, v) } else { acc });
+        let (i, &best) = row
+            .iter()
+            .enumerate()
+            .fold((0, &f32::NEG_INFINITY), |acc, (i, v)| if *v > *acc.1 { (i, v) } else { acc });
         let z: f32 = row.iter().map(|v| (v - best).exp()).sum();
         (i as u32, 1.0 / z)
     };
     let labels: Vec<(u32, f32)> = action.iter().map(|r| argmax(r)).collect();
     let k = labels.iter().position(|(l, _)| *l == none).unwrap_or(labels.len());
     if k == 0 || future == 0 {
-        let segs = if future > 0 { vec![FutureSegment { label: none, start: 0, end: future, confidence: labels.first().map_or(0.0, |l| l.1) }] } else { vec![] };
+        let segs = if future > 0 {
+            vec![FutureSegment {
+                label: none,
+                start: 0,
+                end: future,
+                confidence: labels.first().map_or(0.0, |l| l.1),
+            }]
+        } else {
+            vec![]
+        };
         return (vec![none; future], segs);
     }
     let max = duration[..k].iter().copied().fold(f32::NEG_INFINITY, f32::max);

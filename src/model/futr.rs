@@ -6,9 +6,12 @@ use candle_core::{DType, Result, Tensor};
 use candle_nn::{Embedding, Init, Module, VarBuilder};
 use serde::{Deserialize, Serialize};
 
-use super::blocks::{DecoderLayer, Dropout, EncoderLayer, LayerNorm, Linear, SegmentationQueries, linear_xavier, valid_lengths};
-use super::init::xavier_uniform;
 use super::Output;
+use super::blocks::{
+    DecoderLayer, Dropout, EncoderLayer, LayerNorm, Linear, SegmentationQueries, linear_xavier,
+    valid_lengths,
+};
+use super::init::xavier_uniform;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Config {
@@ -40,12 +43,31 @@ pub struct Config {
 impl Config {
     /// FUTR's Breakfast settings (D 128, 2 encoder layers, 1 decoder layer, M 8).
     pub fn breakfast(input_dim: usize, num_classes: usize) -> Self {
-        Config { input_dim, num_classes, d_model: 128, heads: 8, encoder_layers: 2, decoder_layers: 1, queries: 8, ffn_mult: 4, dropout: 0.1, max_pos_len: 2000, end_relative_positions: false, queries_from_segmentation: false }
+        Config {
+            input_dim,
+            num_classes,
+            d_model: 128,
+            heads: 8,
+            encoder_layers: 2,
+            decoder_layers: 1,
+            queries: 8,
+            ffn_mult: 4,
+            dropout: 0.1,
+            max_pos_len: 2000,
+            end_relative_positions: false,
+            queries_from_segmentation: false,
+        }
     }
 
     /// FUTR's 50 Salads settings (D 512, 2 decoder layers, M 20, max_pos_len 3100).
     pub fn salads(input_dim: usize, num_classes: usize) -> Self {
-        Config { d_model: 512, decoder_layers: 2, queries: 20, max_pos_len: 3100, ..Self::breakfast(input_dim, num_classes) }
+        Config {
+            d_model: 512,
+            decoder_layers: 2,
+            queries: 20,
+            max_pos_len: 3100,
+            ..Self::breakfast(input_dim, num_classes)
+        }
     }
 }
 
@@ -69,18 +91,33 @@ impl Futr {
         let d = cfg.d_model;
         let ffn = d * cfg.ffn_mult;
         let pos_shape = [1, cfg.max_pos_len, d];
-        let query = vb.pp("query_embed").get_with_hints((cfg.queries, d), "weight", Init::Randn { mean: 0.0, stdev: 1.0 })?;
+        let query = vb.pp("query_embed").get_with_hints(
+            (cfg.queries, d),
+            "weight",
+            Init::Randn { mean: 0.0, stdev: 1.0 },
+        )?;
         Ok(Futr {
             input_embed: linear_xavier(cfg.input_dim, d, false, vb.pp("input_embed"))?,
-            pos_embedding: vb.get_with_hints(pos_shape.as_slice(), "pos_embedding", xavier_uniform(&pos_shape))?,
-            encoder: (0..cfg.encoder_layers).map(|i| EncoderLayer::new(d, cfg.heads, ffn, vb.pp(format!("encoder.layers.{i}")))).collect::<Result<_>>()?,
+            pos_embedding: vb.get_with_hints(
+                pos_shape.as_slice(),
+                "pos_embedding",
+                xavier_uniform(&pos_shape),
+            )?,
+            encoder: (0..cfg.encoder_layers)
+                .map(|i| EncoderLayer::new(d, cfg.heads, ffn, vb.pp(format!("encoder.layers.{i}"))))
+                .collect::<Result<_>>()?,
             query_embed: Embedding::new(query, d),
-            decoder: (0..cfg.decoder_layers).map(|i| DecoderLayer::new(d, cfg.heads, ffn, vb.pp(format!("decoder.layers.{i}")))).collect::<Result<_>>()?,
+            decoder: (0..cfg.decoder_layers)
+                .map(|i| DecoderLayer::new(d, cfg.heads, ffn, vb.pp(format!("decoder.layers.{i}"))))
+                .collect::<Result<_>>()?,
             decoder_norm: LayerNorm::new(d, vb.pp("decoder.norm"))?,
             fc_seg: linear_xavier(d, cfg.num_classes, false, vb.pp("fc_seg"))?,
             fc: linear_xavier(d, cfg.num_classes + 1, false, vb.pp("fc"))?,
             fc_len: linear_xavier(d, 1, false, vb.pp("fc_len"))?,
-            seg_to_query: cfg.queries_from_segmentation.then(|| SegmentationQueries::new(cfg.num_classes, d, vb.pp("seg_to_query"))).transpose()?,
+            seg_to_query: cfg
+                .queries_from_segmentation
+                .then(|| SegmentationQueries::new(cfg.num_classes, d, vb.pp("seg_to_query")))
+                .transpose()?,
             cfg: cfg.clone(),
         })
     }
@@ -97,16 +134,27 @@ impl Futr {
             return self.pos_embedding.narrow(1, 0, s);
         }
         let valid = valid_lengths(mask, b, s)?;
-        let index: Vec<u32> = valid.iter().flat_map(|&n| (0..s).map(move |k| n.saturating_sub(k + 1) as u32)).collect();
+        let index: Vec<u32> = valid
+            .iter()
+            .flat_map(|&n| (0..s).map(move |k| n.saturating_sub(k + 1) as u32))
+            .collect();
         let index = Tensor::from_vec(index, b * s, self.pos_embedding.device())?;
         self.pos_embedding.squeeze(0)?.index_select(&index, 0)?.reshape((b, s, self.cfg.d_model))
     }
 
     /// x [B,S,input_dim]; mask [B,S] u8 (1 = padding). `drop` Some = training.
-    pub fn forward(&self, x: &Tensor, mask: Option<&Tensor>, drop: Option<&Dropout>) -> Result<Output> {
+    pub fn forward(
+        &self,
+        x: &Tensor,
+        mask: Option<&Tensor>,
+        drop: Option<&Dropout>,
+    ) -> Result<Output> {
         let (b, s, _) = x.dims3()?;
         if s > self.cfg.max_pos_len {
-            candle_core::bail!("{s} observed tokens exceed the model's {} positions", self.cfg.max_pos_len);
+            candle_core::bail!(
+                "{s} observed tokens exceed the model's {} positions",
+                self.cfg.max_pos_len
+            );
         }
         let pos = self.positions(b, s, mask)?;
         let mut h = self.input_embed.forward(x)?.relu()?;
@@ -116,7 +164,8 @@ impl Futr {
         let seg = self.fc_seg.forward(&h)?;
         let d = self.cfg.d_model;
         let m = self.cfg.queries;
-        let qe = self.query_embed.embeddings().unsqueeze(0)?.broadcast_as((b, m, d))?.contiguous()?;
+        let qe =
+            self.query_embed.embeddings().unsqueeze(0)?.broadcast_as((b, m, d))?.contiguous()?;
         let mut y = match &self.seg_to_query {
             None => Tensor::zeros((b, m, d), DType::F32, x.device())?,
             Some(from_seg) => from_seg.forward(&seg, &valid_lengths(mask, b, s)?, m)?,
@@ -125,7 +174,12 @@ impl Futr {
             y = layer.forward(&y, &qe, &h, &pos, mask, drop)?;
         }
         let y = self.decoder_norm.forward_t(&y, drop.is_some())?;
-        Ok(Output { seg, action: self.fc.forward(&y)?, duration: self.fc_len.forward(&y)?.squeeze(2)?, fine: None })
+        Ok(Output {
+            seg,
+            action: self.fc.forward(&y)?,
+            duration: self.fc_len.forward(&y)?.squeeze(2)?,
+            fine: None,
+        })
     }
 }
 
@@ -145,7 +199,8 @@ mod tests {
         cfg.max_pos_len = 32;
         variant(&mut cfg);
         let varmap = candle_nn::VarMap::new();
-        let m = Futr::new(&cfg, VarBuilder::from_varmap(&varmap, DType::F32, &Device::Cpu)).unwrap();
+        let m =
+            Futr::new(&cfg, VarBuilder::from_varmap(&varmap, DType::F32, &Device::Cpu)).unwrap();
         (m, varmap)
     }
 
@@ -155,7 +210,9 @@ mod tests {
         let mask = Tensor::new(&[[0u8, 0, 0, 1, 1], [0, 0, 0, 0, 0]], &Device::Cpu).unwrap();
         let pos = m.positions(2, 5, Some(&mask)).unwrap().to_vec3::<f32>().unwrap();
         let table = m.pos_embedding.squeeze(0).unwrap().to_vec2::<f32>().unwrap();
-        let rows = |ex: &Vec<Vec<f32>>| ex.iter().map(|p| table.iter().position(|t| t == p).unwrap()).collect::<Vec<_>>();
+        let rows = |ex: &Vec<Vec<f32>>| {
+            ex.iter().map(|p| table.iter().position(|t| t == p).unwrap()).collect::<Vec<_>>()
+        };
         assert_eq!(rows(&pos[0]), vec![2, 1, 0, 0, 0]);
         assert_eq!(rows(&pos[1]), vec![4, 3, 2, 1, 0]);
         // FUTR's own numbering, from the start
@@ -169,7 +226,10 @@ mod tests {
         // so would reading the segmentation at the batch's last token instead of the example's
         let futr = |m: (Futr, _)| crate::model::Model::Futr(m.0);
         testing::a_padded_example_is_anticipated_as_it_is_alone(&futr(model(true)), 5);
-        testing::a_padded_example_is_anticipated_as_it_is_alone(&futr(model_with(|c| c.queries_from_segmentation = true)), 5);
+        testing::a_padded_example_is_anticipated_as_it_is_alone(
+            &futr(model_with(|c| c.queries_from_segmentation = true)),
+            5,
+        );
     }
 
     #[test]
@@ -183,9 +243,12 @@ mod tests {
 
     #[test]
     fn queries_from_segmentation_read_the_segmentation_head_without_training_it() {
-        testing::queries_from_segmentation_read_the_segmentation_head_without_training_it(5, |on| {
-            let (m, varmap) = model_with(|c| c.queries_from_segmentation = on);
-            (crate::model::Model::Futr(m), varmap)
-        });
+        testing::queries_from_segmentation_read_the_segmentation_head_without_training_it(
+            5,
+            |on| {
+                let (m, varmap) = model_with(|c| c.queries_from_segmentation = on);
+                (crate::model::Model::Futr(m), varmap)
+            },
+        );
     }
 }

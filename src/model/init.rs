@@ -32,7 +32,9 @@ pub fn draw(shape: &Shape, init: Init, seed: u64, name: &str, dev: &Device) -> R
     let mut rng = seeded_rng(seed, name);
     let data: Vec<f32> = match init {
         Init::Const(c) => vec![c as f32; n],
-        Init::Uniform { lo, up } => (0..n).map(|_| rng.random_range(lo..up.max(lo + f64::EPSILON)) as f32).collect(),
+        Init::Uniform { lo, up } => {
+            (0..n).map(|_| rng.random_range(lo..up.max(lo + f64::EPSILON)) as f32).collect()
+        }
         Init::Randn { mean, stdev } => {
             let d = Normal::new(mean, stdev).map_err(candle_core::Error::wrap)?;
             (0..n).map(|_| d.sample(&mut rng) as f32).collect()
@@ -97,7 +99,11 @@ impl candle_nn::var_builder::SimpleBackend for SeededVarMap {
 
 /// A trainable VarBuilder whose fresh parameters are seeded.
 pub fn seeded_var_builder(varmap: &VarMap, seed: u64, dev: &Device) -> VarBuilder<'static> {
-    VarBuilder::from_backend(Box::new(SeededVarMap { varmap: varmap.clone(), seed }), DType::F32, dev.clone())
+    VarBuilder::from_backend(
+        Box::new(SeededVarMap { varmap: varmap.clone(), seed }),
+        DType::F32,
+        dev.clone(),
+    )
 }
 
 #[cfg(test)]
@@ -129,7 +135,10 @@ mod tests {
         let other = {
             let vm = VarMap::new();
             let vb = seeded_var_builder(&vm, 8, &dev);
-            vb.get_with_hints((3, 4), "a", Init::Randn { mean: 0.0, stdev: 1.0 }).unwrap().to_vec2::<f32>().unwrap()
+            vb.get_with_hints((3, 4), "a", Init::Randn { mean: 0.0, stdev: 1.0 })
+                .unwrap()
+                .to_vec2::<f32>()
+                .unwrap()
         };
         assert_ne!(build(&["a"]), other);
     }

@@ -10,9 +10,12 @@ use candle_core::{D, DType, Device, Result, Tensor};
 use candle_nn::{Embedding, Init, Module, VarBuilder};
 use serde::{Deserialize, Serialize};
 
-use super::blocks::{DecoderLayer, Dropout, EncoderLayer, LayerNorm, Linear, MultiHeadAttention, SegmentationQueries, linear_xavier, sinusoidal_table, valid_lengths};
-use super::init::xavier_uniform;
 use super::Output;
+use super::blocks::{
+    DecoderLayer, Dropout, EncoderLayer, LayerNorm, Linear, MultiHeadAttention,
+    SegmentationQueries, linear_xavier, sinusoidal_table, valid_lengths,
+};
+use super::init::xavier_uniform;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Config {
@@ -76,7 +79,13 @@ impl Config {
     }
 
     /// The paper's settings: D 128 (512 for 50 Salads), L_seg 2, L_ant 1, M 8.
-    pub fn paper(input_dim: usize, num_classes: usize, fine_classes: usize, text_dim: usize, d_model: usize) -> Self {
+    pub fn paper(
+        input_dim: usize,
+        num_classes: usize,
+        fine_classes: usize,
+        text_dim: usize,
+        d_model: usize,
+    ) -> Self {
         Config {
             input_dim,
             num_classes,
@@ -151,24 +160,70 @@ impl MmAnt {
         let text = fine && cfg.use_text;
         Ok(MmAnt {
             input_embed: linear_xavier(cfg.input_dim, d, false, vb.pp("input_embed"))?,
-            pos_embedding: vb.get_with_hints(pos_shape.as_slice(), "pos_embedding", xavier_uniform(&pos_shape))?,
-            sinusoid: cfg.input_sinusoid.then(|| sinusoidal_table(cfg.max_pos_len, d, vb.device())).transpose()?,
-            encoder: (0..cfg.seg_layers).map(|i| EncoderLayer::new(d, cfg.heads, ffn, vb.pp(format!("encoder.layers.{i}")))).collect::<Result<_>>()?,
-            fc_seg: linear_xavier(d, cfg.num_classes, false, vb.pp("fc_seg"))?,
-            fine_attn: fine.then(|| MultiHeadAttention::new(d, cfg.heads, vb.pp("fine_attn"))).transpose()?,
-            fc_fine: fine.then(|| linear_xavier(d, cfg.fine_classes, false, vb.pp("fc_fine"))).transpose()?,
-            text_table: text.then(|| vb.get_with_hints((cfg.fine_classes, cfg.text_dim), "text_table", Init::Const(0.0))).transpose()?,
-            text_proj: text.then(|| linear_xavier(cfg.text_dim, d, false, vb.pp("text_proj"))).transpose()?,
-            modality: fine.then(|| vb.get_with_hints((2, d), "modality_embed", Init::Randn { mean: 0.0, stdev: 0.02 })).transpose()?,
-            fusion: fine.then(|| EncoderLayer::new(d, cfg.heads, ffn, vb.pp("fusion"))).transpose()?,
-            query_embed: (!fine || cfg.query_slots)
-                .then(|| vb.pp("query_embed").get_with_hints((cfg.queries, d), "weight", Init::Randn { mean: 0.0, stdev: 1.0 }).map(|w| Embedding::new(w, d)))
+            pos_embedding: vb.get_with_hints(
+                pos_shape.as_slice(),
+                "pos_embedding",
+                xavier_uniform(&pos_shape),
+            )?,
+            sinusoid: cfg
+                .input_sinusoid
+                .then(|| sinusoidal_table(cfg.max_pos_len, d, vb.device()))
                 .transpose()?,
-            decoder: (0..cfg.ant_layers).map(|i| DecoderLayer::new(d, cfg.heads, ffn, vb.pp(format!("decoder.layers.{i}")))).collect::<Result<_>>()?,
+            encoder: (0..cfg.seg_layers)
+                .map(|i| EncoderLayer::new(d, cfg.heads, ffn, vb.pp(format!("encoder.layers.{i}"))))
+                .collect::<Result<_>>()?,
+            fc_seg: linear_xavier(d, cfg.num_classes, false, vb.pp("fc_seg"))?,
+            fine_attn: fine
+                .then(|| MultiHeadAttention::new(d, cfg.heads, vb.pp("fine_attn")))
+                .transpose()?,
+            fc_fine: fine
+                .then(|| linear_xavier(d, cfg.fine_classes, false, vb.pp("fc_fine")))
+                .transpose()?,
+            text_table: text
+                .then(|| {
+                    vb.get_with_hints(
+                        (cfg.fine_classes, cfg.text_dim),
+                        "text_table",
+                        Init::Const(0.0),
+                    )
+                })
+                .transpose()?,
+            text_proj: text
+                .then(|| linear_xavier(cfg.text_dim, d, false, vb.pp("text_proj")))
+                .transpose()?,
+            modality: fine
+                .then(|| {
+                    vb.get_with_hints(
+                        (2, d),
+                        "modality_embed",
+                        Init::Randn { mean: 0.0, stdev: 0.02 },
+                    )
+                })
+                .transpose()?,
+            fusion: fine
+                .then(|| EncoderLayer::new(d, cfg.heads, ffn, vb.pp("fusion")))
+                .transpose()?,
+            query_embed: (!fine || cfg.query_slots)
+                .then(|| {
+                    vb.pp("query_embed")
+                        .get_with_hints(
+                            (cfg.queries, d),
+                            "weight",
+                            Init::Randn { mean: 0.0, stdev: 1.0 },
+                        )
+                        .map(|w| Embedding::new(w, d))
+                })
+                .transpose()?,
+            decoder: (0..cfg.ant_layers)
+                .map(|i| DecoderLayer::new(d, cfg.heads, ffn, vb.pp(format!("decoder.layers.{i}"))))
+                .collect::<Result<_>>()?,
             decoder_norm: LayerNorm::new(d, vb.pp("decoder.norm"))?,
             fc: linear_xavier(d, cfg.num_classes + 1, false, vb.pp("fc"))?,
             fc_len: linear_xavier(d, 1, false, vb.pp("fc_len"))?,
-            seg_to_query: cfg.queries_from_segmentation.then(|| SegmentationQueries::new(cfg.num_classes, d, vb.pp("seg_to_query"))).transpose()?,
+            seg_to_query: cfg
+                .queries_from_segmentation
+                .then(|| SegmentationQueries::new(cfg.num_classes, d, vb.pp("seg_to_query")))
+                .transpose()?,
             cfg: cfg.clone(),
         })
     }
@@ -183,10 +238,18 @@ impl MmAnt {
     }
 
     /// x [B,S,input_dim]; mask [B,S] u8 (1 = padding). `drop` Some = training.
-    pub fn forward(&self, x: &Tensor, mask: Option<&Tensor>, drop: Option<&Dropout>) -> Result<Output> {
+    pub fn forward(
+        &self,
+        x: &Tensor,
+        mask: Option<&Tensor>,
+        drop: Option<&Dropout>,
+    ) -> Result<Output> {
         let (b, s, _) = x.dims3()?;
         if s > self.cfg.max_pos_len {
-            candle_core::bail!("{s} observed tokens exceed the model's {} positions", self.cfg.max_pos_len);
+            candle_core::bail!(
+                "{s} observed tokens exceed the model's {} positions",
+                self.cfg.max_pos_len
+            );
         }
         let (d, m) = (self.cfg.d_model, self.cfg.queries);
         let pos = self.pos_embedding.narrow(1, 0, s)?;
@@ -202,7 +265,8 @@ impl MmAnt {
         let seg = self.fc_seg.forward(&h)?;
         let lengths = valid_lengths(mask, b, s)?;
 
-        let (query_pos, fine) = match (&self.fine_attn, &self.fc_fine, &self.modality, &self.fusion) {
+        let (query_pos, fine) = match (&self.fine_attn, &self.fc_fine, &self.modality, &self.fusion)
+        {
             (Some(fine_attn), Some(fc_fine), Some(modality), Some(fusion)) => {
                 let g = fine_attn.forward(&h, &x0, &x0, mask)?;
                 let fine = fc_fine.forward(&g)?;
@@ -211,7 +275,11 @@ impl MmAnt {
                     (Some(table), Some(proj)) => {
                         // the predicted fine label of each token, as text (no gradient through argmax)
                         let idx = fine.argmax(D::Minus1)?.flatten_all()?;
-                        let txt = proj.forward(&table.index_select(&idx, 0)?.reshape((b, s, self.cfg.text_dim))?)?;
+                        let txt = proj.forward(&table.index_select(&idx, 0)?.reshape((
+                            b,
+                            s,
+                            self.cfg.text_dim,
+                        ))?)?;
                         let txt = txt.broadcast_add(&modality.get(1)?)?;
                         let z = Tensor::cat(&[&vis, &txt], 1)?;
                         let zmask = mask.map(|m| Tensor::cat(&[m, m], 1)).transpose()?;
@@ -231,7 +299,8 @@ impl MmAnt {
                 (query_pos, Some(fine))
             }
             _ => {
-                let qe = self.query_embed.as_ref().expect("queries exist without the fine generator");
+                let qe =
+                    self.query_embed.as_ref().expect("queries exist without the fine generator");
                 (qe.embeddings().unsqueeze(0)?.broadcast_as((b, m, d))?.contiguous()?, None)
             }
         };
@@ -243,7 +312,12 @@ impl MmAnt {
             y = layer.forward(&y, &query_pos, &h, &pos, mask, drop)?;
         }
         let y = self.decoder_norm.forward_t(&y, drop.is_some())?;
-        Ok(Output { seg, action: self.fc.forward(&y)?, duration: self.fc_len.forward(&y)?.squeeze(2)?, fine })
+        Ok(Output {
+            seg,
+            action: self.fc.forward(&y)?,
+            duration: self.fc_len.forward(&y)?.squeeze(2)?,
+            fine,
+        })
     }
 }
 
@@ -257,21 +331,30 @@ mod tests {
         cfg.max_pos_len = 32;
         variant(&mut cfg);
         let varmap = candle_nn::VarMap::new();
-        let m = MmAnt::new(&cfg, VarBuilder::from_varmap(&varmap, DType::F32, &Device::Cpu)).unwrap();
+        let m =
+            MmAnt::new(&cfg, VarBuilder::from_varmap(&varmap, DType::F32, &Device::Cpu)).unwrap();
         // a text table of zeros would hide the text path's padding
-        varmap.data().lock().unwrap()["text_table"].set(&Tensor::randn(0f32, 1.0, (5, 3), &Device::Cpu).unwrap()).unwrap();
+        varmap.data().lock().unwrap()["text_table"]
+            .set(&Tensor::randn(0f32, 1.0, (5, 3), &Device::Cpu).unwrap())
+            .unwrap();
         (Model::MmAnt(m), varmap)
     }
 
     #[test]
     fn a_padded_example_is_anticipated_as_it_is_alone() {
         testing::a_padded_example_is_anticipated_as_it_is_alone(&model_with(|_| {}).0, 5);
-        testing::a_padded_example_is_anticipated_as_it_is_alone(&model_with(|c| c.queries_from_segmentation = true).0, 5);
+        testing::a_padded_example_is_anticipated_as_it_is_alone(
+            &model_with(|c| c.queries_from_segmentation = true).0,
+            5,
+        );
     }
 
     #[test]
     fn queries_from_segmentation_read_the_segmentation_head_without_training_it() {
-        testing::queries_from_segmentation_read_the_segmentation_head_without_training_it(5, |on| model_with(|c| c.queries_from_segmentation = on));
+        testing::queries_from_segmentation_read_the_segmentation_head_without_training_it(
+            5,
+            |on| model_with(|c| c.queries_from_segmentation = on),
+        );
         // checkpoints written before the switch existed load without it
         let cfg = Config::paper(5, 5, 5, 3, 16);
         let mut old = serde_json::to_value(&cfg).unwrap();
@@ -306,7 +389,13 @@ mod tests {
         let model = MmAnt::new(&cfg, VarBuilder::from_varmap(&varmap, DType::F32, &dev)).unwrap();
         let x = Tensor::randn(0f32, 1.0, (2, 12, 5), &dev).unwrap();
         let before = model.forward(&x, None, None).unwrap().action.to_vec3::<f32>().unwrap();
-        let slots = varmap.data().lock().unwrap().get("query_embed.weight").cloned().expect("slot embeddings exist");
+        let slots = varmap
+            .data()
+            .lock()
+            .unwrap()
+            .get("query_embed.weight")
+            .cloned()
+            .expect("slot embeddings exist");
         assert_eq!(slots.dims(), [cfg.queries, cfg.d_model]);
         slots.set(&slots.zeros_like().unwrap()).unwrap();
         let after = model.forward(&x, None, None).unwrap().action.to_vec3::<f32>().unwrap();

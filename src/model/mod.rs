@@ -37,7 +37,12 @@ pub enum Model {
 }
 
 impl Model {
-    pub fn forward(&self, x: &Tensor, mask: Option<&Tensor>, drop: Option<&blocks::Dropout>) -> Result<Output> {
+    pub fn forward(
+        &self,
+        x: &Tensor,
+        mask: Option<&Tensor>,
+        drop: Option<&blocks::Dropout>,
+    ) -> Result<Output> {
         match self {
             Model::Futr(m) => m.forward(x, mask, drop),
             Model::MmAnt(m) => m.forward(x, mask, drop),
@@ -74,7 +79,9 @@ pub(crate) mod testing {
         let short = Tensor::randn(0f32, 1.0, (1, 3, input_dim), &dev).unwrap();
         let alone = m.forward(&short, None, None).unwrap().action.to_vec3::<f32>().unwrap();
         let long = Tensor::randn(0f32, 1.0, (1, 5, input_dim), &dev).unwrap();
-        let padded = Tensor::cat(&[&short, &Tensor::zeros((1, 2, input_dim), DType::F32, &dev).unwrap()], 1).unwrap();
+        let padded =
+            Tensor::cat(&[&short, &Tensor::zeros((1, 2, input_dim), DType::F32, &dev).unwrap()], 1)
+                .unwrap();
         let x = Tensor::cat(&[&padded, &long], 0).unwrap();
         let mask = Tensor::new(&[[0u8, 0, 0, 1, 1], [0, 0, 0, 0, 0]], &dev).unwrap();
         let batch = m.forward(&x, Some(&mask), None).unwrap().action.to_vec3::<f32>().unwrap();
@@ -84,12 +91,23 @@ pub(crate) mod testing {
     }
 
     /// `build(on)` makes the model with the variant on or off, and its variables.
-    pub fn queries_from_segmentation_read_the_segmentation_head_without_training_it(input_dim: usize, build: impl Fn(bool) -> (Model, candle_nn::VarMap)) {
+    pub fn queries_from_segmentation_read_the_segmentation_head_without_training_it(
+        input_dim: usize,
+        build: impl Fn(bool) -> (Model, candle_nn::VarMap),
+    ) {
         let x = Tensor::randn(0f32, 1.0, (2, 4, input_dim), &Device::Cpu).unwrap();
         for on in [false, true] {
             let (m, varmap) = build(on);
             let var = |name: &str| varmap.data().lock().unwrap()[name].clone();
-            let action = |m: &Model| m.forward(&x, None, None).unwrap().action.flatten_all().unwrap().to_vec1::<f32>().unwrap();
+            let action = |m: &Model| {
+                m.forward(&x, None, None)
+                    .unwrap()
+                    .action
+                    .flatten_all()
+                    .unwrap()
+                    .to_vec1::<f32>()
+                    .unwrap()
+            };
             let before = action(&m);
             // the anticipation depends on the segmentation head only through the variant ...
             let fc_seg = var("fc_seg.weight");
@@ -101,7 +119,10 @@ pub(crate) mod testing {
             // forward, as inference attaches no backward; p = 0 keeps it deterministic)
             let train = m.forward(&x, None, Some(&Dropout::new(0.0, 1))).unwrap();
             let grads = train.action.sqr().unwrap().sum_all().unwrap().backward().unwrap();
-            assert!(grads.get(var("input_embed.weight").as_tensor()).is_some(), "L_act trains the encoder");
+            assert!(
+                grads.get(var("input_embed.weight").as_tensor()).is_some(),
+                "L_act trains the encoder"
+            );
             assert!(grads.get(var("fc_seg.weight").as_tensor()).is_none());
             assert_eq!(varmap.data().lock().unwrap().contains_key("seg_to_query.weight"), on);
         }

@@ -30,7 +30,13 @@ pub const NUMERIC_INPUTS: usize = 5;
 
 fn numeric(at: &InProgress) -> [f32; NUMERIC_INPUTS] {
     let total = at.total.max(1) as f32;
-    [(at.elapsed as f32).ln_1p(), total.ln(), at.elapsed as f32 / total, at.observed as f32 / total, (at.index as f32).ln_1p()]
+    [
+        (at.elapsed as f32).ln_1p(),
+        total.ln(),
+        at.elapsed as f32 / total,
+        at.observed as f32 / total,
+        (at.index as f32).ln_1p(),
+    ]
 }
 
 /// The numeric inputs' means and standard deviations over the training examples.
@@ -120,7 +126,10 @@ impl RemainingDurationNet {
 impl RemainingEstimate for RemainingDurationNet {
     fn remaining_frames(&self, at: &InProgress) -> std::result::Result<usize, String> {
         let dev = self.out.weight().device();
-        let out = self.inputs(std::slice::from_ref(at), dev).and_then(|x| self.forward(&x)).and_then(|y| y.to_dtype(DType::F32)?.to_vec1::<f32>());
+        let out = self
+            .inputs(std::slice::from_ref(at), dev)
+            .and_then(|x| self.forward(&x))
+            .and_then(|y| y.to_dtype(DType::F32)?.to_vec1::<f32>());
         out.map(|v| Self::frames(at, v[0])).map_err(|e| format!("remaining-duration model: {e}"))
     }
 }
@@ -143,7 +152,11 @@ mod tests {
     #[test]
     fn inputs_one_hot_and_standardized() {
         let vm = candle_nn::VarMap::new();
-        let mut net = RemainingDurationNet::new(&Config::new(3), crate::model::init::seeded_var_builder(&vm, 1, &Device::Cpu)).unwrap();
+        let mut net = RemainingDurationNet::new(
+            &Config::new(3),
+            crate::model::init::seeded_var_builder(&vm, 1, &Device::Cpu),
+        )
+        .unwrap();
         let examples = [at(2, 10, 100), at(0, 30, 400), at(7, 1, 50)];
         net.standardization = Standardization::fit(&examples);
         let x = net.inputs(&examples, &Device::Cpu).unwrap().to_vec2::<f32>().unwrap();
@@ -154,8 +167,14 @@ mod tests {
             let col: Vec<f32> = x.iter().map(|r| r[j]).collect();
             let mean = col.iter().sum::<f32>() / 3.0;
             let var = col.iter().map(|v| (v - mean).powi(2)).sum::<f32>() / 3.0;
-            assert!(mean.abs() < 1e-5 && (var - 1.0).abs() < 1e-4, "column {j}: mean {mean}, variance {var}");
+            assert!(
+                mean.abs() < 1e-5 && (var - 1.0).abs() < 1e-4,
+                "column {j}: mean {mean}, variance {var}"
+            );
         }
-        assert_eq!(net.forward(&net.inputs(&examples, &Device::Cpu).unwrap()).unwrap().dims(), &[3]);
+        assert_eq!(
+            net.forward(&net.inputs(&examples, &Device::Cpu).unwrap()).unwrap().dims(),
+            &[3]
+        );
     }
 }

@@ -43,18 +43,37 @@ impl SentenceEncoder {
             std::fs::read(&path).map_err(|source| TextError::Missing { path, source })
         };
         let config_path = dir.join("config.json");
-        let config: Config = serde_json::from_slice(&read("config.json")?)
-            .map_err(|e| TextError::Invalid { path: config_path, expected: "a BERT config.json", reason: e.to_string() })?;
+        let config: Config =
+            serde_json::from_slice(&read("config.json")?).map_err(|e| TextError::Invalid {
+                path: config_path,
+                expected: "a BERT config.json",
+                reason: e.to_string(),
+            })?;
         let tokenizer_path = dir.join("tokenizer.json");
-        let mut tokenizer = tokenizers::Tokenizer::from_bytes(read("tokenizer.json")?)
-            .map_err(|e| TextError::Invalid { path: tokenizer_path, expected: "a tokenizers tokenizer.json", reason: e.to_string() })?;
+        let mut tokenizer =
+            tokenizers::Tokenizer::from_bytes(read("tokenizer.json")?).map_err(|e| {
+                TextError::Invalid {
+                    path: tokenizer_path,
+                    expected: "a tokenizers tokenizer.json",
+                    reason: e.to_string(),
+                }
+            })?;
         // the shipped tokenizer pads every text to 128 tokens; sentences are encoded one by one,
         // so padding would only add tokens that mean pooling must not see
         tokenizer.with_padding(None);
         let weights_path = dir.join("model.safetensors");
-        let vb = VarBuilder::from_buffered_safetensors(read("model.safetensors")?, DType::F32, device)
-            .map_err(|e| TextError::Invalid { path: weights_path.clone(), expected: "BERT weights", reason: e.to_string() })?;
-        let model = BertModel::load(vb, &config).map_err(|e| TextError::Invalid { path: weights_path, expected: "BERT weights", reason: e.to_string() })?;
+        let vb =
+            VarBuilder::from_buffered_safetensors(read("model.safetensors")?, DType::F32, device)
+                .map_err(|e| TextError::Invalid {
+                path: weights_path.clone(),
+                expected: "BERT weights",
+                reason: e.to_string(),
+            })?;
+        let model = BertModel::load(vb, &config).map_err(|e| TextError::Invalid {
+            path: weights_path,
+            expected: "BERT weights",
+            reason: e.to_string(),
+        })?;
         Ok(SentenceEncoder { model, tokenizer, device: device.clone(), dim: config.hidden_size })
     }
 
@@ -81,21 +100,35 @@ impl SentenceEncoder {
 
 /// Embeds the names of a vocabulary and writes them as safetensors: `embeddings` [K, dim] and
 /// the sentences in the metadata, atomically.
-pub fn write_label_embeddings(path: &Path, names: &[String], embeddings: &Tensor) -> Result<(), TextError> {
+pub fn write_label_embeddings(
+    path: &Path,
+    names: &[String],
+    embeddings: &Tensor,
+) -> Result<(), TextError> {
     let tmp = path.with_extension("safetensors.tmp");
     let sentences: Vec<String> = names.iter().map(|n| label_sentence(n)).collect();
     let data = embeddings.flatten_all()?.to_vec1::<f32>()?;
     let bytes: Vec<u8> = data.iter().flat_map(|v| v.to_le_bytes()).collect();
-    let view = safetensors::tensor::TensorView::new(safetensors::Dtype::F32, embeddings.dims().to_vec(), &bytes)
-        .map_err(|e| TextError::Invalid { path: path.to_owned(), expected: "a tensor", reason: e.to_string() })?;
+    let view = safetensors::tensor::TensorView::new(
+        safetensors::Dtype::F32,
+        embeddings.dims().to_vec(),
+        &bytes,
+    )
+    .map_err(|e| TextError::Invalid {
+        path: path.to_owned(),
+        expected: "a tensor",
+        reason: e.to_string(),
+    })?;
     let meta = std::collections::HashMap::from([
         ("encoder".to_owned(), "all-MiniLM-L6-v2 (mean pooling, L2-normalised)".to_owned()),
         ("labels".to_owned(), serde_json::to_string(names).unwrap_or_default()),
         ("sentences".to_owned(), serde_json::to_string(&sentences).unwrap_or_default()),
     ]);
-    safetensors::serialize_to_file([("embeddings", view)], Some(meta), &tmp)
-        .map_err(|e| TextError::Invalid { path: tmp.clone(), expected: "a writable file", reason: e.to_string() })?;
-    std::fs::rename(&tmp, path).map_err(|source| TextError::Missing { path: path.to_owned(), source })
+    safetensors::serialize_to_file([("embeddings", view)], Some(meta), &tmp).map_err(|e| {
+        TextError::Invalid { path: tmp.clone(), expected: "a writable file", reason: e.to_string() }
+    })?;
+    std::fs::rename(&tmp, path)
+        .map_err(|source| TextError::Missing { path: path.to_owned(), source })
 }
 
 #[cfg(test)]

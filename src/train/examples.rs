@@ -28,19 +28,29 @@ pub struct Example {
 }
 
 /// Cuts one example; None when nothing would be observed or nothing is left to anticipate.
-pub fn cut(video: usize, labels: &[u32], fine: Option<&[u32]>, alpha: f64, stride: usize, queries: usize, none: u32) -> Option<Example> {
+pub fn cut(
+    video: usize,
+    labels: &[u32],
+    fine: Option<&[u32]>,
+    alpha: f64,
+    stride: usize,
+    queries: usize,
+    none: u32,
+) -> Option<Example> {
     let n = labels.len();
     let observed = (alpha * n as f64) as usize;
     let horizon = (0.5 * n as f64) as usize;
     let frames: Vec<usize> = (0..observed).step_by(stride).collect();
-    let future: Vec<u32> = labels[observed..(observed + horizon).min(n)].iter().step_by(stride).copied().collect();
+    let future: Vec<u32> =
+        labels[observed..(observed + horizon).min(n)].iter().step_by(stride).copied().collect();
     if frames.is_empty() || future.is_empty() {
         return None;
     }
     let segs = segments(&future);
     let mut target: Vec<u32> = segs.iter().map(|s| s.label).chain(std::iter::once(none)).collect();
     target.truncate(queries);
-    let mut duration: Vec<f32> = segs.iter().map(|s| s.len() as f32 / future.len() as f32).collect();
+    let mut duration: Vec<f32> =
+        segs.iter().map(|s| s.len() as f32 / future.len() as f32).collect();
     duration.truncate(queries);
     let past: Vec<u32> = frames.iter().map(|&t| labels[t]).collect();
     let past_fine = match fine {
@@ -97,7 +107,13 @@ impl TokenSource<'_> {
     }
 }
 
-pub fn collate(examples: &[&Example], source: &TokenSource, queries: usize, transition_weight: f32, dev: &Device) -> Result<Batch> {
+pub fn collate(
+    examples: &[&Example],
+    source: &TokenSource,
+    queries: usize,
+    transition_weight: f32,
+    dev: &Device,
+) -> Result<Batch> {
     let b = examples.len();
     let s = examples.iter().map(|e| e.past.len()).max().unwrap_or(0);
     let dim = source.dim();
@@ -116,7 +132,9 @@ pub fn collate(examples: &[&Example], source: &TokenSource, queries: usize, tran
             let row = &mut x[(i * s + t) * dim..(i * s + t + 1) * dim];
             match source {
                 TokenSource::OneHot { .. } => row[label as usize] = 1.0,
-                TokenSource::Features { per_video } => row.copy_from_slice(per_video[e.video].row(frame)),
+                TokenSource::Features { per_video } => {
+                    row.copy_from_slice(per_video[e.video].row(frame))
+                }
             }
             mask[i * s + t] = 0;
             past[i * s + t] = label;
@@ -176,7 +194,8 @@ mod tests {
         let labels: Vec<u32> = [0; 10].into_iter().chain([1; 10]).collect();
         let a = cut(0, &labels, None, 0.5, 3, 4, 2).unwrap();
         let b = cut(0, &labels, None, 0.2, 3, 4, 2).unwrap();
-        let batch = collate(&[&a, &b], &TokenSource::OneHot { classes: 2 }, 4, 10.0, &Device::Cpu).unwrap();
+        let batch =
+            collate(&[&a, &b], &TokenSource::OneHot { classes: 2 }, 4, 10.0, &Device::Cpu).unwrap();
         assert_eq!(batch.x.dims(), &[2, 4, 2]);
         assert_eq!(batch.mask.to_vec2::<u8>().unwrap(), vec![vec![0, 0, 0, 0], vec![0, 0, 1, 1]]);
         assert_eq!(batch.weight.to_vec1::<f32>().unwrap(), vec![10.0, 1.0]);

@@ -67,7 +67,9 @@ mod tests {
         let logits = Tensor::new(&[[0f32, 0.0, 50.0]], &dev).unwrap();
         let target = Tensor::new(&[[0.5f32, 0.5, 0.0]], &dev).unwrap();
         let valid = Tensor::new(&[[1f32, 1.0, 0.0]], &dev).unwrap();
-        assert!(duration(&logits, &target, &valid).unwrap().to_scalar::<f32>().unwrap().abs() < 1e-10);
+        assert!(
+            duration(&logits, &target, &valid).unwrap().to_scalar::<f32>().unwrap().abs() < 1e-10
+        );
         let target = Tensor::new(&[[1f32, 0.0, 0.0]], &dev).unwrap();
         // p = (0.5, 0.5): ((0.5)² + (0.5)²) / 2
         let l = duration(&logits, &target, &valid).unwrap().to_scalar::<f32>().unwrap();
@@ -78,7 +80,12 @@ mod tests {
     fn focal_is_ce_scaled_by_confidence() {
         let dev = Device::Cpu;
         let logits = Tensor::new(&[[0f32, 0.0]], &dev).unwrap();
-        let l = focal(&logits, &Tensor::new(&[0u32], &dev).unwrap(), &Tensor::new(&[1f32], &dev).unwrap()).unwrap();
+        let l = focal(
+            &logits,
+            &Tensor::new(&[0u32], &dev).unwrap(),
+            &Tensor::new(&[1f32], &dev).unwrap(),
+        )
+        .unwrap();
         assert!((l.to_scalar::<f32>().unwrap() - 0.25 * 2f32.ln()).abs() < 1e-6);
     }
 }

@@ -131,10 +131,17 @@ pub struct HeldOutScore {
 
 /// Loads `embeddings` [K, E] from a label-embedding file written by `mmant embed-labels`.
 pub fn load_text_table(path: &std::path::Path, classes: usize) -> Result<Tensor> {
-    let tensors = candle_core::safetensors::load(path, &Device::Cpu).with_context(|| format!("reading label embeddings {}", path.display()))?;
-    let t = tensors.get("embeddings").with_context(|| format!("{}: expected a tensor named 'embeddings'", path.display()))?;
+    let tensors = candle_core::safetensors::load(path, &Device::Cpu)
+        .with_context(|| format!("reading label embeddings {}", path.display()))?;
+    let t = tensors
+        .get("embeddings")
+        .with_context(|| format!("{}: expected a tensor named 'embeddings'", path.display()))?;
     if t.dims().len() != 2 || t.dim(0)? != classes {
-        bail!("{}: expected embeddings of shape [{classes}, dim], found {:?}", path.display(), t.dims());
+        bail!(
+            "{}: expected embeddings of shape [{classes}, dim], found {:?}",
+            path.display(),
+            t.dims()
+        );
     }
     Ok(t.to_dtype(DType::F32)?)
 }
@@ -157,7 +164,12 @@ pub struct Prepared {
 pub fn training_videos<'a>(ds: &'a Dataset, split: &str) -> Result<Vec<&'a String>> {
     if split == ALL_VIDEOS {
         let mut seen = std::collections::HashSet::new();
-        return Ok(ds.splits.iter().flat_map(|s| s.train.iter().chain(&s.val).chain(&s.test)).filter(|v| seen.insert(v.as_str())).collect());
+        return Ok(ds
+            .splits
+            .iter()
+            .flat_map(|s| s.train.iter().chain(&s.val).chain(&s.test))
+            .filter(|v| seen.insert(v.as_str()))
+            .collect());
     }
     match ds.select_splits(split)?.as_slice() {
         [one] => Ok(one.train.iter().collect()),
@@ -176,7 +188,9 @@ pub fn prepare(ds: &Dataset, cfg: &TrainConfig) -> Result<Prepared> {
     let classes = ds.levels[level].vocab.len();
     let fine_classes = fine_level.map_or(classes, |f| ds.levels[f].vocab.len());
     let feature_dim = match cfg.input {
-        InputChoice::Features => Some(cfg.feature_dim.context("--input features needs --feature-dim")?),
+        InputChoice::Features => {
+            Some(cfg.feature_dim.context("--input features needs --feature-dim")?)
+        }
         InputChoice::GtLabels => None,
     };
     let mut examples = Vec::new();
@@ -193,10 +207,13 @@ pub fn prepare(ds: &Dataset, cfg: &TrainConfig) -> Result<Prepared> {
             examples.extend(cut(i, labels, fine, alpha, cfg.stride, cfg.queries, classes as u32));
         }
         if let Some(f) = video.features.take() {
-            if let (Some(first), Some(this)) = (features.first().and_then(|f: &Features| f.backbone.as_ref()), f.backbone.as_ref())
+            if let (Some(first), Some(this)) =
+                (features.first().and_then(|f: &Features| f.backbone.as_ref()), f.backbone.as_ref())
                 && first != this
             {
-                bail!("video {name}: features from {this}, the first training video's are from {first}: different feature spaces cannot be mixed");
+                bail!(
+                    "video {name}: features from {this}, the first training video's are from {first}: different feature spaces cannot be mixed"
+                );
             }
             features.push(f);
         }
@@ -204,13 +221,25 @@ pub fn prepare(ds: &Dataset, cfg: &TrainConfig) -> Result<Prepared> {
     }
     let input_dim = feature_dim.unwrap_or(classes);
     let backbone = features.iter().find_map(|f| f.backbone.clone());
-    Ok(Prepared { examples, labels: all_labels, features, classes, fine_classes, input_dim, backbone })
+    Ok(Prepared {
+        examples,
+        labels: all_labels,
+        features,
+        classes,
+        fine_classes,
+        input_dim,
+        backbone,
+    })
 }
 
 /// The examples of one epoch: the fixed cuts, or with `random_cuts` each video cut at
 /// `alphas.len()` rates drawn uniformly in [min α, max α] by a generator of (seed, epoch) alone,
 /// so a resumed run draws the same cuts.
-pub fn cuts_of_epoch<'a>(p: &'a Prepared, cfg: &TrainConfig, epoch: usize) -> std::borrow::Cow<'a, [Example]> {
+pub fn cuts_of_epoch<'a>(
+    p: &'a Prepared,
+    cfg: &TrainConfig,
+    epoch: usize,
+) -> std::borrow::Cow<'a, [Example]> {
     if !cfg.random_cuts {
         return std::borrow::Cow::Borrowed(&p.examples);
     }
@@ -222,7 +251,15 @@ pub fn cuts_of_epoch<'a>(p: &'a Prepared, cfg: &TrainConfig, epoch: usize) -> st
     for (i, (labels, fine)) in p.labels.iter().enumerate() {
         for _ in &cfg.alphas {
             let alpha = if hi > lo { rng.random_range(lo..hi) } else { lo };
-            examples.extend(cut(i, labels, fine.as_deref(), alpha, cfg.stride, cfg.queries, p.classes as u32));
+            examples.extend(cut(
+                i,
+                labels,
+                fine.as_deref(),
+                alpha,
+                cfg.stride,
+                cfg.queries,
+                p.classes as u32,
+            ));
         }
     }
     std::borrow::Cow::Owned(examples)
@@ -231,7 +268,11 @@ pub fn cuts_of_epoch<'a>(p: &'a Prepared, cfg: &TrainConfig, epoch: usize) -> st
 pub fn model_config(cfg: &TrainConfig, p: &Prepared, text_dim: usize) -> ModelConfig {
     match cfg.model {
         ModelKind::Futr => {
-            let mut c = if cfg.futr_salads { futr::Config::salads(p.input_dim, p.classes) } else { futr::Config::breakfast(p.input_dim, p.classes) };
+            let mut c = if cfg.futr_salads {
+                futr::Config::salads(p.input_dim, p.classes)
+            } else {
+                futr::Config::breakfast(p.input_dim, p.classes)
+            };
             c.d_model = cfg.d_model;
             c.queries = cfg.queries;
             c.end_relative_positions = cfg.end_relative_positions;
@@ -242,7 +283,8 @@ pub fn model_config(cfg: &TrainConfig, p: &Prepared, text_dim: usize) -> ModelCo
             ModelConfig::Futr(c)
         }
         ModelKind::Mmant => {
-            let mut c = mmant::Config::paper(p.input_dim, p.classes, p.fine_classes, text_dim, cfg.d_model);
+            let mut c =
+                mmant::Config::paper(p.input_dim, p.classes, p.fine_classes, text_dim, cfg.d_model);
             c.queries = cfg.queries;
             c.use_text = cfg.use_text;
             c.use_fine = cfg.use_fine;
@@ -261,7 +303,11 @@ pub fn model_config(cfg: &TrainConfig, p: &Prepared, text_dim: usize) -> ModelCo
 /// of 32 batches, cut into batches, and the batches shuffled. Padding a random batch to its
 /// longest example wastes most of the attention work (Breakfast's lengths are very skewed);
 /// every example is still seen once per epoch.
-pub fn length_bucketed_batches(examples: &[Example], batch_size: usize, rng: &mut impl rand::Rng) -> Vec<Vec<usize>> {
+pub fn length_bucketed_batches(
+    examples: &[Example],
+    batch_size: usize,
+    rng: &mut impl rand::Rng,
+) -> Vec<Vec<usize>> {
     let batch_size = batch_size.max(1);
     let mut order: Vec<usize> = (0..examples.len()).collect();
     order.shuffle(rng);
@@ -285,13 +331,24 @@ pub struct Losses {
 }
 
 /// `duration_w` weighs L_dur in the total (the papers: 1); the reported part stays unweighted.
-pub fn batch_losses(model: &Model, batch: &examples::Batch, drop: Option<&Dropout>, tcl_w: f64, use_tcl: bool, duration_w: f32) -> Result<Losses> {
+pub fn batch_losses(
+    model: &Model,
+    batch: &examples::Batch,
+    drop: Option<&Dropout>,
+    tcl_w: f64,
+    use_tcl: bool,
+    duration_w: f32,
+) -> Result<Losses> {
     let out = model.forward(&batch.x, Some(&batch.mask), drop)?;
     let seg = losses::weighted_cross_entropy(&out.seg, &batch.past, &batch.past_valid)?;
     let act_w = batch.target_valid.broadcast_mul(&batch.weight.unsqueeze(1)?)?;
     let action = losses::weighted_cross_entropy(&out.action, &batch.target, &act_w)?;
     let duration = losses::duration(&out.duration, &batch.duration, &batch.duration_valid)?;
-    let mut total = if duration_w == 1.0 { ((&seg + &action)? + &duration)? } else { ((&seg + &action)? + (&duration * duration_w as f64)?)? };
+    let mut total = if duration_w == 1.0 {
+        ((&seg + &action)? + &duration)?
+    } else {
+        ((&seg + &action)? + (&duration * duration_w as f64)?)?
+    };
     let (mut fine_v, mut intra_v, mut inter_v) = (0.0, 0.0, 0.0);
     if let Some(fine) = &out.fine {
         let f = losses::focal(fine, &batch.past_fine, &batch.past_valid)?;
@@ -332,19 +389,40 @@ pub fn train(ds: &Dataset, cfg: &TrainConfig, dev: &Device) -> Result<(Model, Ve
         }
         _ => None,
     };
-    let model_cfg = model_config(cfg, &prepared, text.as_ref().map_or(384, |t| t.dim(1).unwrap_or(384)));
+    let model_cfg =
+        model_config(cfg, &prepared, text.as_ref().map_or(384, |t| t.dim(1).unwrap_or(384)));
     let mut varmap = VarMap::new();
     if let Some(t) = &text {
-        varmap.data().lock().unwrap().insert("text_table".into(), Var::from_tensor(&t.to_device(dev)?)?);
+        varmap
+            .data()
+            .lock()
+            .unwrap()
+            .insert("text_table".into(), Var::from_tensor(&t.to_device(dev)?)?);
     }
     let vb = init::seeded_var_builder(&varmap, cfg.seed, dev);
     let model = checkpoint::build(&model_cfg, vb)?;
     std::fs::create_dir_all(&cfg.out).with_context(|| format!("creating {}", cfg.out.display()))?;
     let stem = cfg.out.join("model");
     let log_path = cfg.out.join("log.jsonl");
-    let trainable: Vec<(String, Var)> = varmap.data().lock().unwrap().iter().filter(|(k, _)| k.as_str() != "text_table").map(|(k, v)| (k.clone(), v.clone())).collect();
-    let mut opt = AdamW::new(trainable, ParamsAdamW { lr: cfg.lr, weight_decay: cfg.weight_decay, ..Default::default() })?;
-    let drop = Dropout::new(match &model_cfg { ModelConfig::Futr(c) => c.dropout, ModelConfig::Mmant(c) => c.dropout }, cfg.seed);
+    let trainable: Vec<(String, Var)> = varmap
+        .data()
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|(k, _)| k.as_str() != "text_table")
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    let mut opt = AdamW::new(
+        trainable,
+        ParamsAdamW { lr: cfg.lr, weight_decay: cfg.weight_decay, ..Default::default() },
+    )?;
+    let drop = Dropout::new(
+        match &model_cfg {
+            ModelConfig::Futr(c) => c.dropout,
+            ModelConfig::Mmant(c) => c.dropout,
+        },
+        cfg.seed,
+    );
     let mut start_epoch = 0;
     if cfg.resume {
         let meta = checkpoint::read_meta(&stem)?;
@@ -357,7 +435,10 @@ pub fn train(ds: &Dataset, cfg: &TrainConfig, dev: &Device) -> Result<(Model, Ve
         if resume::load_state(&cfg.out, start_epoch, &mut opt, &drop)? {
             eprintln!("resuming after epoch {start_epoch} with the saved optimizer moments");
         } else {
-            eprintln!("resuming after epoch {start_epoch}: no {} (a run from an older mmant), so the optimizer moments restart", resume::state_path(&cfg.out).display());
+            eprintln!(
+                "resuming after epoch {start_epoch}: no {} (a run from an older mmant), so the optimizer moments restart",
+                resume::state_path(&cfg.out).display()
+            );
         }
         resume::trim_log(&log_path, start_epoch)?;
     } else {
@@ -374,7 +455,9 @@ pub fn train(ds: &Dataset, cfg: &TrainConfig, dev: &Device) -> Result<(Model, Ve
         model: model_cfg.clone(),
         input: match cfg.input {
             InputChoice::GtLabels => InputKind::GtLabels { classes: prepared.classes },
-            InputChoice::Features => InputKind::Features { dim: prepared.input_dim, backbone: prepared.backbone.clone() },
+            InputChoice::Features => {
+                InputKind::Features { dim: prepared.input_dim, backbone: prepared.backbone.clone() }
+            }
         },
         dataset: ds.name.clone(),
         split: cfg.split.clone(),
@@ -399,15 +482,36 @@ pub fn train(ds: &Dataset, cfg: &TrainConfig, dev: &Device) -> Result<(Model, Ve
         prepared.examples.len(),
         cfg.input,
         cfg.seed,
-        varmap.all_vars().iter().filter(|v| v.elem_count() > 0).map(|v| v.elem_count()).sum::<usize>()
+        varmap
+            .all_vars()
+            .iter()
+            .filter(|v| v.elem_count() > 0)
+            .map(|v| v.elem_count())
+            .sum::<usize>()
     );
     // a run on every video has nothing held out
-    let held_out = if cfg.held_out_every > 0 && cfg.split != ALL_VIDEOS { Some(HeldOut::load(ds, cfg, level)?) } else { None };
+    let held_out = if cfg.held_out_every > 0 && cfg.split != ALL_VIDEOS {
+        Some(HeldOut::load(ds, cfg, level)?)
+    } else {
+        None
+    };
     let total_examples = prepared.examples.len();
     let mut logs = Vec::new();
-    let mut log_file = std::fs::OpenOptions::new().create(true).append(cfg.resume).write(true).truncate(!cfg.resume).open(&log_path)?;
-    let bar = indicatif::ProgressBar::new((end_epoch.saturating_sub(start_epoch) * total_examples) as u64);
-    bar.set_style(indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} examples {per_sec} eta {eta} {msg}").unwrap());
+    let mut log_file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(cfg.resume)
+        .write(true)
+        .truncate(!cfg.resume)
+        .open(&log_path)?;
+    let bar = indicatif::ProgressBar::new(
+        (end_epoch.saturating_sub(start_epoch) * total_examples) as u64,
+    );
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{bar:30} {pos}/{len} examples {per_sec} eta {eta} {msg}",
+        )
+        .unwrap(),
+    );
     if std::env::var_os("CI").is_some() {
         bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
     }
@@ -425,9 +529,16 @@ pub fn train(ds: &Dataset, cfg: &TrainConfig, dev: &Device) -> Result<(Model, Ve
         for chunk in &batches_of_epoch {
             let batch_examples: Vec<&Example> = chunk.iter().map(|&i| &examples[i]).collect();
             let batch = collate(&batch_examples, &source, cfg.queries, cfg.transition_weight, dev)?;
-            let l = batch_losses(&model, &batch, Some(&drop), tcl_w, cfg.use_tcl, cfg.duration_weight)?;
+            let l =
+                batch_losses(&model, &batch, Some(&drop), tcl_w, cfg.use_tcl, cfg.duration_weight)?;
             if !l.parts[0].is_finite() {
-                bail!("epoch {epoch}: the loss is {} (seg {}, action {}, duration {})", l.parts[0], l.parts[1], l.parts[2], l.parts[3]);
+                bail!(
+                    "epoch {epoch}: the loss is {} (seg {}, action {}, duration {})",
+                    l.parts[0],
+                    l.parts[1],
+                    l.parts[2],
+                    l.parts[3]
+                );
             }
             opt.backward_step(&l.total)?;
             for (s, v) in sums.iter_mut().zip(l.parts) {
@@ -458,22 +569,38 @@ pub fn train(ds: &Dataset, cfg: &TrainConfig, dev: &Device) -> Result<(Model, Ve
         // checkpoint and says so, instead of resuming new weights with an old epoch count
         resume::save_state(&cfg.out, epoch + 1, &opt, &drop)?;
         checkpoint::save(&stem, &varmap, &meta(epoch + 1))?;
-        if let Some(h) = held_out.as_ref().filter(|_| (epoch + 1) % cfg.held_out_every == 0 || epoch + 1 == cfg.epochs) {
+        if let Some(h) = held_out
+            .as_ref()
+            .filter(|_| (epoch + 1) % cfg.held_out_every == 0 || epoch + 1 == cfg.epochs)
+        {
             log.held_out = Some(h.score(&stem, dev)?);
         }
         writeln!(log_file, "{}", serde_json::to_string(&log)?)?;
-        say(&bar, format!(
-            "epoch {:>3}  lr {:.2e}  loss {:.4} (seg {:.4} act {:.4} dur {:.4} fine {:.4})  {:.0} ex/s",
-            log.epoch, lr, log.loss, log.seg, log.action, log.duration, log.fine, log.examples_per_s
-        ));
+        say(
+            &bar,
+            format!(
+                "epoch {:>3}  lr {:.2e}  loss {:.4} (seg {:.4} act {:.4} dur {:.4} fine {:.4})  {:.0} ex/s",
+                log.epoch,
+                lr,
+                log.loss,
+                log.seg,
+                log.action,
+                log.duration,
+                log.fine,
+                log.examples_per_s
+            ),
+        );
         if let Some(h) = &log.held_out {
-            say(&bar, format!(
-                "           {} videos: MoC {} (last-observed {}), first segment = action in progress {:.1}%",
-                h.videos_from,
-                h.moc.map_or("n/a".into(), |m| format!("{m:.2}")),
-                h.last_observed_moc.map_or("n/a".into(), |m| format!("{m:.2}")),
-                100.0 * h.first_is_current
-            ));
+            say(
+                &bar,
+                format!(
+                    "           {} videos: MoC {} (last-observed {}), first segment = action in progress {:.1}%",
+                    h.videos_from,
+                    h.moc.map_or("n/a".into(), |m| format!("{m:.2}")),
+                    h.last_observed_moc.map_or("n/a".into(), |m| format!("{m:.2}")),
+                    100.0 * h.first_is_current
+                ),
+            );
         }
         logs.push(log);
     }
@@ -495,24 +622,54 @@ impl HeldOut {
 
     fn load(ds: &Dataset, cfg: &TrainConfig, level: usize) -> Result<Self> {
         let split = ds.select_splits(&cfg.split)?[0];
-        let (videos_from, names) = if split.val.is_empty() { ("test", &split.test) } else { ("val", &split.val) };
-        let feature_dim = matches!(cfg.input, InputChoice::Features).then_some(cfg.feature_dim).flatten();
-        let videos = names.iter().map(|v| ds.load_video(v, feature_dim)).collect::<std::result::Result<Vec<_>, _>>()?;
+        let (videos_from, names) =
+            if split.val.is_empty() { ("test", &split.test) } else { ("val", &split.val) };
+        let feature_dim =
+            matches!(cfg.input, InputChoice::Features).then_some(cfg.feature_dim).flatten();
+        let videos = names
+            .iter()
+            .map(|v| ds.load_video(v, feature_dim))
+            .collect::<std::result::Result<Vec<_>, _>>()?;
         let classes = ds.levels[level].vocab.len();
-        let mut h = HeldOut { videos_from: videos_from.into(), videos, level, classes, last_observed_moc: None };
-        let report = crate::eval::diagnose::first_segment(&cfg.split, &h.views(), &crate::eval::LastObserved::default(), classes, &Self::ALPHAS)?;
+        let mut h = HeldOut {
+            videos_from: videos_from.into(),
+            videos,
+            level,
+            classes,
+            last_observed_moc: None,
+        };
+        let report = crate::eval::diagnose::first_segment(
+            &cfg.split,
+            &h.views(),
+            &crate::eval::LastObserved::default(),
+            classes,
+            &Self::ALPHAS,
+        )?;
         h.last_observed_moc = report.mean_moc();
         Ok(h)
     }
 
     fn views(&self) -> Vec<crate::eval::diagnose::HeldOutVideo<'_>> {
-        self.videos.iter().map(|v| crate::eval::diagnose::HeldOutVideo { name: &v.name, labels: &v.levels[self.level], features: v.features.as_ref() }).collect()
+        self.videos
+            .iter()
+            .map(|v| crate::eval::diagnose::HeldOutVideo {
+                name: &v.name,
+                labels: &v.levels[self.level],
+                features: v.features.as_ref(),
+            })
+            .collect()
     }
 
     fn score(&self, stem: &std::path::Path, dev: &Device) -> Result<HeldOutScore> {
         let ckpt = checkpoint::Checkpoint::load(stem, dev)?;
         let model = crate::model::anticipate::CheckpointAnticipator::new(ckpt, dev.clone());
-        let report = crate::eval::diagnose::first_segment("", &self.views(), &model, self.classes, &Self::ALPHAS)?;
+        let report = crate::eval::diagnose::first_segment(
+            "",
+            &self.views(),
+            &model,
+            self.classes,
+            &Self::ALPHAS,
+        )?;
         Ok(HeldOutScore {
             videos_from: self.videos_from.clone(),
             moc: report.mean_moc(),
@@ -576,26 +733,60 @@ mod tests {
 
     fn prepared(cfg: &TrainConfig) -> Prepared {
         // 200-frame videos of four 50-frame actions: every cut in [0.2, 0.5] is its own example
-        let labels: Vec<(Vec<u32>, Option<Vec<u32>>)> = (0..5u32).map(|v| ((0..200u32).map(|t| (t / 50 + v) % 6).collect(), None)).collect();
-        let examples = labels.iter().enumerate().flat_map(|(i, (l, _))| cfg.alphas.iter().filter_map(move |&a| cut(i, l, None, a, 1, 8, 6))).collect();
-        Prepared { examples, labels, features: vec![], classes: 6, fine_classes: 6, input_dim: 6, backbone: None }
+        let labels: Vec<(Vec<u32>, Option<Vec<u32>>)> =
+            (0..5u32).map(|v| ((0..200u32).map(|t| (t / 50 + v) % 6).collect(), None)).collect();
+        let examples = labels
+            .iter()
+            .enumerate()
+            .flat_map(|(i, (l, _))| {
+                cfg.alphas.iter().filter_map(move |&a| cut(i, l, None, a, 1, 8, 6))
+            })
+            .collect();
+        Prepared {
+            examples,
+            labels,
+            features: vec![],
+            classes: 6,
+            fine_classes: 6,
+            input_dim: 6,
+            backbone: None,
+        }
     }
 
     #[test]
     fn random_cuts_are_drawn_in_the_alpha_range_per_epoch_and_reproducibly() {
         let fixed = config(false);
         let p = prepared(&fixed);
-        assert_eq!(cuts_of_epoch(&p, &fixed, 0).as_ref(), cuts_of_epoch(&p, &fixed, 3).as_ref(), "fixed cuts are the same every epoch");
+        assert_eq!(
+            cuts_of_epoch(&p, &fixed, 0).as_ref(),
+            cuts_of_epoch(&p, &fixed, 3).as_ref(),
+            "fixed cuts are the same every epoch"
+        );
         let random = config(true);
         let epoch0 = cuts_of_epoch(&p, &random, 0);
         assert_eq!(epoch0.len(), 5 * 3, "as many cuts per video as --alphas lists");
         for e in epoch0.iter() {
-            assert!((40..=100).contains(&e.observed), "cut at {} of 200 frames, outside α ∈ [0.2, 0.5]", e.observed);
+            assert!(
+                (40..=100).contains(&e.observed),
+                "cut at {} of 200 frames, outside α ∈ [0.2, 0.5]",
+                e.observed
+            );
         }
         let observed = |ex: &[Example]| ex.iter().map(|e| e.observed).collect::<Vec<_>>();
-        assert!(observed(&epoch0).iter().any(|&o| ![40, 60, 100].contains(&o)), "random cuts should not fall only on the fixed rates");
-        assert_ne!(observed(&epoch0), observed(&cuts_of_epoch(&p, &random, 1)), "each epoch draws new cuts");
-        assert_eq!(epoch0.as_ref(), cuts_of_epoch(&p, &random, 0).as_ref(), "an epoch's cuts depend on (seed, epoch) only, so a resumed run draws them again");
+        assert!(
+            observed(&epoch0).iter().any(|&o| ![40, 60, 100].contains(&o)),
+            "random cuts should not fall only on the fixed rates"
+        );
+        assert_ne!(
+            observed(&epoch0),
+            observed(&cuts_of_epoch(&p, &random, 1)),
+            "each epoch draws new cuts"
+        );
+        assert_eq!(
+            epoch0.as_ref(),
+            cuts_of_epoch(&p, &random, 0).as_ref(),
+            "an epoch's cuts depend on (seed, epoch) only, so a resumed run draws them again"
+        );
         let other_seed = TrainConfig { seed: 8, ..config(true) };
         assert_ne!(observed(&epoch0), observed(&cuts_of_epoch(&p, &other_seed, 0)));
     }
@@ -605,17 +796,37 @@ mod tests {
         let cfg = config(false);
         let p = prepared(&cfg);
         let varmap = VarMap::new();
-        let model = checkpoint::build(&model_config(&cfg, &p, 384), init::seeded_var_builder(&varmap, cfg.seed, &Device::Cpu)).unwrap();
+        let model = checkpoint::build(
+            &model_config(&cfg, &p, 384),
+            init::seeded_var_builder(&varmap, cfg.seed, &Device::Cpu),
+        )
+        .unwrap();
         let batch_examples: Vec<&Example> = p.examples.iter().take(4).collect();
-        let batch = examples::collate(&batch_examples, &TokenSource::OneHot { classes: p.classes }, cfg.queries, cfg.transition_weight, &Device::Cpu).unwrap();
+        let batch = examples::collate(
+            &batch_examples,
+            &TokenSource::OneHot { classes: p.classes },
+            cfg.queries,
+            cfg.transition_weight,
+            &Device::Cpu,
+        )
+        .unwrap();
         let one = batch_losses(&model, &batch, None, 0.0, false, 1.0).unwrap().parts;
         let three = batch_losses(&model, &batch, None, 0.0, false, 3.0).unwrap().parts;
         assert!(one[3] > 1e-4, "an untrained model's duration loss: {}", one[3]);
         assert_eq!(one[1..], three[1..], "the parts are reported unweighted");
-        assert!((three[0] - one[0] - 2.0 * one[3]).abs() < 1e-5, "total {} → {}, duration {}", one[0], three[0], one[3]);
+        assert!(
+            (three[0] - one[0] - 2.0 * one[3]).abs() < 1e-5,
+            "total {} → {}, duration {}",
+            one[0],
+            three[0],
+            one[3]
+        );
         // runs started before the option must still resume (their train-config.json lacks it)
         assert!(serde_json::to_value(&cfg).unwrap().get("duration_weight").is_none());
-        assert_eq!(serde_json::to_value(TrainConfig { duration_weight: 10.0, ..config(false) }).unwrap()["duration_weight"], 10.0);
+        assert_eq!(
+            serde_json::to_value(TrainConfig { duration_weight: 10.0, ..config(false) }).unwrap()["duration_weight"],
+            10.0
+        );
     }
 
     #[test]

@@ -46,7 +46,12 @@ impl AdamW {
             .filter(|(_, v)| v.dtype().is_float())
             .map(|(name, var)| {
                 let (shape, dtype, dev) = (var.shape(), var.dtype(), var.device());
-                Ok(Slot { first_moment: Var::zeros(shape, dtype, dev)?, second_moment: Var::zeros(shape, dtype, dev)?, name, var })
+                Ok(Slot {
+                    first_moment: Var::zeros(shape, dtype, dev)?,
+                    second_moment: Var::zeros(shape, dtype, dev)?,
+                    name,
+                    var,
+                })
             })
             .collect::<Result<_>>()?;
         Ok(AdamW { slots, step_t: 0, params })
@@ -94,22 +99,40 @@ impl AdamW {
     }
 
     /// Restores what [`AdamW::state`] saved; every parameter must find moments of its shape.
-    pub fn restore(&mut self, state: &HashMap<String, Tensor>) -> std::result::Result<(), StateMismatch> {
+    pub fn restore(
+        &mut self,
+        state: &HashMap<String, Tensor>,
+    ) -> std::result::Result<(), StateMismatch> {
         for s in &self.slots {
-            for (key, moment) in [(format!("adamw.m.{}", s.name), &s.first_moment), (format!("adamw.v.{}", s.name), &s.second_moment)] {
+            for (key, moment) in [
+                (format!("adamw.m.{}", s.name), &s.first_moment),
+                (format!("adamw.v.{}", s.name), &s.second_moment),
+            ] {
                 let t = state.get(&key).ok_or_else(|| StateMismatch::Missing(s.name.clone()))?;
                 if t.dims() != s.var.dims() {
-                    return Err(StateMismatch::Shape { name: s.name.clone(), expected: s.var.dims().to_vec(), found: t.dims().to_vec() });
+                    return Err(StateMismatch::Shape {
+                        name: s.name.clone(),
+                        expected: s.var.dims().to_vec(),
+                        found: t.dims().to_vec(),
+                    });
                 }
                 moment.set(&t.to_device(s.var.device())?.to_dtype(s.var.dtype())?)?;
             }
         }
-        let known: std::collections::HashSet<&str> = self.slots.iter().map(|s| s.name.as_str()).collect();
-        if let Some(extra) = state.keys().filter_map(|k| k.strip_prefix("adamw.m.")).find(|n| !known.contains(n)) {
+        let known: std::collections::HashSet<&str> =
+            self.slots.iter().map(|s| s.name.as_str()).collect();
+        if let Some(extra) =
+            state.keys().filter_map(|k| k.strip_prefix("adamw.m.")).find(|n| !known.contains(n))
+        {
             return Err(StateMismatch::Extra(extra.to_owned()));
         }
         let step = state.get(STEP).ok_or_else(|| StateMismatch::Step(STEP.into()))?;
-        self.step_t = step.flatten_all()?.to_vec1::<i64>().ok().and_then(|v| v.first().copied()).ok_or_else(|| StateMismatch::Step(STEP.into()))? as usize;
+        self.step_t = step
+            .flatten_all()?
+            .to_vec1::<i64>()
+            .ok()
+            .and_then(|v| v.first().copied())
+            .ok_or_else(|| StateMismatch::Step(STEP.into()))? as usize;
         Ok(())
     }
 }
@@ -129,7 +152,8 @@ mod tests {
     }
 
     fn vars(dev: &Device) -> Result<(Var, Var, Tensor)> {
-        let w = Var::from_tensor(&Tensor::arange(0f32, 12., dev)?.reshape((4, 3))?.affine(0.1, -0.5)?)?;
+        let w =
+            Var::from_tensor(&Tensor::arange(0f32, 12., dev)?.reshape((4, 3))?.affine(0.1, -0.5)?)?;
         let b = Var::from_tensor(&Tensor::new(&[0.3f32, -0.2, 0.1], dev)?)?;
         let x = Tensor::arange(0f32, 8., dev)?.reshape((2, 4))?.cos()?;
         Ok((w, b, x))
@@ -140,7 +164,8 @@ mod tests {
         let dev = Device::Cpu;
         let (w1, b1, x) = vars(&dev)?;
         let (w2, b2, _) = vars(&dev)?;
-        let mut ours = AdamW::new(vec![("w".into(), w1.clone()), ("b".into(), b1.clone())], params())?;
+        let mut ours =
+            AdamW::new(vec![("w".into(), w1.clone()), ("b".into(), b1.clone())], params())?;
         let mut theirs = candle_nn::AdamW::new(vec![w2.clone(), b2.clone()], params())?;
         for step in 0..5 {
             ours.set_learning_rate(1e-2 / (step + 1) as f64);
@@ -151,7 +176,11 @@ mod tests {
         // bit for bit: the same operations in the same order
         assert_eq!(w1.flatten_all()?.to_vec1::<f32>()?, w2.flatten_all()?.to_vec1::<f32>()?);
         assert_eq!(b1.to_vec1::<f32>()?, b2.to_vec1::<f32>()?);
-        assert_ne!(w1.flatten_all()?.to_vec1::<f32>()?, vars(&dev)?.0.flatten_all()?.to_vec1::<f32>()?, "nothing was trained");
+        assert_ne!(
+            w1.flatten_all()?.to_vec1::<f32>()?,
+            vars(&dev)?.0.flatten_all()?.to_vec1::<f32>()?,
+            "nothing was trained"
+        );
         Ok(())
     }
 
@@ -159,19 +188,25 @@ mod tests {
     fn restored_state_continues_the_run_exactly() -> Result<()> {
         let dev = Device::Cpu;
         let (w, b, x) = vars(&dev)?;
-        let mut straight = AdamW::new(vec![("w".into(), w.clone()), ("b".into(), b.clone())], params())?;
+        let mut straight =
+            AdamW::new(vec![("w".into(), w.clone()), ("b".into(), b.clone())], params())?;
         for _ in 0..6 {
             straight.backward_step(&loss(&w, &b, &x)?)?;
         }
         // three steps, save, then a fresh optimizer on copies of the weights takes the last three
         let (w2, b2, _) = vars(&dev)?;
-        let mut first = AdamW::new(vec![("w".into(), w2.clone()), ("b".into(), b2.clone())], params())?;
+        let mut first =
+            AdamW::new(vec![("w".into(), w2.clone()), ("b".into(), b2.clone())], params())?;
         for _ in 0..3 {
             first.backward_step(&loss(&w2, &b2, &x)?)?;
         }
         let saved = first.state()?;
-        let (w3, b3) = (Var::from_tensor(&w2.as_tensor().copy()?)?, Var::from_tensor(&b2.as_tensor().copy()?)?);
-        let mut resumed = AdamW::new(vec![("w".into(), w3.clone()), ("b".into(), b3.clone())], params())?;
+        let (w3, b3) = (
+            Var::from_tensor(&w2.as_tensor().copy()?)?,
+            Var::from_tensor(&b2.as_tensor().copy()?)?,
+        );
+        let mut resumed =
+            AdamW::new(vec![("w".into(), w3.clone()), ("b".into(), b3.clone())], params())?;
         resumed.restore(&saved).unwrap();
         for _ in 0..3 {
             resumed.backward_step(&loss(&w3, &b3, &x)?)?;
@@ -179,8 +214,12 @@ mod tests {
         assert_eq!(w.flatten_all()?.to_vec1::<f32>()?, w3.flatten_all()?.to_vec1::<f32>()?);
         assert_eq!(b.to_vec1::<f32>()?, b3.to_vec1::<f32>()?);
         // without the moments and the step count, the continuation differs
-        let (w4, b4) = (Var::from_tensor(&w2.as_tensor().copy()?)?, Var::from_tensor(&b2.as_tensor().copy()?)?);
-        let mut fresh = AdamW::new(vec![("w".into(), w4.clone()), ("b".into(), b4.clone())], params())?;
+        let (w4, b4) = (
+            Var::from_tensor(&w2.as_tensor().copy()?)?,
+            Var::from_tensor(&b2.as_tensor().copy()?)?,
+        );
+        let mut fresh =
+            AdamW::new(vec![("w".into(), w4.clone()), ("b".into(), b4.clone())], params())?;
         for _ in 0..3 {
             fresh.backward_step(&loss(&w4, &b4, &x)?)?;
         }
@@ -192,14 +231,22 @@ mod tests {
     fn state_of_another_model_is_refused() -> Result<()> {
         let dev = Device::Cpu;
         let (w, b, _) = vars(&dev)?;
-        let saved = AdamW::new(vec![("w".into(), w.clone()), ("b".into(), b.clone())], params())?.state()?;
+        let saved = AdamW::new(vec![("w".into(), w.clone()), ("b".into(), b.clone())], params())?
+            .state()?;
         let other = Var::zeros((3, 4), DType::F32, &dev)?;
-        let err = AdamW::new(vec![("w".into(), other), ("b".into(), b.clone())], params())?.restore(&saved).unwrap_err();
+        let err = AdamW::new(vec![("w".into(), other), ("b".into(), b.clone())], params())?
+            .restore(&saved)
+            .unwrap_err();
         assert!(err.to_string().contains("'w' have shape [4, 3], the parameter [3, 4]"), "{err}");
-        let err = AdamW::new(vec![("w".into(), w.clone()), ("c".into(), b.clone())], params())?.restore(&saved).unwrap_err();
+        let err = AdamW::new(vec![("w".into(), w.clone()), ("c".into(), b.clone())], params())?
+            .restore(&saved)
+            .unwrap_err();
         assert!(err.to_string().contains("no moments for parameter 'c'"), "{err}");
         let err = AdamW::new(vec![("w".into(), w)], params())?.restore(&saved).unwrap_err();
-        assert!(err.to_string().contains("moments for 'b', which the model does not have"), "{err}");
+        assert!(
+            err.to_string().contains("moments for 'b', which the model does not have"),
+            "{err}"
+        );
         Ok(())
     }
 }

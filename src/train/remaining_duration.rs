@@ -58,23 +58,39 @@ pub fn examples(labels: &[u32]) -> Vec<(InProgress, usize)> {
             // the segment holding the last observed frame t − 1
             let index = segs.partition_point(|s| s.end < t);
             let s = segs[index];
-            Some((InProgress { class: s.label, elapsed: t - s.start, observed: t, total, index }, s.end - t))
+            Some((
+                InProgress { class: s.label, elapsed: t - s.start, observed: t, total, index },
+                s.end - t,
+            ))
         })
         .collect()
 }
 
-pub fn fit(train: &[&[u32]], classes: usize, cfg: &FitConfig, dev: &Device) -> Result<(RemainingDurationNet, FitReport)> {
-    let (ats, remaining): (Vec<InProgress>, Vec<usize>) = train.iter().flat_map(|l| examples(l)).unzip();
+pub fn fit(
+    train: &[&[u32]],
+    classes: usize,
+    cfg: &FitConfig,
+    dev: &Device,
+) -> Result<(RemainingDurationNet, FitReport)> {
+    let (ats, remaining): (Vec<InProgress>, Vec<usize>) =
+        train.iter().flat_map(|l| examples(l)).unzip();
     if ats.is_empty() {
         candle_core::bail!("no training video is long enough to cut");
     }
     let varmap = candle_nn::VarMap::new();
-    let mut net = RemainingDurationNet::new(&Config::new(classes), seeded_var_builder(&varmap, cfg.seed, dev))?;
+    let mut net = RemainingDurationNet::new(
+        &Config::new(classes),
+        seeded_var_builder(&varmap, cfg.seed, dev),
+    )?;
     net.standardization = Standardization::fit(&ats);
     let x = net.inputs(&ats, dev)?;
-    let targets: Vec<f32> = ats.iter().zip(&remaining).map(|(at, &r)| RemainingDurationNet::target(at, r)).collect();
+    let targets: Vec<f32> =
+        ats.iter().zip(&remaining).map(|(at, &r)| RemainingDurationNet::target(at, r)).collect();
     let y = Tensor::from_vec(targets, ats.len(), dev)?;
-    let mut opt = candle_nn::AdamW::new(varmap.all_vars(), ParamsAdamW { lr: cfg.lr, weight_decay: cfg.weight_decay, ..Default::default() })?;
+    let mut opt = candle_nn::AdamW::new(
+        varmap.all_vars(),
+        ParamsAdamW { lr: cfg.lr, weight_decay: cfg.weight_decay, ..Default::default() },
+    )?;
     let mut rng = seeded_rng(cfg.seed, "remaining-duration");
     let mut order: Vec<u32> = Vec::new();
     let batch = cfg.batch_size.max(1).min(ats.len());
@@ -85,7 +101,9 @@ pub fn fit(train: &[&[u32]], classes: usize, cfg: &FitConfig, dev: &Device) -> R
             order.shuffle(&mut rng);
         }
         let idx = Tensor::from_vec(order.split_off(order.len() - batch), batch, dev)?;
-        let loss = (net.forward(&x.index_select(&idx, 0)?)? - y.index_select(&idx, 0)?)?.abs()?.mean_all()?;
+        let loss = (net.forward(&x.index_select(&idx, 0)?)? - y.index_select(&idx, 0)?)?
+            .abs()?
+            .mean_all()?;
         opt.backward_step(&loss)?;
     }
     let train_l1 = (net.forward(&x)? - &y)?.abs()?.mean_all()?.to_scalar::<f32>()?;
@@ -105,7 +123,13 @@ mod tests {
         for (at, remaining) in ex {
             let t = at.observed;
             assert_eq!(InProgress::of(&labels[..t], labels.len()), Some(at));
-            let end = if t <= 17 { 17 } else if t <= 57 { 57 } else { 100 };
+            let end = if t <= 17 {
+                17
+            } else if t <= 57 {
+                57
+            } else {
+                100
+            };
             assert_eq!(remaining, end - t, "cut at {t}");
         }
         assert!(examples(&[5]).is_empty(), "a one-frame video has no cut with a future");
@@ -122,11 +146,18 @@ mod tests {
         let cfg = FitConfig { steps: 1500, batch_size: 64, ..Default::default() };
         let (net, report) = fit(&train, 2, &cfg, &Device::Cpu).unwrap();
         assert!(report.train_l1 < 0.2, "{report:?}");
-        let at = |elapsed, total| InProgress { class: 0, elapsed, observed: elapsed, total, index: 0 };
+        let at =
+            |elapsed, total| InProgress { class: 0, elapsed, observed: elapsed, total, index: 0 };
         let short_left = net.remaining_frames(&at(20, 100)).unwrap() as f64;
         let long_left = net.remaining_frames(&at(80, 400)).unwrap() as f64;
-        assert!((short_left - 30.0).abs() <= 6.0, "short video: {short_left} frames left, truth 30");
-        assert!((long_left - 220.0).abs() <= 44.0, "long video: {long_left} frames left, truth 220");
+        assert!(
+            (short_left - 30.0).abs() <= 6.0,
+            "short video: {short_left} frames left, truth 30"
+        );
+        assert!(
+            (long_left - 220.0).abs() <= 44.0,
+            "long video: {long_left} frames left, truth 220"
+        );
         // the same seed gives the same model
         let (again, _) = fit(&train, 2, &cfg, &Device::Cpu).unwrap();
         assert_eq!(again.remaining_frames(&at(80, 400)).unwrap(), long_left as usize);

@@ -28,18 +28,30 @@ const DROPOUT: &str = "dropout.words";
 pub fn save_state(out: &Path, epoch: usize, opt: &AdamW, drop: &Dropout) -> Result<()> {
     let mut tensors = opt.state()?;
     tensors.insert(EPOCH.into(), Tensor::new(&[epoch as i64], &Device::Cpu)?);
-    let words = i64::try_from(drop.position()).context("the dropout generator's position does not fit 63 bits")?;
+    let words = i64::try_from(drop.position())
+        .context("the dropout generator's position does not fit 63 bits")?;
     tensors.insert(DROPOUT.into(), Tensor::new(&[words], &Device::Cpu)?);
     let path = state_path(out);
     let tmp = path.with_extension("safetensors.tmp");
-    candle_core::safetensors::save(&tensors, &tmp).with_context(|| format!("writing {}", tmp.display()))?;
-    std::fs::rename(&tmp, &path).with_context(|| format!("renaming {} to {}", tmp.display(), path.display()))?;
+    candle_core::safetensors::save(&tensors, &tmp)
+        .with_context(|| format!("writing {}", tmp.display()))?;
+    std::fs::rename(&tmp, &path)
+        .with_context(|| format!("renaming {} to {}", tmp.display(), path.display()))?;
     Ok(())
 }
 
 fn scalar(path: &Path, tensors: &HashMap<String, Tensor>, key: &str) -> Result<i64> {
-    let t = tensors.get(key).with_context(|| format!("{}: expected a tensor '{key}', found none", path.display()))?;
-    t.flatten_all()?.to_vec1::<i64>().ok().and_then(|v| v.first().copied()).with_context(|| format!("{}: expected '{key}' to hold one integer, found {:?} {:?}", path.display(), t.dtype(), t.dims()))
+    let t = tensors
+        .get(key)
+        .with_context(|| format!("{}: expected a tensor '{key}', found none", path.display()))?;
+    t.flatten_all()?.to_vec1::<i64>().ok().and_then(|v| v.first().copied()).with_context(|| {
+        format!(
+            "{}: expected '{key}' to hold one integer, found {:?} {:?}",
+            path.display(),
+            t.dtype(),
+            t.dims()
+        )
+    })
 }
 
 /// Restores the optimizer and the dropout generator from the state saved with the checkpoint of
@@ -50,7 +62,8 @@ pub fn load_state(out: &Path, epoch: usize, opt: &mut AdamW, drop: &Dropout) -> 
     if !path.exists() {
         return Ok(false);
     }
-    let tensors = candle_core::safetensors::load(&path, &Device::Cpu).with_context(|| format!("reading {}", path.display()))?;
+    let tensors = candle_core::safetensors::load(&path, &Device::Cpu)
+        .with_context(|| format!("reading {}", path.display()))?;
     let saved_epoch = scalar(&path, &tensors, EPOCH)?;
     if saved_epoch != epoch as i64 {
         bail!(
@@ -59,7 +72,9 @@ pub fn load_state(out: &Path, epoch: usize, opt: &mut AdamW, drop: &Dropout) -> 
             path.display()
         );
     }
-    opt.restore(&tensors).with_context(|| format!("{}: the optimizer state does not fit this model", path.display()))?;
+    opt.restore(&tensors).with_context(|| {
+        format!("{}: the optimizer state does not fit this model", path.display())
+    })?;
     drop.set_position(scalar(&path, &tensors, DROPOUT)? as u128);
     Ok(true)
 }
@@ -67,7 +82,11 @@ pub fn load_state(out: &Path, epoch: usize, opt: &mut AdamW, drop: &Dropout) -> 
 /// The settings that decide a run's trajectory: every field of the configuration but where it
 /// writes, how often it is scored, and where this invocation stops.
 fn trajectory(cfg: &TrainConfig) -> serde_json::Map<String, serde_json::Value> {
-    let serde_json::Value::Object(mut m) = serde_json::to_value(cfg).expect("the configuration serialises") else { unreachable!("a struct serialises to an object") };
+    let serde_json::Value::Object(mut m) =
+        serde_json::to_value(cfg).expect("the configuration serialises")
+    else {
+        unreachable!("a struct serialises to an object")
+    };
     for k in ["out", "resume", "held_out_every", "stop_after"] {
         m.remove(k);
     }
@@ -79,11 +98,13 @@ fn trajectory(cfg: &TrainConfig) -> serde_json::Map<String, serde_json::Value> {
 pub fn start_run(cfg: &TrainConfig) -> Result<()> {
     let stale = state_path(&cfg.out);
     if stale.exists() {
-        std::fs::remove_file(&stale).with_context(|| format!("removing an earlier run's {}", stale.display()))?;
+        std::fs::remove_file(&stale)
+            .with_context(|| format!("removing an earlier run's {}", stale.display()))?;
     }
     let path = config_path(&cfg.out);
     let text = serde_json::to_string_pretty(&serde_json::Value::Object(trajectory(cfg)))?;
-    crate::fsutil::write_atomic(&path, text.as_bytes()).with_context(|| format!("writing {}", path.display()))
+    crate::fsutil::write_atomic(&path, text.as_bytes())
+        .with_context(|| format!("writing {}", path.display()))
 }
 
 /// Refuses to resume with settings that would make the rest of the run another run (a different
@@ -91,15 +112,27 @@ pub fn start_run(cfg: &TrainConfig) -> Result<()> {
 pub fn check_config(cfg: &TrainConfig) -> Result<()> {
     let path = config_path(&cfg.out);
     let Ok(bytes) = std::fs::read(&path) else { return Ok(()) };
-    let saved: serde_json::Map<String, serde_json::Value> = serde_json::from_slice(&bytes).with_context(|| format!("{}: expected the run's configuration as a JSON object", path.display()))?;
+    let saved: serde_json::Map<String, serde_json::Value> = serde_json::from_slice(&bytes)
+        .with_context(|| {
+            format!("{}: expected the run's configuration as a JSON object", path.display())
+        })?;
     let now = trajectory(cfg);
     let differences: Vec<String> = now
         .iter()
         .filter(|(k, v)| saved.get(*k) != Some(*v))
-        .map(|(k, v)| format!("{k}: the run has {}, this command {v}", saved.get(k).map_or("nothing".into(), |s| s.to_string())))
+        .map(|(k, v)| {
+            format!(
+                "{k}: the run has {}, this command {v}",
+                saved.get(k).map_or("nothing".into(), |s| s.to_string())
+            )
+        })
         .collect();
     if !differences.is_empty() {
-        bail!("--resume: {} was started with other settings ({}); resume with the run's settings, or start a new run in another folder", cfg.out.display(), differences.join("; "));
+        bail!(
+            "--resume: {} was started with other settings ({}); resume with the run's settings, or start a new run in another folder",
+            cfg.out.display(),
+            differences.join("; ")
+        );
     }
     Ok(())
 }
@@ -110,11 +143,14 @@ pub fn trim_log(log: &Path, epochs: usize) -> Result<()> {
     let Ok(text) = std::fs::read_to_string(log) else { return Ok(()) };
     let mut kept = String::new();
     for (i, line) in text.lines().enumerate() {
-        let v: serde_json::Value = serde_json::from_str(line).with_context(|| format!("{} line {}: expected a JSON epoch record", log.display(), i + 1))?;
+        let v: serde_json::Value = serde_json::from_str(line).with_context(|| {
+            format!("{} line {}: expected a JSON epoch record", log.display(), i + 1)
+        })?;
         if v["epoch"].as_u64().is_some_and(|e| e as usize <= epochs) {
             kept.push_str(line);
             kept.push('\n');
         }
     }
-    crate::fsutil::write_atomic(log, kept.as_bytes()).with_context(|| format!("writing {}", log.display()))
+    crate::fsutil::write_atomic(log, kept.as_bytes())
+        .with_context(|| format!("writing {}", log.display()))
 }

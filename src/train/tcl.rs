@@ -32,7 +32,12 @@ impl Intervals {
     /// `labels[b]` holds the valid tokens' fine labels of sample b (padding excluded); `s` is the
     /// padded length of the batch.
     pub fn from_labels(labels: &[&[u32]], s: usize) -> Self {
-        let mut iv = Intervals { token_index: vec![], interval_of_token: vec![], counts: vec![], sample_of_interval: vec![] };
+        let mut iv = Intervals {
+            token_index: vec![],
+            interval_of_token: vec![],
+            counts: vec![],
+            sample_of_interval: vec![],
+        };
         for (b, l) in labels.iter().enumerate() {
             for (t, &label) in l.iter().enumerate() {
                 if t == 0 || label != l[t - 1] {
@@ -62,11 +67,14 @@ pub fn temporal_consistency(z: &Tensor, iv: &Intervals) -> Result<(Tensor, Tenso
     let ids = Tensor::from_slice(&iv.interval_of_token, iv.interval_of_token.len(), dev)?;
     let counts = Tensor::from_slice(&iv.counts, (g, 1), dev)?;
     let zv = z.reshape((b * s, k))?.index_select(&tokens, 0)?; // [N,K]
-    let centroids = Tensor::zeros((g, k), DType::F32, dev)?.index_add(&ids, &zv, 0)?.broadcast_div(&counts)?; // [G,K]
+    let centroids =
+        Tensor::zeros((g, k), DType::F32, dev)?.index_add(&ids, &zv, 0)?.broadcast_div(&counts)?; // [G,K]
 
     // intra: per interval, mean over its tokens and classes of the squared deviation
     let dev_sq = (&zv - centroids.index_select(&ids, 0)?)?.sqr()?.mean_keepdim(D::Minus1)?; // [N,1]
-    let per_interval = Tensor::zeros((g, 1), DType::F32, dev)?.index_add(&ids, &dev_sq, 0)?.broadcast_div(&counts)?;
+    let per_interval = Tensor::zeros((g, 1), DType::F32, dev)?
+        .index_add(&ids, &dev_sq, 0)?
+        .broadcast_div(&counts)?;
     let intra = per_interval.mean_all()?;
 
     // inter: all same-sample pairs i < j at once
@@ -114,19 +122,30 @@ mod tests {
             let k = zb[0].len();
             let mut means = vec![];
             for &(a, e) in &runs {
-                let mu: Vec<f64> = (0..k).map(|c| (a..e).map(|t| zb[t][c]).sum::<f64>() / (e - a) as f64).collect();
-                let dev: f64 = (a..e).map(|t| (0..k).map(|c| (zb[t][c] - mu[c]).powi(2)).sum::<f64>()).sum::<f64>() / ((e - a) * k) as f64;
+                let mu: Vec<f64> = (0..k)
+                    .map(|c| (a..e).map(|t| zb[t][c]).sum::<f64>() / (e - a) as f64)
+                    .collect();
+                let dev: f64 = (a..e)
+                    .map(|t| (0..k).map(|c| (zb[t][c] - mu[c]).powi(2)).sum::<f64>())
+                    .sum::<f64>()
+                    / ((e - a) * k) as f64;
                 intra.push(dev);
                 means.push(mu);
             }
             for i in 0..means.len() {
                 for j in i + 1..means.len() {
-                    let d = means[i].iter().zip(&means[j]).map(|(a, b)| (a - b).powi(2)).sum::<f64>().sqrt();
+                    let d = means[i]
+                        .iter()
+                        .zip(&means[j])
+                        .map(|(a, b)| (a - b).powi(2))
+                        .sum::<f64>()
+                        .sqrt();
                     pair_terms.push(1.0 / (INTER_EPS + d));
                 }
             }
         }
-        let mean = |v: &[f64]| if v.is_empty() { 0.0 } else { v.iter().sum::<f64>() / v.len() as f64 };
+        let mean =
+            |v: &[f64]| if v.is_empty() { 0.0 } else { v.iter().sum::<f64>() / v.len() as f64 };
         (mean(&intra), mean(&pair_terms))
     }
 
@@ -136,16 +155,29 @@ mod tests {
         use rand::Rng;
         for trial in 0..20 {
             let (b, s, k) = (1 + trial % 3, 3 + trial * 2, 2 + trial % 5);
-            let lengths: Vec<usize> = (0..b).map(|i| if i == 0 { s } else { 1 + rng.random_range(0..s) }).collect();
-            let labels: Vec<Vec<u32>> = lengths.iter().map(|&n| (0..n).map(|_| rng.random_range(0..3u32)).collect()).collect();
-            let z: Vec<Vec<Vec<f64>>> = (0..b).map(|_| (0..s).map(|_| (0..k).map(|_| rng.random_range(-3.0..3.0)).collect()).collect()).collect();
+            let lengths: Vec<usize> =
+                (0..b).map(|i| if i == 0 { s } else { 1 + rng.random_range(0..s) }).collect();
+            let labels: Vec<Vec<u32>> = lengths
+                .iter()
+                .map(|&n| (0..n).map(|_| rng.random_range(0..3u32)).collect())
+                .collect();
+            let z: Vec<Vec<Vec<f64>>> = (0..b)
+                .map(|_| {
+                    (0..s).map(|_| (0..k).map(|_| rng.random_range(-3.0..3.0)).collect()).collect()
+                })
+                .collect();
             let flat: Vec<f32> = z.iter().flatten().flatten().map(|&v| v as f32).collect();
             let zt = Tensor::from_vec(flat, (b, s, k), &Device::Cpu).unwrap();
             let refs: Vec<&[u32]> = labels.iter().map(Vec::as_slice).collect();
-            let (intra, inter) = temporal_consistency(&zt, &Intervals::from_labels(&refs, s)).unwrap();
-            let zv: Vec<Vec<Vec<f64>>> = z.iter().zip(&lengths).map(|(zb, &n)| zb[..n].to_vec()).collect();
+            let (intra, inter) =
+                temporal_consistency(&zt, &Intervals::from_labels(&refs, s)).unwrap();
+            let zv: Vec<Vec<Vec<f64>>> =
+                z.iter().zip(&lengths).map(|(zb, &n)| zb[..n].to_vec()).collect();
             let (ri, re) = reference(&zv, &labels);
-            let (gi, ge) = (intra.to_scalar::<f32>().unwrap() as f64, inter.to_scalar::<f32>().unwrap() as f64);
+            let (gi, ge) = (
+                intra.to_scalar::<f32>().unwrap() as f64,
+                inter.to_scalar::<f32>().unwrap() as f64,
+            );
             assert!((gi - ri).abs() < 1e-4 * (1.0 + ri), "trial {trial}: intra {gi} vs {ri}");
             assert!((ge - re).abs() < 1e-3 * (1.0 + re), "trial {trial}: inter {ge} vs {re}");
         }
@@ -153,7 +185,10 @@ mod tests {
 
     #[test]
     fn gradients_flow_and_coincident_centroids_stay_finite() {
-        let z = candle_core::Var::from_tensor(&Tensor::zeros((1, 4, 3), DType::F32, &Device::Cpu).unwrap()).unwrap();
+        let z = candle_core::Var::from_tensor(
+            &Tensor::zeros((1, 4, 3), DType::F32, &Device::Cpu).unwrap(),
+        )
+        .unwrap();
         let iv = Intervals::from_labels(&[&[0, 0, 1, 1]], 4);
         let (intra, inter) = temporal_consistency(z.as_tensor(), &iv).unwrap();
         assert!((inter.to_scalar::<f32>().unwrap() - 1.0 / (INTER_EPS as f32 + 1e-6)).abs() < 1.0);

@@ -2,10 +2,10 @@
 
 use std::path::{Path, PathBuf};
 
-use ffmpeg_next as ffmpeg;
 use ffmpeg::format::Pixel;
 use ffmpeg::media::Type;
 use ffmpeg::software::scaling;
+use ffmpeg_next as ffmpeg;
 
 use super::index::{FrameIndex, Metadata};
 use super::{RgbFrame, VideoError};
@@ -34,24 +34,47 @@ fn init() {
 
 fn open_input(path: &Path) -> Result<(ffmpeg::format::context::Input, usize), VideoError> {
     init();
-    let input = ffmpeg::format::input(path).map_err(|e| VideoError::Open { path: path.to_owned(), reason: e.to_string() })?;
-    let stream = input.streams().best(Type::Video).ok_or_else(|| VideoError::NoVideo { path: path.to_owned() })?.index();
+    let input = ffmpeg::format::input(path)
+        .map_err(|e| VideoError::Open { path: path.to_owned(), reason: e.to_string() })?;
+    let stream = input
+        .streams()
+        .best(Type::Video)
+        .ok_or_else(|| VideoError::NoVideo { path: path.to_owned() })?
+        .index();
     Ok((input, stream))
 }
 
-fn open_decoder(path: &Path, input: &ffmpeg::format::context::Input, stream: usize) -> Result<ffmpeg::decoder::Video, VideoError> {
+fn open_decoder(
+    path: &Path,
+    input: &ffmpeg::format::context::Input,
+    stream: usize,
+) -> Result<ffmpeg::decoder::Video, VideoError> {
     let params = input.stream(stream).expect("stream index from best()").parameters();
-    let mut ctx = ffmpeg::codec::context::Context::from_parameters(params).map_err(|e| VideoError::Open { path: path.to_owned(), reason: e.to_string() })?;
+    let mut ctx = ffmpeg::codec::context::Context::from_parameters(params)
+        .map_err(|e| VideoError::Open { path: path.to_owned(), reason: e.to_string() })?;
     // frame threading on every core, as the ffmpeg tool does ("auto")
-    ctx.set_threading(ffmpeg::codec::threading::Config { kind: ffmpeg::codec::threading::Type::Frame, count: 0, ..Default::default() });
-    ctx.decoder().video().map_err(|e| VideoError::Open { path: path.to_owned(), reason: format!("no decoder: {e}") })
+    ctx.set_threading(ffmpeg::codec::threading::Config {
+        kind: ffmpeg::codec::threading::Type::Frame,
+        count: 0,
+        ..Default::default()
+    });
+    ctx.decoder()
+        .video()
+        .map_err(|e| VideoError::Open { path: path.to_owned(), reason: format!("no decoder: {e}") })
 }
 
 /// Rotation a player applies, from the stream's display matrix or its `rotate` tag.
 fn rotation(stream: &ffmpeg::format::stream::Stream) -> i32 {
     for sd in stream.side_data() {
-        if sd.kind() == ffmpeg::codec::packet::side_data::Type::DisplayMatrix && sd.data().len() >= 36 {
-            let m: Vec<i32> = sd.data().chunks_exact(4).take(9).map(|b| i32::from_ne_bytes([b[0], b[1], b[2], b[3]])).collect();
+        if sd.kind() == ffmpeg::codec::packet::side_data::Type::DisplayMatrix
+            && sd.data().len() >= 36
+        {
+            let m: Vec<i32> = sd
+                .data()
+                .chunks_exact(4)
+                .take(9)
+                .map(|b| i32::from_ne_bytes([b[0], b[1], b[2], b[3]]))
+                .collect();
             // av_display_rotation_get: atan2 of the 16.16 fixed-point matrix, counter-clockwise
             let (a, b) = (m[0] as f64, m[1] as f64);
             let ccw = b.atan2(a).to_degrees();
@@ -76,7 +99,10 @@ impl VideoFile {
             )
         };
         let cached = super::index::cached(path);
-        let mut entries: Vec<(i64, bool)> = cached.as_ref().map(|ix| ix.pts.iter().copied().zip(ix.keyframe.iter().copied()).collect()).unwrap_or_default();
+        let mut entries: Vec<(i64, bool)> = cached
+            .as_ref()
+            .map(|ix| ix.pts.iter().copied().zip(ix.keyframe.iter().copied()).collect())
+            .unwrap_or_default();
         let mut complete = true;
         for (s, packet) in input.packets().take_while(|_| cached.is_none()) {
             if s.index() != stream || packet.size() == 0 {
@@ -92,7 +118,16 @@ impl VideoFile {
             path: path.to_owned(),
             input,
             stream,
-            metadata: Metadata { width: decoder.width(), height: decoder.height(), codec, frames: 0, fps: 0.0, variable_fps: false, duration_s: 0.0, rotation: rot },
+            metadata: Metadata {
+                width: decoder.width(),
+                height: decoder.height(),
+                codec,
+                frames: 0,
+                fps: 0.0,
+                variable_fps: false,
+                duration_s: 0.0,
+                rotation: rot,
+            },
             decoder,
             index: FrameIndex { pts: vec![], keyframe: vec![], time_base },
             scaler: None,
@@ -106,7 +141,10 @@ impl VideoFile {
         file.index.pts = entries.iter().map(|e| e.0).collect();
         file.index.keyframe = entries.iter().map(|e| e.1).collect();
         if file.index.is_empty() {
-            return Err(VideoError::Decode { path: path.to_owned(), reason: "the video stream has no frames".into() });
+            return Err(VideoError::Decode {
+                path: path.to_owned(),
+                reason: "the video stream has no frames".into(),
+            });
         }
         if cached.is_none() {
             super::index::store(path, &file.index);
@@ -158,9 +196,19 @@ impl VideoFile {
     fn seek_pts(&mut self, pts: i64) -> Result<(), VideoError> {
         // SAFETY: the context pointer is valid for the life of `input`; av_seek_frame takes the
         // stream's time base with BACKWARD = the keyframe at or before `pts`.
-        let ret = unsafe { ffmpeg::ffi::av_seek_frame(self.input.as_mut_ptr(), self.stream as i32, pts.max(i64::MIN + 1), ffmpeg::ffi::AVSEEK_FLAG_BACKWARD) };
+        let ret = unsafe {
+            ffmpeg::ffi::av_seek_frame(
+                self.input.as_mut_ptr(),
+                self.stream as i32,
+                pts.max(i64::MIN + 1),
+                ffmpeg::ffi::AVSEEK_FLAG_BACKWARD,
+            )
+        };
         if ret < 0 && pts != i64::MIN {
-            return Err(VideoError::Decode { path: self.path.clone(), reason: format!("seek failed: {}", ffmpeg::Error::from(ret)) });
+            return Err(VideoError::Decode {
+                path: self.path.clone(),
+                reason: format!("seek failed: {}", ffmpeg::Error::from(ret)),
+            });
         }
         self.decoder.flush();
         self.position = None;
@@ -168,7 +216,11 @@ impl VideoFile {
     }
 
     /// Decodes forward until frame `k`; `self.position` tracks the last delivered frame.
-    fn decode_until(&mut self, k: usize, out: &mut ffmpeg::frame::Video) -> Result<bool, VideoError> {
+    fn decode_until(
+        &mut self,
+        k: usize,
+        out: &mut ffmpeg::frame::Video,
+    ) -> Result<bool, VideoError> {
         let target = self.index.pts[k];
         let stream = self.stream;
         loop {
@@ -189,7 +241,11 @@ impl VideoFile {
                     // Frames before the target that no other frame refers to need not be
                     // decoded at all (exact: nothing depends on them); the rest must be.
                     let skippable = packet.pts().is_some_and(|p| p < target);
-                    self.decoder.skip_frame(if skippable { ffmpeg::Discard::NonReference } else { ffmpeg::Discard::Default });
+                    self.decoder.skip_frame(if skippable {
+                        ffmpeg::Discard::NonReference
+                    } else {
+                        ffmpeg::Discard::Default
+                    });
                     let _ = self.decoder.send_packet(&packet);
                     sent = true;
                     break;
@@ -210,11 +266,16 @@ impl VideoFile {
     /// Frame `k` (presentation order), converted to RGB at `width` × `height` (0 = the video's).
     pub fn frame(&mut self, k: usize, width: u32, height: u32) -> Result<RgbFrame, VideoError> {
         if k >= self.index.len() {
-            return Err(VideoError::OutOfRange { path: self.path.clone(), frame: k, frames: self.index.len() });
+            return Err(VideoError::OutOfRange {
+                path: self.path.clone(),
+                frame: k,
+                frames: self.index.len(),
+            });
         }
         let mut decoded = ffmpeg::frame::Video::empty();
         // reading on needs no seek unless a keyframe closer to k lies after the current position
-        let forward = matches!(self.position, Some(p) if p < k && self.index.keyframe_before(k) <= p);
+        let forward =
+            matches!(self.position, Some(p) if p < k && self.index.keyframe_before(k) <= p);
         if !forward {
             self.seek_pts(self.index.pts[self.index.keyframe_before(k)])?;
         }
@@ -225,22 +286,52 @@ impl VideoFile {
             found = self.decode_until(k, &mut decoded)?;
         }
         if !found {
-            return Err(VideoError::Frame { path: self.path.clone(), frame: k, reason: format!("no decoded frame has timestamp {}", self.index.pts[k]) });
+            return Err(VideoError::Frame {
+                path: self.path.clone(),
+                frame: k,
+                reason: format!("no decoded frame has timestamp {}", self.index.pts[k]),
+            });
         }
         self.to_rgb(k, &decoded, width, height)
     }
 
-    fn to_rgb(&mut self, k: usize, frame: &ffmpeg::frame::Video, width: u32, height: u32) -> Result<RgbFrame, VideoError> {
-        let (w, h) = if width == 0 || height == 0 { (frame.width(), frame.height()) } else { (width, height) };
+    fn to_rgb(
+        &mut self,
+        k: usize,
+        frame: &ffmpeg::frame::Video,
+        width: u32,
+        height: u32,
+    ) -> Result<RgbFrame, VideoError> {
+        let (w, h) = if width == 0 || height == 0 {
+            (frame.width(), frame.height())
+        } else {
+            (width, height)
+        };
         let key = (frame.format(), frame.width(), frame.height(), w, h);
         if self.scaler.as_ref().is_none_or(|(_, k)| *k != key) {
-            let ctx = scaling::Context::get(frame.format(), frame.width(), frame.height(), Pixel::RGB24, w, h, scaling::Flags::BILINEAR)
-                .map_err(|e| VideoError::Frame { path: self.path.clone(), frame: k, reason: format!("no RGB conversion: {e}") })?;
+            let ctx = scaling::Context::get(
+                frame.format(),
+                frame.width(),
+                frame.height(),
+                Pixel::RGB24,
+                w,
+                h,
+                scaling::Flags::BILINEAR,
+            )
+            .map_err(|e| VideoError::Frame {
+                path: self.path.clone(),
+                frame: k,
+                reason: format!("no RGB conversion: {e}"),
+            })?;
             self.scaler = Some((ctx, key));
         }
         let (scaler, _) = self.scaler.as_mut().expect("set above");
         let mut rgb = ffmpeg::frame::Video::empty();
-        scaler.run(frame, &mut rgb).map_err(|e| VideoError::Frame { path: self.path.clone(), frame: k, reason: e.to_string() })?;
+        scaler.run(frame, &mut rgb).map_err(|e| VideoError::Frame {
+            path: self.path.clone(),
+            frame: k,
+            reason: e.to_string(),
+        })?;
         // rows may be padded: copy width·3 bytes of each
         let stride = rgb.stride(0);
         let row = w as usize * 3;

@@ -64,7 +64,8 @@ impl FrameIndex {
         let span = self.seconds(self.pts[self.len() - 1] - self.pts[0]);
         let fps = (self.len() - 1) as f64 / span.max(f64::MIN_POSITIVE);
         let steps: Vec<i64> = self.pts.windows(2).map(|w| w[1] - w[0]).collect();
-        let (lo, hi) = (steps.iter().min().copied().unwrap_or(0), steps.iter().max().copied().unwrap_or(0));
+        let (lo, hi) =
+            (steps.iter().min().copied().unwrap_or(0), steps.iter().max().copied().unwrap_or(0));
         let variable = hi as f64 > lo as f64 * 1.01 + 1.0;
         (fps, variable, span + 1.0 / fps.max(f64::MIN_POSITIVE))
     }
@@ -91,7 +92,9 @@ fn stamp(path: &std::path::Path) -> Option<(String, u64, u128)> {
 }
 
 fn cache_file(key: &str) -> Option<std::path::PathBuf> {
-    let hash = key.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ b as u64).wrapping_mul(0x0100_0000_01b3));
+    let hash = key
+        .bytes()
+        .fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ b as u64).wrapping_mul(0x0100_0000_01b3));
     Some(cache_dir()?.join(format!("{hash:016x}.json")))
 }
 
@@ -101,7 +104,8 @@ pub(crate) fn cached(path: &std::path::Path) -> Option<FrameIndex> {
     let (key, size, modified_ns) = stamp(path)?;
     let bytes = std::fs::read(cache_file(&key)?).ok()?;
     let c: CachedIndex = serde_json::from_slice(&bytes).ok()?;
-    (c.path == key && c.size == size && c.modified_ns == modified_ns && !c.index.is_empty()).then_some(c.index)
+    (c.path == key && c.size == size && c.modified_ns == modified_ns && !c.index.is_empty())
+        .then_some(c.index)
 }
 
 /// Caches the index of `path`; failing to write a cache is not an error.
@@ -111,7 +115,9 @@ pub(crate) fn store(path: &std::path::Path, index: &FrameIndex) {
     if let Some(dir) = file.parent() {
         let _ = std::fs::create_dir_all(dir);
     }
-    if let Ok(json) = serde_json::to_vec(&CachedIndex { path: key, size, modified_ns, index: index.clone() }) {
+    if let Ok(json) =
+        serde_json::to_vec(&CachedIndex { path: key, size, modified_ns, index: index.clone() })
+    {
         let _ = crate::fsutil::write_atomic(&file, &json);
     }
 }
@@ -122,14 +128,19 @@ mod tests {
 
     #[test]
     fn keyframes_and_rates() {
-        let ix = FrameIndex { pts: vec![0, 512, 1024, 1536, 2048], keyframe: vec![true, false, false, true, false], time_base: (1, 12800) };
+        let ix = FrameIndex {
+            pts: vec![0, 512, 1024, 1536, 2048],
+            keyframe: vec![true, false, false, true, false],
+            time_base: (1, 12800),
+        };
         assert_eq!(ix.keyframe_before(2), 0);
         assert_eq!(ix.keyframe_before(4), 3);
         assert_eq!(ix.frame_of(1536), Some(3));
         assert_eq!(ix.frame_of(1000), None);
         let (fps, vfr, _) = ix.rate();
         assert!((fps - 25.0).abs() < 1e-9 && !vfr);
-        let ix = FrameIndex { pts: vec![0, 512, 1536], keyframe: vec![true; 3], time_base: (1, 12800) };
+        let ix =
+            FrameIndex { pts: vec![0, 512, 1536], keyframe: vec![true; 3], time_base: (1, 12800) };
         assert!(ix.rate().1);
     }
 }

@@ -12,11 +12,11 @@ mod decoder;
 #[path = "without_ffmpeg.rs"]
 mod decoder;
 // compiled in tests too, where `same_api` checks it against the real one
+mod index;
 #[cfg(all(test, feature = "video"))]
 #[allow(dead_code)]
 #[path = "without_ffmpeg.rs"]
 mod without_ffmpeg;
-mod index;
 mod worker;
 
 pub use decoder::VideoFile;
@@ -59,10 +59,13 @@ mod tests {
     /// What the rest of the crate uses of `VideoFile`, as types: a mismatch does not compile.
     macro_rules! same_api {
         ($m:ident) => {{
-            let _: fn(&Path) -> Result<super::$m::VideoFile, VideoError> = super::$m::VideoFile::open;
+            let _: fn(&Path) -> Result<super::$m::VideoFile, VideoError> =
+                super::$m::VideoFile::open;
             let _: fn(&super::$m::VideoFile) -> &Path = super::$m::VideoFile::path;
-            let _: fn(&mut super::$m::VideoFile, usize, u32, u32) -> Result<RgbFrame, VideoError> = super::$m::VideoFile::frame;
-            let _: fn(&super::$m::VideoFile) -> (FrameIndex, Metadata) = |f| (f.index.clone(), f.metadata.clone());
+            let _: fn(&mut super::$m::VideoFile, usize, u32, u32) -> Result<RgbFrame, VideoError> =
+                super::$m::VideoFile::frame;
+            let _: fn(&super::$m::VideoFile) -> (FrameIndex, Metadata) =
+                |f| (f.index.clone(), f.metadata.clone());
         }};
     }
 

@@ -21,8 +21,14 @@ struct Key {
 pub enum Reply {
     /// The file is open and indexed.
     Opened(Metadata),
-    Frame { generation: u64, frame: Arc<RgbFrame> },
-    Error { generation: u64, message: String },
+    Frame {
+        generation: u64,
+        frame: Arc<RgbFrame>,
+    },
+    Error {
+        generation: u64,
+        message: String,
+    },
 }
 
 struct Request {
@@ -63,7 +69,12 @@ impl FrameCache {
             self.used -= old.data.len();
         }
         while self.used > self.budget {
-            let oldest = *self.frames.iter().min_by_key(|(_, (_, t))| *t).map(|(k, _)| k).expect("over budget means not empty");
+            let oldest = *self
+                .frames
+                .iter()
+                .min_by_key(|(_, (_, t))| *t)
+                .map(|(k, _)| k)
+                .expect("over budget means not empty");
             let (f, _) = self.frames.remove(&oldest).expect("key from the map");
             self.used -= f.data.len();
         }
@@ -118,7 +129,9 @@ impl DecoderWorker {
                                 cache.insert(req.key, f.clone());
                                 Reply::Frame { generation: req.generation, frame: f }
                             }
-                            Err(e) => Reply::Error { generation: req.generation, message: e.to_string() },
+                            Err(e) => {
+                                Reply::Error { generation: req.generation, message: e.to_string() }
+                            }
                         },
                     };
                     if rep_tx.send(reply).is_err() {
@@ -133,7 +146,9 @@ impl DecoderWorker {
     /// Asks for frame `k` at `width` × `height` (0 = native); returns the request's generation.
     pub fn request(&mut self, frame: usize, width: u32, height: u32) -> u64 {
         self.generation += 1;
-        let _ = self.requests.send(Request { key: Key { frame, width, height }, generation: self.generation });
+        let _ = self
+            .requests
+            .send(Request { key: Key { frame, width, height }, generation: self.generation });
         self.generation
     }
 

@@ -38,12 +38,19 @@ pub struct InferenceWorker {
 
 /// Expands per-token labels (every τ-th frame) to per-frame labels over `frames` frames.
 fn per_frame(tokens: &[u32], stride: usize, frames: usize) -> Vec<u32> {
-    (0..frames).map(|t| tokens.get(t / stride.max(1)).or(tokens.last()).copied().unwrap_or(0)).collect()
+    (0..frames)
+        .map(|t| tokens.get(t / stride.max(1)).or(tokens.last()).copied().unwrap_or(0))
+        .collect()
 }
 
 /// Runs the model on the observed frames [0, labels.len()) of a `total`-frame video: the
 /// anticipated future and the observed part's coarse (and fine) labels, per frame.
-pub fn anticipate(model: &CheckpointAnticipator, labels: &[u32], features: Option<&Features>, total: usize) -> Result<AnticipationView, crate::eval::AnticipationError> {
+pub fn anticipate(
+    model: &CheckpointAnticipator,
+    labels: &[u32],
+    features: Option<&Features>,
+    total: usize,
+) -> Result<AnticipationView, crate::eval::AnticipationError> {
     let started = Instant::now();
     let stride = model.checkpoint.meta.stride;
     let obs = Observation { video: "viewer", labels, features, total_frames: total };
@@ -77,10 +84,13 @@ impl InferenceWorker {
                 };
                 while let Ok(req) = req_rx.recv() {
                     let Some(req) = crate::channel::newest(&req_rx, req) else { return };
-                    let reply = match anticipate(&model, &req.labels, req.features.as_deref(), req.total) {
-                        Ok(view) => Reply::Result { generation: req.generation, view },
-                        Err(e) => Reply::Error { generation: req.generation, message: e.to_string() },
-                    };
+                    let reply =
+                        match anticipate(&model, &req.labels, req.features.as_deref(), req.total) {
+                            Ok(view) => Reply::Result { generation: req.generation, view },
+                            Err(e) => {
+                                Reply::Error { generation: req.generation, message: e.to_string() }
+                            }
+                        };
                     if rep_tx.send(reply).is_err() {
                         return;
                     }
@@ -92,9 +102,19 @@ impl InferenceWorker {
 
     /// Asks for the anticipation given the observed frames' labels (and the video's features,
     /// for a checkpoint that observes features); returns the request's generation.
-    pub fn request(&mut self, observed_labels: Vec<u32>, features: Option<Arc<Features>>, total_frames: usize) -> u64 {
+    pub fn request(
+        &mut self,
+        observed_labels: Vec<u32>,
+        features: Option<Arc<Features>>,
+        total_frames: usize,
+    ) -> u64 {
         self.generation += 1;
-        let _ = self.requests.send(Request { generation: self.generation, labels: observed_labels, features, total: total_frames });
+        let _ = self.requests.send(Request {
+            generation: self.generation,
+            labels: observed_labels,
+            features,
+            total: total_frames,
+        });
         self.generation
     }
 

@@ -19,7 +19,9 @@ pub fn run(app: ViewerApp) -> anyhow::Result<()> {
     let mut wgpu_error = None;
     for renderer in [eframe::Renderer::Wgpu, eframe::Renderer::Glow] {
         let options = eframe::NativeOptions {
-            viewport: egui::ViewportBuilder::default().with_inner_size([1280.0, 800.0]).with_app_id("mmant"),
+            viewport: egui::ViewportBuilder::default()
+                .with_inner_size([1280.0, 800.0])
+                .with_app_id("mmant"),
             renderer,
             ..Default::default()
         };
@@ -43,10 +45,14 @@ pub fn run(app: ViewerApp) -> anyhow::Result<()> {
                             format!("wgpu: {} ({:?})", info.name, info.backend)
                         })
                     }
-                    (None, Some(e)) => Some(format!("no wgpu adapter ({e}): drawing with OpenGL (glow)")),
+                    (None, Some(e)) => {
+                        Some(format!("no wgpu adapter ({e}): drawing with OpenGL (glow)"))
+                    }
                     (None, None) => Some("OpenGL (glow)".into()),
                 };
-                if let Some(note) = app.renderer_note.as_ref().filter(|_| cc.wgpu_render_state.is_none()) {
+                if let Some(note) =
+                    app.renderer_note.as_ref().filter(|_| cc.wgpu_render_state.is_none())
+                {
                     eprintln!("mmant: {note}");
                 }
                 Ok(Box::new(app))
@@ -55,7 +61,9 @@ pub fn run(app: ViewerApp) -> anyhow::Result<()> {
         match result {
             Ok(()) => return Ok(()),
             // the app was never created: wgpu could not start; try glow with the same app
-            Err(e) if app.is_some() && renderer == eframe::Renderer::Wgpu => wgpu_error = Some(e.to_string()),
+            Err(e) if app.is_some() && renderer == eframe::Renderer::Wgpu => {
+                wgpu_error = Some(e.to_string())
+            }
             Err(e) => return Err(anyhow::anyhow!("opening the window: {e}")),
         }
     }

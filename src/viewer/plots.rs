@@ -41,16 +41,27 @@ impl Plots {
             let rows = per_class_accuracy(gt, a.observed, &a.future);
             let total: usize = rows.iter().map(|r| r.1).sum();
             let hits: usize = rows.iter().map(|r| r.2).sum();
-            ui.strong(format!("anticipation accuracy per class (all: {:.1} %)", 100.0 * hits as f64 / total.max(1) as f64));
+            ui.strong(format!(
+                "anticipation accuracy per class (all: {:.1} %)",
+                100.0 * hits as f64 / total.max(1) as f64
+            ));
             let bars: Vec<Bar> = rows
                 .iter()
                 .enumerate()
-                .map(|(i, &(c, n, h))| Bar::new(i as f64, 100.0 * h as f64 / n as f64).name(format!("{} ({n} frames)", name(c))).fill(class_color(c, classes)))
+                .map(|(i, &(c, n, h))| {
+                    Bar::new(i as f64, 100.0 * h as f64 / n as f64)
+                        .name(format!("{} ({n} frames)", name(c)))
+                        .fill(class_color(c, classes))
+                })
                 .collect();
             // horizontal bars, one row per class, named on the y axis (rows from the top)
             let n = rows.len();
             let labels: Vec<String> = rows.iter().map(|r| name(r.0)).collect();
-            let bars: Vec<Bar> = bars.into_iter().enumerate().map(|(i, b)| Bar { argument: (n - 1 - i) as f64, ..b }).collect();
+            let bars: Vec<Bar> = bars
+                .into_iter()
+                .enumerate()
+                .map(|(i, b)| Bar { argument: (n - 1 - i) as f64, ..b })
+                .collect();
             Plot::new("per-class-accuracy")
                 .height(half)
                 .include_x(0.0)
@@ -59,7 +70,11 @@ impl Plots {
                 .y_grid_spacer(egui_plot::uniform_grid_spacer(|_| [1.0, 1.0, 1.0]))
                 .y_axis_formatter(move |m, _| {
                     let i = m.value.round();
-                    if (m.value - i).abs() > 1e-6 || i < 0.0 || i as usize >= n { String::new() } else { labels[n - 1 - i as usize].clone() }
+                    if (m.value - i).abs() > 1e-6 || i < 0.0 || i as usize >= n {
+                        String::new()
+                    } else {
+                        labels[n - 1 - i as usize].clone()
+                    }
                 })
                 .y_axis_min_width(90.0)
                 .allow_drag(false)
@@ -74,7 +89,11 @@ impl Plots {
         let bars: Vec<Bar> = segs
             .iter()
             .enumerate()
-            .map(|(i, s)| Bar::new(i as f64, (s.end - s.start) as f64 / state.fps).name(name(s.label)).fill(class_color(s.label, classes)))
+            .map(|(i, s)| {
+                Bar::new(i as f64, (s.end - s.start) as f64 / state.fps)
+                    .name(name(s.label))
+                    .fill(class_color(s.label, classes))
+            })
             .collect();
         Plot::new("anticipated-durations")
             .height(half)

@@ -40,7 +40,11 @@ pub enum Command {
     /// Edits the next annotation level.
     NextLevel,
     /// Moves a boundary of an annotation level.
-    MoveBoundary { level: usize, from: usize, to: usize },
+    MoveBoundary {
+        level: usize,
+        from: usize,
+        to: usize,
+    },
     Seek(usize),
     SetAlpha(f32),
     /// Visible frame range of the timeline.
@@ -164,7 +168,12 @@ impl Command {
 
     pub fn menu(&self) -> Menu {
         match self {
-            Command::OpenVideo | Command::OpenLabels | Command::OpenFeatures | Command::OpenCheckpoint | Command::ExportCsv | Command::Save => Menu::File,
+            Command::OpenVideo
+            | Command::OpenLabels
+            | Command::OpenFeatures
+            | Command::OpenCheckpoint
+            | Command::ExportCsv
+            | Command::Save => Menu::File,
             Command::Undo
             | Command::Redo
             | Command::SplitAtPlayhead
@@ -175,7 +184,12 @@ impl Command {
             | Command::NewFineLevel
             | Command::NextLevel
             | Command::MoveBoundary { .. } => Menu::Edit,
-            Command::ZoomFit | Command::TogglePlots | Command::AlphaUp | Command::AlphaDown | Command::ToggleFollowPlayhead | Command::SetView(..) => Menu::View,
+            Command::ZoomFit
+            | Command::TogglePlots
+            | Command::AlphaUp
+            | Command::AlphaDown
+            | Command::ToggleFollowPlayhead
+            | Command::SetView(..) => Menu::View,
             Command::ToggleHelp => Menu::Help,
             _ => Menu::Playback,
         }
@@ -203,7 +217,11 @@ impl AnticipationView {
     /// The model's confidence in its anticipated label at `frame` (a video frame ≥ observed).
     pub fn confidence_at(&self, frame: usize) -> Option<f32> {
         let t = frame.checked_sub(self.observed)?;
-        self.confidence.iter().find(|(a, b, _)| (*a..*b).contains(&t)).or(self.confidence.last()).map(|c| c.2)
+        self.confidence
+            .iter()
+            .find(|(a, b, _)| (*a..*b).contains(&t))
+            .or(self.confidence.last())
+            .map(|c| c.2)
     }
 }
 
@@ -250,7 +268,13 @@ pub struct ExtraLevel {
 }
 
 impl ViewerState {
-    pub fn new(video_name: String, vocab: Vocabulary, frames: usize, fps: f64, ground_truth: Option<Vec<u32>>) -> Self {
+    pub fn new(
+        video_name: String,
+        vocab: Vocabulary,
+        frames: usize,
+        fps: f64,
+        ground_truth: Option<Vec<u32>>,
+    ) -> Self {
         ViewerState {
             video_name,
             vocab,
@@ -277,7 +301,11 @@ impl ViewerState {
 
     /// The frame where observation ends: the playhead when following it, ⌊α·N⌋ otherwise.
     pub fn observation_point(&self) -> usize {
-        if self.follow_playhead { self.playhead } else { ((self.alpha as f64) * self.frames as f64) as usize }
+        if self.follow_playhead {
+            self.playhead
+        } else {
+            ((self.alpha as f64) * self.frames as f64) as usize
+        }
     }
 
     /// Applies a command that changes only this state; the others (files, dialogs, panels) are
@@ -337,7 +365,8 @@ impl ViewerState {
 
     /// The classes on screen in legend order (vocabulary order); digit keys relabel with them.
     pub fn legend(&self) -> Vec<u32> {
-        let mut present: Vec<u32> = self.tracks().iter().flat_map(|t| t.labels.iter().copied()).collect();
+        let mut present: Vec<u32> =
+            self.tracks().iter().flat_map(|t| t.labels.iter().copied()).collect();
         present.sort_unstable();
         present.dedup();
         present
@@ -384,9 +413,15 @@ impl ViewerState {
         header.extend(tracks.iter().map(|t| t.kind.name().to_owned()));
         w.write_record(&header)?;
         for f in 0..self.frames {
-            let mut row = vec![self.video_name.clone(), f.to_string(), format!("{:.3}", f as f64 / self.fps)];
+            let mut row =
+                vec![self.video_name.clone(), f.to_string(), format!("{:.3}", f as f64 / self.fps)];
             for t in &tracks {
-                row.push(f.checked_sub(t.offset).and_then(|i| t.labels.get(i)).map(|&l| self.label_name(l)).unwrap_or_default());
+                row.push(
+                    f.checked_sub(t.offset)
+                        .and_then(|i| t.labels.get(i))
+                        .map(|&l| self.label_name(l))
+                        .unwrap_or_default(),
+                );
             }
             w.write_record(&row)?;
         }
@@ -395,8 +430,19 @@ impl ViewerState {
 }
 
 /// Columns of the segment CSV (README, "Exported CSV").
-pub const SEGMENT_COLUMNS: [&str; 11] =
-    ["video", "track", "level", "label", "label_id", "start_frame", "end_frame", "start_s", "end_s", "observation_rate", "checkpoint"];
+pub const SEGMENT_COLUMNS: [&str; 11] = [
+    "video",
+    "track",
+    "level",
+    "label",
+    "label_id",
+    "start_frame",
+    "end_frame",
+    "start_s",
+    "end_s",
+    "observation_rate",
+    "checkpoint",
+];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TrackKind {
@@ -445,17 +491,29 @@ mod tests {
 
     #[test]
     fn confidence_is_looked_up_by_anticipated_segment() {
-        let v = AnticipationView { observed: 10, future: vec![1; 8], coarse: vec![], fine: None, confidence: vec![(0, 3, 0.9), (3, 6, 0.4)], latency_ms: 0.0 };
+        let v = AnticipationView {
+            observed: 10,
+            future: vec![1; 8],
+            coarse: vec![],
+            fine: None,
+            confidence: vec![(0, 3, 0.9), (3, 6, 0.4)],
+            latency_ms: 0.0,
+        };
         assert_eq!(v.confidence_at(9), None);
         assert_eq!(v.confidence_at(12), Some(0.9));
         assert_eq!(v.confidence_at(13), Some(0.4));
-        assert_eq!(v.confidence_at(17), Some(0.4), "frames past the decoded half take the last segment's");
+        assert_eq!(
+            v.confidence_at(17),
+            Some(0.4),
+            "frames past the decoded half take the last segment's"
+        );
     }
 
     #[test]
     fn commands_and_export() {
         let vocab = Vocabulary::from_names(["SIL", "pour"]);
-        let mut s = ViewerState::new("v".into(), vocab, 10, 15.0, Some(vec![0, 0, 0, 1, 1, 1, 1, 1, 1, 0]));
+        let mut s =
+            ViewerState::new("v".into(), vocab, 10, 15.0, Some(vec![0, 0, 0, 1, 1, 1, 1, 1, 1, 0]));
         s.apply(Command::SetAlpha(0.5));
         assert_eq!(s.observation_point(), 5);
         s.apply(Command::Seek(99));
@@ -472,7 +530,14 @@ mod tests {
         s.apply(Command::SetView(-5.0, 3.0));
         assert_eq!(s.view, (0.0, 10.0), "never narrower than 10 frames, never outside the video");
         s.checkpoint_name = Some("bf1".into());
-        s.anticipation = Some(AnticipationView { observed: 5, future: vec![1, 1, 2, 2, 2], coarse: vec![0, 0, 1, 1, 1], fine: None, confidence: vec![], latency_ms: 1.0 });
+        s.anticipation = Some(AnticipationView {
+            observed: 5,
+            future: vec![1, 1, 2, 2, 2],
+            coarse: vec![0, 0, 1, 1, 1],
+            fine: None,
+            confidence: vec![],
+            latency_ms: 1.0,
+        });
         let (bytes, rows) = s.segments_csv().unwrap();
         let text = String::from_utf8(bytes).unwrap();
         assert_eq!(text.lines().next().unwrap(), SEGMENT_COLUMNS.join(","));

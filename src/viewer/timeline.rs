@@ -48,7 +48,14 @@ fn rows(state: &ViewerState) -> Vec<Row<'_>> {
         let is_gt = t.kind == TrackKind::GroundTruth;
         let segments = match (&state.gt_segments, is_gt) {
             (Some(segs), true) => segs.clone(),
-            _ => segments(t.labels).into_iter().map(|s| crate::data::Segment { start: s.start + t.offset, end: s.end + t.offset, ..s }).collect(),
+            _ => segments(t.labels)
+                .into_iter()
+                .map(|s| crate::data::Segment {
+                    start: s.start + t.offset,
+                    end: s.end + t.offset,
+                    ..s
+                })
+                .collect(),
         };
         let editable = is_gt && state.gt_segments.is_some();
         rows.push(Row {
@@ -83,56 +90,106 @@ impl Timeline {
         let mut commands = Vec::new();
         let rows = rows(state);
         let height = (rows.len().max(1) as f32) * (TRACK_HEIGHT + 4.0) + 18.0;
-        let (rect, response) = ui.allocate_exact_size(Vec2::new(ui.available_width(), height), Sense::click_and_drag());
+        let (rect, response) = ui
+            .allocate_exact_size(Vec2::new(ui.available_width(), height), Sense::click_and_drag());
         let painter = ui.painter_at(rect);
         let area = Rect::from_min_max(Pos2::new(rect.left() + LABEL_WIDTH, rect.top()), rect.max);
         let (v0, v1) = state.view;
-        let x_of = |frame: f64| area.left() + ((frame - v0) / (v1 - v0).max(1e-9)) as f32 * area.width();
+        let x_of =
+            |frame: f64| area.left() + ((frame - v0) / (v1 - v0).max(1e-9)) as f32 * area.width();
         let frame_of = |x: f32| v0 + ((x - area.left()) / area.width().max(1.0)) as f64 * (v1 - v0);
         let mut hovered: Option<String> = None;
         // ruler: time ticks at a round step giving about eight labels
-        painter.rect_filled(Rect::from_min_max(Pos2::new(area.left(), rect.top()), Pos2::new(area.right(), rect.top() + RULER_HEIGHT - 2.0)), 0.0, ui.visuals().faint_bg_color);
+        painter.rect_filled(
+            Rect::from_min_max(
+                Pos2::new(area.left(), rect.top()),
+                Pos2::new(area.right(), rect.top() + RULER_HEIGHT - 2.0),
+            ),
+            0.0,
+            ui.visuals().faint_bg_color,
+        );
         let fps = state.fps.max(1e-6);
         let span_s = (v1 - v0) / fps;
-        let step = [0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0, 15.0, 30.0, 60.0, 120.0, 300.0, 600.0].into_iter().find(|s| span_s / s <= 8.0).unwrap_or(1200.0);
+        let step = [0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0, 15.0, 30.0, 60.0, 120.0, 300.0, 600.0]
+            .into_iter()
+            .find(|s| span_s / s <= 8.0)
+            .unwrap_or(1200.0);
         let mut t = (v0 / fps / step).ceil() * step;
         while t * fps <= v1 {
             let x = x_of(t * fps);
-            painter.line_segment([Pos2::new(x, rect.top()), Pos2::new(x, rect.top() + 4.0)], Stroke::new(1.0, ui.visuals().text_color()));
-            let label = if step < 1.0 { format!("{t:.1} s") } else { format!("{}:{:02}", (t / 60.0) as u64, (t % 60.0) as u64) };
-            painter.text(Pos2::new(x + 2.0, rect.top()), Align2::LEFT_TOP, label, FontId::proportional(10.0), ui.visuals().weak_text_color());
+            painter.line_segment(
+                [Pos2::new(x, rect.top()), Pos2::new(x, rect.top() + 4.0)],
+                Stroke::new(1.0, ui.visuals().text_color()),
+            );
+            let label = if step < 1.0 {
+                format!("{t:.1} s")
+            } else {
+                format!("{}:{:02}", (t / 60.0) as u64, (t % 60.0) as u64)
+            };
+            painter.text(
+                Pos2::new(x + 2.0, rect.top()),
+                Align2::LEFT_TOP,
+                label,
+                FontId::proportional(10.0),
+                ui.visuals().weak_text_color(),
+            );
             t += step;
         }
         let pointer = response.hover_pos();
         let row_y = |i: usize| rect.top() + RULER_HEIGHT + i as f32 * (TRACK_HEIGHT + 4.0);
         for (i, row) in rows.iter().enumerate() {
             let y = row_y(i);
-            let text_color = if row.editing { Color32::from_rgb(250, 200, 40) } else { ui.visuals().text_color() };
-            painter.text(Pos2::new(rect.left() + 4.0, y + TRACK_HEIGHT / 2.0), Align2::LEFT_CENTER, &row.title, FontId::proportional(13.0), text_color);
+            let text_color = if row.editing {
+                Color32::from_rgb(250, 200, 40)
+            } else {
+                ui.visuals().text_color()
+            };
+            painter.text(
+                Pos2::new(rect.left() + 4.0, y + TRACK_HEIGHT / 2.0),
+                Align2::LEFT_CENTER,
+                &row.title,
+                FontId::proportional(13.0),
+                text_color,
+            );
             for s in &row.segments {
                 let (a, b) = (s.start as f64, s.end as f64);
                 if b < v0 || a > v1 {
                     continue;
                 }
-                let r = Rect::from_min_max(Pos2::new(x_of(a).max(area.left()), y), Pos2::new(x_of(b).min(area.right()), y + TRACK_HEIGHT));
+                let r = Rect::from_min_max(
+                    Pos2::new(x_of(a).max(area.left()), y),
+                    Pos2::new(x_of(b).min(area.right()), y + TRACK_HEIGHT),
+                );
                 let color = class_color(s.label, row.classes);
                 if row.predicted {
                     painter.rect_filled(r, 0.0, color.gamma_multiply(0.45));
                     // hatching marks a prediction even in grayscale
                     let mut x = r.left();
                     while x < r.right() {
-                        painter.line_segment([Pos2::new(x, r.bottom()), Pos2::new((x + 8.0).min(r.right()), r.top())], Stroke::new(1.0, Color32::from_white_alpha(90)));
+                        painter.line_segment(
+                            [
+                                Pos2::new(x, r.bottom()),
+                                Pos2::new((x + 8.0).min(r.right()), r.top()),
+                            ],
+                            Stroke::new(1.0, Color32::from_white_alpha(90)),
+                        );
                         x += 8.0;
                     }
                 } else {
                     painter.rect_filled(r, 0.0, color);
                     // a thin edge, so that two touching segments with one label stay two
-                    painter.line_segment([Pos2::new(r.left(), y), Pos2::new(r.left(), y + TRACK_HEIGHT)], Stroke::new(1.0, Color32::from_black_alpha(120)));
+                    painter.line_segment(
+                        [Pos2::new(r.left(), y), Pos2::new(r.left(), y + TRACK_HEIGHT)],
+                        Stroke::new(1.0, Color32::from_black_alpha(120)),
+                    );
                 }
                 if pointer.is_some_and(|p| r.contains(p)) {
                     let name = row.name(s.label);
                     let confidence = match (&state.anticipation, row.predicted) {
-                        (Some(v), true) => v.confidence_at(a as usize).map(|c| format!("\nconfidence {:.0} %", 100.0 * c)).unwrap_or_default(),
+                        (Some(v), true) => v
+                            .confidence_at(a as usize)
+                            .map(|c| format!("\nconfidence {:.0} %", 100.0 * c))
+                            .unwrap_or_default(),
                         _ => String::new(),
                     };
                     hovered = Some(format!(
@@ -153,7 +210,12 @@ impl Timeline {
             let i = ((p.y - rect.top() - RULER_HEIGHT) / (TRACK_HEIGHT + 4.0)).floor();
             let row = rows.get(i.max(0.0) as usize).filter(|_| i >= 0.0)?;
             let level = row.level?;
-            row.segments.iter().skip(1).map(|s| s.start).find(|&b| (x_of(b as f64) - p.x).abs() <= 4.0).map(|b| (level, b))
+            row.segments
+                .iter()
+                .skip(1)
+                .map(|s| s.start)
+                .find(|&b| (x_of(b as f64) - p.x).abs() <= 4.0)
+                .map(|b| (level, b))
         };
         if let Some(p) = pointer
             && near_boundary(p).is_some()
@@ -171,7 +233,10 @@ impl Timeline {
         if let (Some((level, from)), Some(p)) = (dragging, response.interact_pointer_pos()) {
             let to = frame_of(p.x).round().max(0.0) as usize;
             let x = x_of(to as f64);
-            painter.line_segment([Pos2::new(x, rect.top()), Pos2::new(x, rect.bottom())], Stroke::new(2.0, Color32::WHITE));
+            painter.line_segment(
+                [Pos2::new(x, rect.top()), Pos2::new(x, rect.bottom())],
+                Stroke::new(2.0, Color32::WHITE),
+            );
             if response.drag_stopped() {
                 ui.memory_mut(|m| m.data.remove::<Option<(usize, usize)>>(drag_id));
                 if to != from {
@@ -182,11 +247,23 @@ impl Timeline {
         // observation point and playhead
         if let Some(a) = &state.anticipation {
             let x = x_of(a.observed as f64);
-            painter.line_segment([Pos2::new(x, rect.top()), Pos2::new(x, rect.bottom())], Stroke::new(2.0, Color32::from_rgb(250, 200, 40)));
-            painter.text(Pos2::new(x + 3.0, rect.top()), Align2::LEFT_TOP, "observed | anticipated", FontId::proportional(11.0), Color32::from_rgb(250, 200, 40));
+            painter.line_segment(
+                [Pos2::new(x, rect.top()), Pos2::new(x, rect.bottom())],
+                Stroke::new(2.0, Color32::from_rgb(250, 200, 40)),
+            );
+            painter.text(
+                Pos2::new(x + 3.0, rect.top()),
+                Align2::LEFT_TOP,
+                "observed | anticipated",
+                FontId::proportional(11.0),
+                Color32::from_rgb(250, 200, 40),
+            );
         }
         let x = x_of(state.playhead as f64);
-        painter.line_segment([Pos2::new(x, rect.top()), Pos2::new(x, rect.bottom())], Stroke::new(2.0, Color32::from_rgb(230, 60, 60)));
+        painter.line_segment(
+            [Pos2::new(x, rect.top()), Pos2::new(x, rect.bottom())],
+            Stroke::new(2.0, Color32::from_rgb(230, 60, 60)),
+        );
 
         if let Some(text) = hovered {
             response.clone().on_hover_text(text);
@@ -202,7 +279,9 @@ impl Timeline {
             }
         });
         // click: seek; drag on the ruler strip above the tracks: scrub; drag on the tracks: pan
-        if let Some(p) = response.interact_pointer_pos().filter(|p| p.x >= area.left() && dragging.is_none()) {
+        if let Some(p) =
+            response.interact_pointer_pos().filter(|p| p.x >= area.left() && dragging.is_none())
+        {
             let on_ruler = if response.drag_started() {
                 let r = p.y < rect.top() + RULER_HEIGHT;
                 ui.memory_mut(|m| m.data.insert_temp(response.id, r));

@@ -11,7 +11,11 @@ pub fn shared_data(name: &str) -> PathBuf {
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/data"));
     let dir = base.join(name);
-    assert!(dir.is_dir(), "{} is missing: the tests read the shared real data (set MMANT_SHARED_DATA)", dir.display());
+    assert!(
+        dir.is_dir(),
+        "{} is missing: the tests read the shared real data (set MMANT_SHARED_DATA)",
+        dir.display()
+    );
     dir
 }
 

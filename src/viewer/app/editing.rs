@@ -12,7 +12,8 @@ impl ViewerApp {
     /// session, replaying a journal left by a crash. Returns what was recovered, if anything.
     pub fn attach_annotation(&mut self, path: &Path) -> Result<Option<String>, String> {
         let vocabularies = vec![(self.state.level.clone(), self.state.vocab.clone())];
-        let (session, recovered) = Session::open(path, &vocabularies, true, self.state.fps).map_err(|e| e.to_string())?;
+        let (session, recovered) =
+            Session::open(path, &vocabularies, true, self.state.fps).map_err(|e| e.to_string())?;
         self.annotation = Some(session);
         self.sync_ground_truth();
         if let Some(r) = &recovered {
@@ -42,7 +43,11 @@ impl ViewerApp {
         self.state.gt_segments = Some(level.track.segments().to_vec());
         self.state.extra_levels = s.doc.levels[1..]
             .iter()
-            .map(|l| crate::viewer::state::ExtraLevel { name: l.name.clone(), vocab: l.vocab.clone(), segments: l.track.segments().to_vec() })
+            .map(|l| crate::viewer::state::ExtraLevel {
+                name: l.name.clone(),
+                vocab: l.vocab.clone(),
+                segments: l.track.segments().to_vec(),
+            })
             .collect();
         self.state.edit_level = self.state.edit_level.min(s.doc.levels.len() - 1);
     }
@@ -63,7 +68,9 @@ impl ViewerApp {
     pub(super) fn history(&mut self, redo: bool) {
         let Some(s) = &mut self.annotation else { return };
         self.state.status = match if redo { s.redo() } else { s.undo() } {
-            Ok(true) => format!("{}; {} unsaved", if redo { "redone" } else { "undone" }, s.unsaved()),
+            Ok(true) => {
+                format!("{}; {} unsaved", if redo { "redone" } else { "undone" }, s.unsaved())
+            }
             Ok(false) => format!("nothing to {}", if redo { "redo" } else { "undo" }),
             Err(e) => e.to_string(),
         };
@@ -84,7 +91,11 @@ impl ViewerApp {
         if self.state.edit_level == 0 {
             self.state.legend().get(k).and_then(|&id| self.state.vocab.name(id)).map(str::to_owned)
         } else {
-            self.state.extra_levels.get(self.state.edit_level - 1).and_then(|l| l.vocab.get(k)).cloned()
+            self.state
+                .extra_levels
+                .get(self.state.edit_level - 1)
+                .and_then(|l| l.vocab.get(k))
+                .cloned()
         }
     }
 
@@ -97,7 +108,8 @@ impl ViewerApp {
             i => self.state.extra_levels.get(i - 1).map(|l| l.vocab.clone()).unwrap_or_default(),
         };
         egui::Window::new("Relabel").open(&mut open).collapsible(false).show(ctx, |ui| {
-            let r = ui.add(egui::TextEdit::singleline(filter).hint_text("type to search or add a label"));
+            let r = ui
+                .add(egui::TextEdit::singleline(filter).hint_text("type to search or add a label"));
             r.request_focus();
             let needle = filter.trim().to_lowercase();
             egui::ScrollArea::vertical().max_height(260.0).show(ui, |ui| {
@@ -108,16 +120,30 @@ impl ViewerApp {
                 }
             });
             let typed = filter.trim().to_owned();
-            if !typed.is_empty() && !vocab.contains(&typed) && ui.button(format!("add the label \"{typed}\"")).clicked() {
+            if !typed.is_empty()
+                && !vocab.contains(&typed)
+                && ui.button(format!("add the label \"{typed}\"")).clicked()
+            {
                 chosen = Some(typed.clone());
             }
-            if r.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter)) && !typed.is_empty() {
-                chosen = Some(vocab.iter().find(|n| n.to_lowercase().contains(&needle)).cloned().unwrap_or(typed));
+            if r.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter)) && !typed.is_empty()
+            {
+                chosen = Some(
+                    vocab
+                        .iter()
+                        .find(|n| n.to_lowercase().contains(&needle))
+                        .cloned()
+                        .unwrap_or(typed),
+                );
             }
         });
         if let Some(label) = chosen {
             self.relabel_filter = None;
-            self.edit(Edit::Relabel { level: self.state.edit_level, frame: self.state.playhead, label });
+            self.edit(Edit::Relabel {
+                level: self.state.edit_level,
+                frame: self.state.playhead,
+                label,
+            });
         } else if !open {
             self.relabel_filter = None;
         }
@@ -125,7 +151,9 @@ impl ViewerApp {
 
     /// The frame painting applies to: the playhead minus the reaction time.
     pub(super) fn paint_frame(&self) -> usize {
-        self.state.playhead.saturating_sub((self.settings.reaction_s as f64 * self.state.fps).round() as usize)
+        self.state
+            .playhead
+            .saturating_sub((self.settings.reaction_s as f64 * self.state.fps).round() as usize)
     }
 
     /// Closing with unsaved edits asks first (the journal keeps them either way).

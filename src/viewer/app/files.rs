@@ -28,7 +28,11 @@ impl ViewerApp {
 
     pub(super) fn open_checkpoint(&mut self, path: PathBuf) {
         self.remember(FileKind::Checkpoint, &path);
-        self.state.checkpoint_name = path.parent().and_then(|p| p.file_name()).or(path.file_name()).map(|n| n.to_string_lossy().into_owned());
+        self.state.checkpoint_name = path
+            .parent()
+            .and_then(|p| p.file_name())
+            .or(path.file_name())
+            .map(|n| n.to_string_lossy().into_owned());
         self.inference = Some(InferenceWorker::spawn(path));
         self.checkpoint_input = None;
         self.state.anticipation = None;
@@ -51,7 +55,8 @@ impl ViewerApp {
                 let vocabularies = vec![(self.state.level.clone(), self.state.vocab.clone())];
                 let fps = self.state.fps;
                 std::thread::spawn(move || {
-                    let r = Session::open(&path, &vocabularies, true, fps).map_err(|e| e.to_string());
+                    let r =
+                        Session::open(&path, &vocabularies, true, fps).map_err(|e| e.to_string());
                     let _ = tx.send(Event::LabelsLoaded(path, r));
                 });
             }
@@ -72,8 +77,12 @@ impl ViewerApp {
         std::thread::spawn(move || {
             let dialog = rfd::FileDialog::new();
             let dialog = match kind {
-                FileKind::Video => dialog.add_filter("video", &["mp4", "mkv", "avi", "mov", "webm", "m4v", "mpg"]),
-                FileKind::Labels => dialog.add_filter("labels (MS-TCN .txt, segment .csv)", &["txt", "csv"]),
+                FileKind::Video => {
+                    dialog.add_filter("video", &["mp4", "mkv", "avi", "mov", "webm", "m4v", "mpg"])
+                }
+                FileKind::Labels => {
+                    dialog.add_filter("labels (MS-TCN .txt, segment .csv)", &["txt", "csv"])
+                }
                 FileKind::Features => dialog.add_filter("features", &["npy"]),
                 FileKind::Checkpoint => dialog.add_filter("checkpoint", &["safetensors", "json"]),
             };
@@ -87,7 +96,9 @@ impl ViewerApp {
         let csv = self.state.segments_csv();
         std::thread::spawn(move || {
             let r = csv.map_err(|e| e.to_string()).and_then(|(bytes, rows)| {
-                crate::fsutil::write_atomic(&path, &bytes).map(|()| (path.clone(), rows)).map_err(|e| format!("{}: {e}", path.display()))
+                crate::fsutil::write_atomic(&path, &bytes)
+                    .map(|()| (path.clone(), rows))
+                    .map_err(|e| format!("{}: {e}", path.display()))
             });
             let _ = tx.send(Event::Exported(r));
         });
@@ -132,28 +143,52 @@ impl ViewerApp {
     /// Extracts the video's features in the background with the backbone the checkpoint was
     /// trained on (when it ships with mmant), into the cache; progress arrives as events.
     pub(super) fn extract_features_for(&mut self, backbone_name: &str) {
-        let (Some(video), Some(backbone)) = (self.video_path.clone(), crate::features::Backbone::from_name(backbone_name)) else { return };
-        let Some(weights) = backbone.default_weights().filter(|w| w.exists()) else {
-            self.state.status = format!("the checkpoint observes {backbone} features: open them (File → Open features), or extract them with `mmant extract --backbone {backbone} --weights …`");
+        let (Some(video), Some(backbone)) =
+            (self.video_path.clone(), crate::features::Backbone::from_name(backbone_name))
+        else {
             return;
         };
-        let out = crate::fsutil::cache_root().unwrap_or_else(std::env::temp_dir).join("features").join(backbone.name());
+        let Some(weights) = backbone.default_weights().filter(|w| w.exists()) else {
+            self.state.status = format!(
+                "the checkpoint observes {backbone} features: open them (File → Open features), or extract them with `mmant extract --backbone {backbone} --weights …`"
+            );
+            return;
+        };
+        let out = crate::fsutil::cache_root()
+            .unwrap_or_else(std::env::temp_dir)
+            .join("features")
+            .join(backbone.name());
         let tx = self.events.0.clone();
         self.extracting = Some((0, 1));
         std::thread::spawn(move || {
             let r = (|| -> Result<(PathBuf, Features), String> {
-                let net = crate::features::Network::load(backbone, &weights, &candle_core::Device::Cpu).map_err(|e| e.to_string())?;
+                let net =
+                    crate::features::Network::load(backbone, &weights, &candle_core::Device::Cpu)
+                        .map_err(|e| e.to_string())?;
                 let never = std::sync::atomic::AtomicBool::new(false);
                 let progress_tx = tx.clone();
-                let opts = crate::features::ExtractOptions { on_bad_frame: crate::features::BadFramePolicy::Continue, ..Default::default() };
-                let done = crate::features::extract_video(&net, &video, &out, &opts, &mut |d, t| drop(progress_tx.send(Event::ExtractProgress(d, t))), &never)
-                    .map_err(|e| e.to_string())?;
+                let opts = crate::features::ExtractOptions {
+                    on_bad_frame: crate::features::BadFramePolicy::Continue,
+                    ..Default::default()
+                };
+                let done = crate::features::extract_video(
+                    &net,
+                    &video,
+                    &out,
+                    &opts,
+                    &mut |d, t| drop(progress_tx.send(Event::ExtractProgress(d, t))),
+                    &never,
+                )
+                .map_err(|e| e.to_string())?;
                 let f = Features::read(&done.npy, None).map_err(|e| e.to_string())?;
                 Ok((done.npy, f))
             })();
             let _ = match r {
                 Ok((path, f)) => tx.send(Event::FeaturesLoaded(path, Ok(f))),
-                Err(e) => tx.send(Event::FeaturesLoaded(video, Err(format!("feature extraction failed: {e}")))),
+                Err(e) => tx.send(Event::FeaturesLoaded(
+                    video,
+                    Err(format!("feature extraction failed: {e}")),
+                )),
             };
         });
     }
@@ -177,7 +212,13 @@ pub fn read_labels(path: &Path, vocab: &Vocabulary) -> Result<Vec<u32>, String> 
         .into_iter()
         .map(|l| {
             let name = level.label_name(l);
-            vocab.id(name).ok_or_else(|| format!("{}: level {}: label {name:?} is not in the vocabulary", path.display(), level.name))
+            vocab.id(name).ok_or_else(|| {
+                format!(
+                    "{}: level {}: label {name:?} is not in the vocabulary",
+                    path.display(),
+                    level.name
+                )
+            })
         })
         .collect()
 }

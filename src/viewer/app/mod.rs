@@ -55,7 +55,14 @@ fn default_reaction() -> f32 {
 
 impl Default for Settings {
     fn default() -> Self {
-        Settings { recent: Vec::new(), speed: 1.0, alpha: 0.3, follow_playhead: false, show_plots: true, reaction_s: default_reaction() }
+        Settings {
+            recent: Vec::new(),
+            speed: 1.0,
+            alpha: 0.3,
+            follow_playhead: false,
+            show_plots: true,
+            reaction_s: default_reaction(),
+        }
     }
 }
 
@@ -150,7 +157,11 @@ impl ViewerApp {
         }
         match checkpoint {
             Some(c) => app.open_checkpoint(c),
-            None => app.state.status.push_str(if app.state.status.is_empty() { "no checkpoint: nothing is anticipated" } else { "; no checkpoint" }),
+            None => app.state.status.push_str(if app.state.status.is_empty() {
+                "no checkpoint: nothing is anticipated"
+            } else {
+                "; no checkpoint"
+            }),
         }
         app
     }
@@ -164,7 +175,9 @@ impl ViewerApp {
         }
         // files opened on the command line this time come first
         let mut recent = std::mem::take(&mut self.settings.recent);
-        recent.extend(settings.recent.iter().filter(|r| !recent.contains(r)).cloned().collect::<Vec<_>>());
+        recent.extend(
+            settings.recent.iter().filter(|r| !recent.contains(r)).cloned().collect::<Vec<_>>(),
+        );
         recent.truncate(RECENT_MAX);
         self.settings = Settings { recent, ..settings };
         self
@@ -186,26 +199,46 @@ impl ViewerApp {
                 let tx = self.events.0.clone();
                 let name = format!("{}_segments.csv", self.state.video_name);
                 std::thread::spawn(move || {
-                    let _ = tx.send(Event::ExportTo(rfd::FileDialog::new().set_file_name(name).add_filter("CSV", &["csv"]).save_file()));
+                    let _ = tx.send(Event::ExportTo(
+                        rfd::FileDialog::new()
+                            .set_file_name(name)
+                            .add_filter("CSV", &["csv"])
+                            .save_file(),
+                    ));
                 });
             }
             Command::ToggleHelp => self.show_help = !self.show_help,
             Command::Save => self.save(),
             Command::Undo => self.history(false),
             Command::Redo => self.history(true),
-            Command::SplitAtPlayhead => self.edit(Edit::Split { level: self.state.edit_level, frame: self.state.playhead }),
-            Command::MergeWithNext => self.edit(Edit::MergeNext { level: self.state.edit_level, frame: self.state.playhead }),
-            Command::DeleteSegment => self.edit(Edit::Delete { level: self.state.edit_level, frame: self.state.playhead }),
+            Command::SplitAtPlayhead => {
+                self.edit(Edit::Split { level: self.state.edit_level, frame: self.state.playhead })
+            }
+            Command::MergeWithNext => self
+                .edit(Edit::MergeNext { level: self.state.edit_level, frame: self.state.playhead }),
+            Command::DeleteSegment => {
+                self.edit(Edit::Delete { level: self.state.edit_level, frame: self.state.playhead })
+            }
             Command::Relabel(k) => match self.legend_label(k) {
-                Some(label) => self.edit(Edit::Relabel { level: self.state.edit_level, frame: self.state.playhead, label }),
+                Some(label) => self.edit(Edit::Relabel {
+                    level: self.state.edit_level,
+                    frame: self.state.playhead,
+                    label,
+                }),
                 None => self.state.status = format!("the legend has no entry {}", k + 1),
             },
             Command::RelabelSearch => self.relabel_filter = Some(String::new()),
-            Command::MoveBoundary { level, from, to } => self.edit(Edit::MoveBoundary { level, from, to }),
+            Command::MoveBoundary { level, from, to } => {
+                self.edit(Edit::MoveBoundary { level, from, to })
+            }
             Command::NewFineLevel => {
                 let levels = self.annotation.as_ref().map_or(0, |s| s.doc.levels.len());
                 let name = if levels <= 1 { "fine".to_owned() } else { format!("fine{levels}") };
-                self.edit(Edit::AddLevel { name, parent: self.state.edit_level, label: "unlabelled".into() });
+                self.edit(Edit::AddLevel {
+                    name,
+                    parent: self.state.edit_level,
+                    label: "unlabelled".into(),
+                });
                 if self.annotation.as_ref().is_some_and(|s| s.doc.levels.len() > levels) {
                     self.state.edit_level = levels;
                 }
@@ -213,7 +246,12 @@ impl ViewerApp {
             Command::NextLevel => {
                 let levels = self.annotation.as_ref().map_or(1, |s| s.doc.levels.len());
                 self.state.edit_level = (self.state.edit_level + 1) % levels.max(1);
-                let name = self.annotation.as_ref().and_then(|s| s.doc.levels.get(self.state.edit_level)).map(|l| l.name.clone()).unwrap_or_default();
+                let name = self
+                    .annotation
+                    .as_ref()
+                    .and_then(|s| s.doc.levels.get(self.state.edit_level))
+                    .map(|l| l.name.clone())
+                    .unwrap_or_default();
                 self.state.status = format!("editing level {name}");
             }
             Command::TogglePlots => self.settings.show_plots = !self.settings.show_plots,
@@ -234,17 +272,32 @@ impl ViewerApp {
                     inference::Reply::Loaded(meta) => {
                         self.stride = meta.stride.max(1);
                         if meta.vocabulary != self.state.vocab.names() {
-                            self.state.status = format!("the checkpoint's {} classes differ from the labels' {}: anticipation is off", meta.vocabulary.len(), self.state.vocab.len());
+                            self.state.status = format!(
+                                "the checkpoint's {} classes differ from the labels' {}: anticipation is off",
+                                meta.vocabulary.len(),
+                                self.state.vocab.len()
+                            );
                             drop_worker = true;
                             break;
                         }
                         self.state.level = meta.level.clone();
-                        self.state.status = format!("model: {} trained on {} split {}", match meta.model { crate::model::checkpoint::ModelConfig::Futr(_) => "FUTR", _ => "m&m-Ant" }, meta.dataset, meta.split);
+                        self.state.status = format!(
+                            "model: {} trained on {} split {}",
+                            match meta.model {
+                                crate::model::checkpoint::ModelConfig::Futr(_) => "FUTR",
+                                _ => "m&m-Ant",
+                            },
+                            meta.dataset,
+                            meta.split
+                        );
                         self.checkpoint_input = Some(meta.input.clone());
                     }
                     inference::Reply::Result { generation, view } => {
                         if generation == w.latest() || self.state.anticipation.is_none() {
-                            self.state.status = format!("anticipated from frame {} in {:.0} ms", view.observed, view.latency_ms);
+                            self.state.status = format!(
+                                "anticipated from frame {} in {:.0} ms",
+                                view.observed, view.latency_ms
+                            );
                             self.state.anticipation = Some(view);
                         }
                     }
@@ -265,7 +318,10 @@ impl ViewerApp {
                             self.state.frames = m.frames;
                             self.state.view = (0.0, m.frames as f64);
                         } else if m.frames != self.state.frames {
-                            self.state.status = format!("the video has {} frames, the labels {}: frame numbers follow the video's decoded pictures", m.frames, self.state.frames);
+                            self.state.status = format!(
+                                "the video has {} frames, the labels {}: frame numbers follow the video's decoded pictures",
+                                m.frames, self.state.frames
+                            );
                         }
                         if m.fps > 0.0 {
                             self.state.fps = m.fps;
@@ -274,10 +330,19 @@ impl ViewerApp {
                     video::Reply::Frame { generation, frame } => {
                         if generation == v.latest() {
                             self.displayed_frame = Some(frame.index);
-                            let image = ColorImage::from_rgb([frame.width as usize, frame.height as usize], &frame.data);
+                            let image = ColorImage::from_rgb(
+                                [frame.width as usize, frame.height as usize],
+                                &frame.data,
+                            );
                             match &mut self.frame_texture {
                                 Some(t) => t.set(image, TextureOptions::LINEAR),
-                                None => self.frame_texture = Some(ctx.load_texture("video-frame", image, TextureOptions::LINEAR)),
+                                None => {
+                                    self.frame_texture = Some(ctx.load_texture(
+                                        "video-frame",
+                                        image,
+                                        TextureOptions::LINEAR,
+                                    ))
+                                }
                             }
                         }
                     }
@@ -298,13 +363,25 @@ impl ViewerApp {
     /// Asks the model for the current observation point, once per τ frames (newest wins).
     fn request_anticipation(&mut self) {
         let observed = self.state.observation_point().min(self.state.frames);
-        let (Some(input), Some(_)) = (self.checkpoint_input.clone(), &self.inference) else { return };
-        let key = (observed / self.stride, self.labels_version + self.state.observe_predictions as u64 * (1 << 40), self.features.is_some());
+        let (Some(input), Some(_)) = (self.checkpoint_input.clone(), &self.inference) else {
+            return;
+        };
+        let key = (
+            observed / self.stride,
+            self.labels_version + self.state.observe_predictions as u64 * (1 << 40),
+            self.features.is_some(),
+        );
         if self.last_request == Some(key) || observed == 0 {
             return;
         }
         let (labels, features) = match &input {
-            InputKind::GtLabels { .. } => match self.state.predictions.as_ref().filter(|_| self.state.observe_predictions).or(self.state.ground_truth.as_ref()) {
+            InputKind::GtLabels { .. } => match self
+                .state
+                .predictions
+                .as_ref()
+                .filter(|_| self.state.observe_predictions)
+                .or(self.state.ground_truth.as_ref())
+            {
                 Some(gt) => (gt[..observed.min(gt.len())].to_vec(), None),
                 None => {
                     self.state.status = "the checkpoint observes labels: open a label file (File → Open labels) to anticipate".into();
@@ -316,7 +393,12 @@ impl ViewerApp {
                 Some(f) => {
                     let observed = observed.min(f.frames);
                     // only the observed length is read from the labels when features are observed
-                    let labels = self.state.ground_truth.as_ref().map(|g| g[..observed.min(g.len())].to_vec()).unwrap_or_else(|| vec![0; observed]);
+                    let labels = self
+                        .state
+                        .ground_truth
+                        .as_ref()
+                        .map(|g| g[..observed.min(g.len())].to_vec())
+                        .unwrap_or_else(|| vec![0; observed]);
                     (labels, Some(f.clone()))
                 }
                 None => {
@@ -370,7 +452,9 @@ impl ViewerApp {
         }
         // shortcuts with modifiers first, so that Shift+→ is not also →
         let mut commands: Vec<Command> = Command::MENU.to_vec();
-        commands.sort_by_key(|c| c.shortcut().map_or(0, |s| -((s.modifiers.shift as i32) + (s.modifiers.command as i32))));
+        commands.sort_by_key(|c| {
+            c.shortcut().map_or(0, |s| -((s.modifiers.shift as i32) + (s.modifiers.command as i32)))
+        });
         for cmd in commands {
             if let Some(sc) = cmd.shortcut()
                 && ui.input_mut(|i| i.consume_shortcut(&sc))
@@ -379,9 +463,20 @@ impl ViewerApp {
             }
         }
         // digits: relabel the segment at the playhead; held while playing: paint the frames
-        const DIGITS: [egui::Key; 9] = [egui::Key::Num1, egui::Key::Num2, egui::Key::Num3, egui::Key::Num4, egui::Key::Num5, egui::Key::Num6, egui::Key::Num7, egui::Key::Num8, egui::Key::Num9];
+        const DIGITS: [egui::Key; 9] = [
+            egui::Key::Num1,
+            egui::Key::Num2,
+            egui::Key::Num3,
+            egui::Key::Num4,
+            egui::Key::Num5,
+            egui::Key::Num6,
+            egui::Key::Num7,
+            egui::Key::Num8,
+            egui::Key::Num9,
+        ];
         for (k, key) in DIGITS.into_iter().enumerate() {
-            let (pressed, released) = ui.input(|i| (i.key_pressed(key) && !i.modifiers.any(), i.key_released(key)));
+            let (pressed, released) =
+                ui.input(|i| (i.key_pressed(key) && !i.modifiers.any(), i.key_released(key)));
             if pressed && self.paint.is_none() {
                 if self.state.playing {
                     self.paint = Some((k, self.paint_frame()));
@@ -393,7 +488,9 @@ impl ViewerApp {
                 self.paint = None;
                 let end = (self.paint_frame() + 1).min(self.state.frames);
                 match self.legend_label(pk) {
-                    Some(label) if end > start => self.edit(Edit::Paint { level: self.state.edit_level, start, end, label }),
+                    Some(label) if end > start => {
+                        self.edit(Edit::Paint { level: self.state.edit_level, start, end, label })
+                    }
                     _ => {}
                 }
             }
@@ -402,7 +499,13 @@ impl ViewerApp {
 
     fn menu_bar(&mut self, ui: &mut egui::Ui, commands: &mut Vec<Command>) {
         egui::MenuBar::new().ui(ui, |ui| {
-            for (menu, title) in [(Menu::File, "File"), (Menu::Edit, "Edit"), (Menu::Playback, "Playback"), (Menu::View, "View"), (Menu::Help, "Help")] {
+            for (menu, title) in [
+                (Menu::File, "File"),
+                (Menu::Edit, "Edit"),
+                (Menu::Playback, "Playback"),
+                (Menu::View, "View"),
+                (Menu::Help, "Help"),
+            ] {
                 ui.menu_button(title, |ui| {
                     for cmd in Command::MENU.iter().filter(|c| c.menu() == menu) {
                         let mut button = egui::Button::new(cmd.title());
@@ -435,21 +538,27 @@ impl ViewerApp {
 
     fn help_overlay(&mut self, ctx: &egui::Context) {
         let mut open = self.show_help;
-        egui::Window::new("Keyboard shortcuts").open(&mut open).collapsible(false).resizable(false).show(ctx, |ui| {
-            egui::Grid::new("shortcuts").striped(true).show(ui, |ui| {
-                for cmd in Command::MENU.iter() {
-                    ui.label(cmd.title());
-                    ui.monospace(cmd.shortcut().map(|s| ctx.format_shortcut(&s)).unwrap_or_default());
+        egui::Window::new("Keyboard shortcuts")
+            .open(&mut open)
+            .collapsible(false)
+            .resizable(false)
+            .show(ctx, |ui| {
+                egui::Grid::new("shortcuts").striped(true).show(ui, |ui| {
+                    for cmd in Command::MENU.iter() {
+                        ui.label(cmd.title());
+                        ui.monospace(
+                            cmd.shortcut().map(|s| ctx.format_shortcut(&s)).unwrap_or_default(),
+                        );
+                        ui.end_row();
+                    }
+                    ui.label("Zoom the timeline");
+                    ui.monospace("mouse wheel");
                     ui.end_row();
-                }
-                ui.label("Zoom the timeline");
-                ui.monospace("mouse wheel");
-                ui.end_row();
-                ui.label("Pan / scrub");
-                ui.monospace("drag tracks / drag ruler");
-                ui.end_row();
+                    ui.label("Pan / scrub");
+                    ui.monospace("drag tracks / drag ruler");
+                    ui.end_row();
+                });
             });
-        });
         self.show_help = open;
     }
 
@@ -490,11 +599,17 @@ impl ViewerApp {
         egui::Panel::bottom("status").show(ui, |ui| {
             ui.horizontal(|ui| {
                 if let Some((done, total)) = self.extracting {
-                    ui.add(egui::ProgressBar::new(done as f32 / total.max(1) as f32).desired_width(160.0).text(format!("features {done}/{total}")));
+                    ui.add(
+                        egui::ProgressBar::new(done as f32 / total.max(1) as f32)
+                            .desired_width(160.0)
+                            .text(format!("features {done}/{total}")),
+                    );
                 }
                 ui.label(&self.state.status);
                 if let Some(note) = &self.renderer_note {
-                    ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| ui.weak(note));
+                    ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                        ui.weak(note)
+                    });
                 }
             });
         });
@@ -506,22 +621,37 @@ impl ViewerApp {
                 && ui.max_rect().contains(pos)
             {
                 let (v0, v1) = self.state.view;
-                let around = v0 + ((pos.x - ui.max_rect().left()) / ui.max_rect().width()) as f64 * (v1 - v0);
-                let (a, b) = Timeline::zoomed(self.state.view, self.state.frames, around, (-dy as f64 * 0.005).exp());
+                let around = v0
+                    + ((pos.x - ui.max_rect().left()) / ui.max_rect().width()) as f64 * (v1 - v0);
+                let (a, b) = Timeline::zoomed(
+                    self.state.view,
+                    self.state.frames,
+                    around,
+                    (-dy as f64 * 0.005).exp(),
+                );
                 commands.push(Command::SetView(a, b));
             }
         });
         if self.settings.show_plots {
-            egui::Panel::right("plots").default_size(300.0).show(ui, |ui| self.plots.ui(ui, &self.state));
+            egui::Panel::right("plots")
+                .default_size(300.0)
+                .show(ui, |ui| self.plots.ui(ui, &self.state));
         }
         egui::CentralPanel::default().show(ui, |ui| match &self.frame_texture {
             Some(t) => {
                 let size = t.size_vec2();
-                let scale = (ui.available_width() / size.x).min(ui.available_height() / size.y).max(0.1);
+                let scale =
+                    (ui.available_width() / size.x).min(ui.available_height() / size.y).max(0.1);
                 ui.centered_and_justified(|ui| ui.image((t.id(), size * scale)));
             }
             None => {
-                ui.centered_and_justified(|ui| ui.label(if self.video.is_some() { "decoding…" } else { "no video for these labels" }));
+                ui.centered_and_justified(|ui| {
+                    ui.label(if self.video.is_some() {
+                        "decoding…"
+                    } else {
+                        "no video for these labels"
+                    })
+                });
             }
         });
         if self.show_help {
@@ -545,7 +675,8 @@ impl ViewerApp {
 fn cpu_time() -> Option<f64> {
     let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
     // SAFETY: clock_gettime writes into the timespec we own
-    (unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) } == 0).then(|| ts.tv_sec as f64 + ts.tv_nsec as f64 * 1e-9)
+    (unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) } == 0)
+        .then(|| ts.tv_sec as f64 + ts.tv_nsec as f64 * 1e-9)
 }
 
 impl eframe::App for ViewerApp {

@@ -38,8 +38,8 @@ impl Canvas {
             return;
         }
         let p = self.img.get_pixel_mut(x as u32, y as u32);
-        for i in 0..3 {
-            p.0[i] = (p.0[i] as f32 * (1.0 - a) + c[i] as f32 * a).round() as u8;
+        for (channel, &target) in p.0.iter_mut().zip(&c) {
+            *channel = (*channel as f32 * (1.0 - a) + target as f32 * a).round() as u8;
         }
     }
 

@@ -66,7 +66,14 @@ mod tests {
     #[test]
     fn failure_keeps_the_old_file() {
         let dir = tempfile::tempdir().unwrap();
-        let p = dir.path().join("missing-dir").join("out.csv");
-        assert!(write_atomic(&p, b"x").is_err());
+        let p = dir.path().join("out.csv");
+        write_atomic(&p, b"old").unwrap();
+        // a folder where the temporary file goes: the write must fail before the target is touched
+        std::fs::create_dir(temp_path_for(&p)).unwrap();
+        assert!(write_atomic(&p, b"new").is_err(), "a write that cannot finish reports it");
+        assert_eq!(std::fs::read(&p).unwrap(), b"old", "the old file is untouched");
+        // and no target in a missing folder is ever created
+        let missing = dir.path().join("missing-dir").join("out.csv");
+        assert!(write_atomic(&missing, b"x").is_err());
     }
 }

@@ -20,7 +20,7 @@ fn main() -> ExitCode {
     match mmant::cli::run(std::env::args_os()) {
         Ok(code) => code,
         Err(err) => {
-            eprintln!("error: {}", mmant::cli::error_message(&err));
+            eprintln!("error: {err:#}");
             ExitCode::from(2)
         }
     }

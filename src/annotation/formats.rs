@@ -43,12 +43,17 @@ impl Format {
     }
 }
 
-fn err(path: &Path, line: usize, msg: impl std::fmt::Display) -> String {
-    if line == 0 {
-        format!("{}: {msg}", path.display())
-    } else {
-        format!("{}: line {line}: {msg}", path.display())
-    }
+/// A label file that does not parse: the file, the line (0: the whole file) and what is wrong.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{}{}: {message}", path.display(), if *line == 0 { String::new() } else { format!(": line {line}") })]
+pub struct FormatError {
+    pub path: std::path::PathBuf,
+    pub line: usize,
+    pub message: String,
+}
+
+fn err(path: &Path, line: usize, msg: impl std::fmt::Display) -> FormatError {
+    FormatError { path: path.to_owned(), line, message: msg.to_string() }
 }
 
 /// Reads an annotation. `vocabularies` gives the known labels per level name (e.g. from
@@ -59,7 +64,7 @@ pub fn read(
     bytes: &[u8],
     vocabularies: &[(String, Vocabulary)],
     strict: bool,
-) -> Result<Annotation, String> {
+) -> Result<Annotation, FormatError> {
     let video = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
     let text = std::str::from_utf8(bytes).map_err(|e| {
         err(
@@ -76,21 +81,24 @@ pub fn read(
             .unwrap_or_default()
     };
     let known = |name: &str| vocabularies.iter().any(|(n, _)| n == name);
-    let id_of =
-        |vocab: &mut Vec<String>, label: &str, level: &str, line: usize| -> Result<u32, String> {
-            if let Some(i) = vocab.iter().position(|n| n == label) {
-                return Ok(i as u32);
-            }
-            if strict && known(level) {
-                return Err(err(
-                    path,
-                    line,
-                    format!("label {label:?} is not in the {level} vocabulary"),
-                ));
-            }
-            vocab.push(label.to_owned());
-            Ok((vocab.len() - 1) as u32)
-        };
+    let id_of = |vocab: &mut Vec<String>,
+                 label: &str,
+                 level: &str,
+                 line: usize|
+     -> Result<u32, FormatError> {
+        if let Some(i) = vocab.iter().position(|n| n == label) {
+            return Ok(i as u32);
+        }
+        if strict && known(level) {
+            return Err(err(
+                path,
+                line,
+                format!("label {label:?} is not in the {level} vocabulary"),
+            ));
+        }
+        vocab.push(label.to_owned());
+        Ok((vocab.len() - 1) as u32)
+    };
     match Format::detect(path, bytes) {
         Format::SegmentCsv => {
             let mut r = csv::Reader::from_reader(bytes);
@@ -374,14 +382,14 @@ mod tests {
     fn bad_files_name_the_file_and_line() {
         let p = PathBuf::from("v.txt");
         let vocab = [("action".to_owned(), Vocabulary::from_names(["SIL", "pour"]))];
-        let e = read(&p, b"SIL\npour\nstir\n", &vocab, true).unwrap_err();
+        let e = read(&p, b"SIL\npour\nstir\n", &vocab, true).unwrap_err().to_string();
         assert_eq!(e, "v.txt: line 3: label \"stir\" is not in the action vocabulary");
-        let e = read(&p, &[0xff, 0xfe, 0x00, 0x41], &[], false).unwrap_err();
+        let e = read(&p, &[0xff, 0xfe, 0x00, 0x41], &[], false).unwrap_err().to_string();
         assert!(e.contains("expected UTF-8 text"), "{e}");
-        let e = read(&p, b"a,b\na\n", &[], false).unwrap_err();
+        let e = read(&p, b"a,b\na\n", &[], false).unwrap_err().to_string();
         assert_eq!(e, "v.txt: line 2: expected 2 comma-separated labels, found 1");
         let csv = PathBuf::from("v.csv");
-        let e = read(&csv, b"video,track,level,label,label_id,start_frame,end_frame\nv,ground_truth,action,a,0,0,5\nv,ground_truth,action,b,1,6,9\n", &[], false).unwrap_err();
+        let e = read(&csv, b"video,track,level,label,label_id,start_frame,end_frame\nv,ground_truth,action,a,0,0,5\nv,ground_truth,action,b,1,6,9\n", &[], false).unwrap_err().to_string();
         assert_eq!(e, "v.csv: line 3: expected a action segment starting at frame 5, found [6, 9)");
     }
 }

@@ -24,8 +24,31 @@ pub enum EditError {
     NoLevel(usize),
     #[error("frame {frame} is outside the video's {frames} frames")]
     OutOfRange { frame: usize, frames: usize },
-    #[error("{0}")]
-    Refused(String),
+    #[error(
+        "{fine_level} segment \"{label}\" [{start}, {end}) would cross the {coarse_level} boundary at frame {boundary}"
+    )]
+    CrossesBoundary {
+        fine_level: String,
+        label: String,
+        start: usize,
+        end: usize,
+        coarse_level: String,
+        boundary: usize,
+    },
+    #[error("a level named {0:?} exists")]
+    LevelExists(String),
+    #[error("frame {0} already starts a segment")]
+    AlreadyStarts(usize),
+    #[error("the last segment has no next segment to merge with")]
+    NoNextSegment,
+    #[error("no boundary at frame {0}")]
+    NoBoundary(usize),
+    #[error("the boundary at {from} can move within ({min}, {max}) only, not to {to}")]
+    BoundaryOutOfRange { from: usize, to: usize, min: usize, max: usize },
+    #[error("the only segment cannot be deleted")]
+    OnlySegment,
+    #[error("cannot paint frames [{start}, {end})")]
+    EmptyPaint { start: usize, end: usize },
 }
 
 /// One level's labels: a partition of [0, N) into labelled segments, no gaps, no overlaps.
@@ -200,14 +223,14 @@ impl Annotation {
             let fine_bounds: std::collections::HashSet<usize> = fine.track.boundaries().collect();
             if let Some(b) = coarse.track.boundaries().find(|b| !fine_bounds.contains(b)) {
                 let f = fine.track.index_at(b).map(|i| fine.track.segments()[i]).expect("b < N");
-                return Err(EditError::Refused(format!(
-                    "{} segment \"{}\" [{}, {}) would cross the {} boundary at frame {b}",
-                    fine.name,
-                    fine.label_name(f.label),
-                    f.start,
-                    f.end,
-                    coarse.name
-                )));
+                return Err(EditError::CrossesBoundary {
+                    fine_level: fine.name.clone(),
+                    label: fine.label_name(f.label).to_owned(),
+                    start: f.start,
+                    end: f.end,
+                    coarse_level: coarse.name.clone(),
+                    boundary: b,
+                });
             }
             Ok(())
         };
@@ -229,7 +252,7 @@ impl Annotation {
         if let Edit::AddLevel { name, parent, label } = edit {
             let p = self.levels.get(*parent).ok_or(EditError::NoLevel(*parent))?;
             if self.level_index(name).is_some() {
-                return Err(EditError::Refused(format!("a level named {name:?} exists")));
+                return Err(EditError::LevelExists(name.clone()));
             }
             let track = Track {
                 segments: p.track.segments().iter().map(|s| Segment { label: 0, ..*s }).collect(),
@@ -251,9 +274,7 @@ impl Annotation {
                 in_range(*frame)?;
                 let i = l.track.index_at(*frame).expect("in range");
                 if segs[i].start == *frame {
-                    return Err(EditError::Refused(format!(
-                        "frame {frame} already starts a segment"
-                    )));
+                    return Err(EditError::AlreadyStarts(*frame));
                 }
                 let s = segs[i];
                 l.track
@@ -264,9 +285,7 @@ impl Annotation {
                 in_range(*frame)?;
                 let i = l.track.index_at(*frame).expect("in range");
                 if i + 1 >= segs.len() {
-                    return Err(EditError::Refused(
-                        "the last segment has no next segment to merge with".into(),
-                    ));
+                    return Err(EditError::NoNextSegment);
                 }
                 l.track.segments[i].end = segs[i + 1].end;
                 l.track.segments.remove(i + 1);
@@ -279,14 +298,15 @@ impl Annotation {
             }
             Edit::MoveBoundary { from, to, .. } => {
                 let Some(i) = segs.iter().position(|s| s.start == *from).filter(|&i| i > 0) else {
-                    return Err(EditError::Refused(format!("no boundary at frame {from}")));
+                    return Err(EditError::NoBoundary(*from));
                 };
                 if *to <= segs[i - 1].start || *to >= segs[i].end {
-                    return Err(EditError::Refused(format!(
-                        "the boundary at {from} can move within ({}, {}) only, not to {to}",
-                        segs[i - 1].start,
-                        segs[i].end
-                    )));
+                    return Err(EditError::BoundaryOutOfRange {
+                        from: *from,
+                        to: *to,
+                        min: segs[i - 1].start,
+                        max: segs[i].end,
+                    });
                 }
                 l.track.segments[i - 1].end = *to;
                 l.track.segments[i].start = *to;
@@ -295,7 +315,7 @@ impl Annotation {
                 in_range(*frame)?;
                 let i = l.track.index_at(*frame).expect("in range");
                 if segs.len() == 1 {
-                    return Err(EditError::Refused("the only segment cannot be deleted".into()));
+                    return Err(EditError::OnlySegment);
                 }
                 if i == 0 {
                     l.track.segments[1].start = 0;
@@ -307,9 +327,7 @@ impl Annotation {
             Edit::Paint { start, end, label, .. } => {
                 in_range(*start)?;
                 if *end <= *start || *end > frames {
-                    return Err(EditError::Refused(format!(
-                        "cannot paint frames [{start}, {end})"
-                    )));
+                    return Err(EditError::EmptyPaint { start: *start, end: *end });
                 }
                 let id = l.label_id(label);
                 l.track.paint(*start, *end, id);
@@ -334,6 +352,43 @@ impl Annotation {
             )
         })
     }
+}
+
+/// Why a label file could not be read as per-frame labels of a vocabulary.
+#[derive(Debug, thiserror::Error)]
+pub enum LabelsError {
+    #[error(transparent)]
+    Data(#[from] crate::data::DataError),
+    #[error(transparent)]
+    Format(#[from] formats::FormatError),
+    #[error("{}: level {level}: label {label:?} is not in the vocabulary", path.display())]
+    Unknown { path: std::path::PathBuf, level: String, label: String },
+}
+
+/// Reads per-frame labels: an MS-TCN `.txt` (one label per line) or our segment CSV (its first
+/// level, read by the annotation formats), encoded with `vocab`; an unknown label is an error
+/// naming the file (and, for `.txt`, the line).
+pub fn read_labels(path: &std::path::Path, vocab: &Vocabulary) -> Result<Vec<u32>, LabelsError> {
+    if !path.extension().is_some_and(|e| e.eq_ignore_ascii_case("csv")) {
+        return Ok(crate::data::FrameLabels::read(path)?.encode_strict(vocab)?);
+    }
+    let bytes = std::fs::read(path).map_err(|e| crate::data::DataError::io(path, e))?;
+    let doc = formats::read(path, &bytes, &[], false)?;
+    let level = &doc.levels[0];
+    // only the labels the track uses must be known (the file's vocabulary may list others)
+    level
+        .track
+        .labels()
+        .into_iter()
+        .map(|l| {
+            let name = level.label_name(l);
+            vocab.id(name).ok_or_else(|| LabelsError::Unknown {
+                path: path.to_owned(),
+                level: level.name.clone(),
+                label: name.to_owned(),
+            })
+        })
+        .collect()
 }
 
 #[cfg(test)]

@@ -11,16 +11,19 @@ use crate::data::Vocabulary;
 
 #[derive(Debug, thiserror::Error)]
 pub enum SessionError {
-    #[error("{0}")]
-    Format(String),
+    #[error(transparent)]
+    Format(#[from] super::formats::FormatError),
+    /// The annotation cannot be saved in its file's format.
+    #[error("{}: an MS-TCN label file holds one level, this annotation has {levels}: save it as a segment CSV", path.display())]
+    OneLevelFormat { path: PathBuf, levels: usize },
     #[error(transparent)]
     Edit(#[from] EditError),
-    #[error("{}: {source}; the change was undone", path.display())]
-    Journal { path: PathBuf, source: std::io::Error },
-    #[error("{}: {source}; the file on disk is unchanged", path.display())]
-    Save { path: PathBuf, source: std::io::Error },
-    #[error("{}: {source}", path.display())]
-    Read { path: PathBuf, source: std::io::Error },
+    #[error("{}: {error}; the change was undone", path.display())]
+    Journal { path: PathBuf, error: std::io::Error },
+    #[error("{}: {error}; the file on disk is unchanged", path.display())]
+    Save { path: PathBuf, error: std::io::Error },
+    #[error("{}: {error}", path.display())]
+    Read { path: PathBuf, error: std::io::Error },
 }
 
 pub struct Session {
@@ -43,18 +46,17 @@ impl Session {
         fps: f64,
     ) -> Result<(Session, Option<String>), SessionError> {
         let bytes = std::fs::read(path)
-            .map_err(|source| SessionError::Read { path: path.to_owned(), source })?;
-        let doc =
-            formats::read(path, &bytes, vocabularies, strict).map_err(SessionError::Format)?;
+            .map_err(|error| SessionError::Read { path: path.to_owned(), error })?;
+        let doc = formats::read(path, &bytes, vocabularies, strict)?;
         let format = Format::detect(path, &bytes);
         let rec = journal::recover(path, &bytes, doc);
         let mut journal = Journal::start(path, &bytes)
-            .map_err(|source| SessionError::Journal { path: Journal::path_for(path), source })?;
+            .map_err(|error| SessionError::Journal { path: Journal::path_for(path), error })?;
         let mut message = rec.note.clone();
         if rec.replayed > 0 {
             // keep the recovered state durable in the fresh journal until the user saves
             journal.append(&JournalEntry::Set { annotation: rec.annotation.clone() }).map_err(
-                |source| SessionError::Journal { path: journal.path().to_owned(), source },
+                |error| SessionError::Journal { path: journal.path().to_owned(), error },
             )?;
             let m = format!(
                 "recovered {} unsaved change{} from {}",
@@ -85,9 +87,9 @@ impl Session {
     /// Applies an edit and journals it; Ok means it is on disk (in the journal).
     pub fn edit(&mut self, edit: Edit) -> Result<(), SessionError> {
         self.history.apply(&mut self.doc, edit.clone())?;
-        if let Err(source) = self.journal.append(&JournalEntry::Edit { edit }) {
+        if let Err(error) = self.journal.append(&JournalEntry::Edit { edit }) {
             self.history.undo(&mut self.doc);
-            return Err(SessionError::Journal { path: self.journal.path().to_owned(), source });
+            return Err(SessionError::Journal { path: self.journal.path().to_owned(), error });
         }
         self.unsaved += 1;
         Ok(())
@@ -95,7 +97,7 @@ impl Session {
 
     fn journal_state(&mut self) -> Result<(), SessionError> {
         self.journal.append(&JournalEntry::Set { annotation: self.doc.clone() }).map_err(
-            |source| SessionError::Journal { path: self.journal.path().to_owned(), source },
+            |error| SessionError::Journal { path: self.journal.path().to_owned(), error },
         )?;
         self.unsaved += 1;
         Ok(())
@@ -133,17 +135,16 @@ impl Session {
     /// An MS-TCN file holds one level: a session with more is saved with [`Session::save_as`].
     pub fn save(&mut self) -> Result<(), SessionError> {
         if self.format == Format::MsTcn && self.doc.levels.len() > 1 {
-            return Err(SessionError::Format(format!(
-                "{}: an MS-TCN label file holds one level, this annotation has {}: save it as a segment CSV",
-                self.path.display(),
-                self.doc.levels.len()
-            )));
+            return Err(SessionError::OneLevelFormat {
+                path: self.path.clone(),
+                levels: self.doc.levels.len(),
+            });
         }
         let bytes = formats::write(&self.doc, self.format, self.fps);
         crate::fsutil::write_atomic(&self.path, &bytes)
-            .map_err(|source| SessionError::Save { path: self.path.clone(), source })?;
-        self.journal = Journal::start(&self.path, &bytes).map_err(|source| {
-            SessionError::Journal { path: Journal::path_for(&self.path), source }
+            .map_err(|error| SessionError::Save { path: self.path.clone(), error })?;
+        self.journal = Journal::start(&self.path, &bytes).map_err(|error| {
+            SessionError::Journal { path: Journal::path_for(&self.path), error }
         })?;
         self.unsaved = 0;
         Ok(())

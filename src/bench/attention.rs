@@ -170,7 +170,7 @@ pub fn run(cfg: &AttentionBenchConfig) -> anyhow::Result<AttentionBenchReport> {
     if let Some(py) = &cfg.python {
         std::fs::write(dir.path().join("sizes.json"), serde_json::to_string(&cfg.sizes)?)?;
         let script = dir.path().join("torch_sdpa.py");
-        std::fs::write(&script, include_str!("torch_sdpa.py"))?;
+        std::fs::write(&script, include_str!("../../scripts/reference/torch_sdpa.py"))?;
         let out = Command::new(py)
             .arg(&script)
             .arg(dir.path())

@@ -13,7 +13,7 @@ use serde::Serialize;
 use super::attention::{machine_description, median_ms};
 use crate::data::Dataset;
 use crate::model::{AttentionImpl, Model, blocks, blocks::Dropout, checkpoint, futr, init, mmant};
-use crate::train::{self, InputChoice, ModelKind, TrainConfig, examples, optim::AdamW};
+use crate::train::{self, ModelKind, TrainConfig, examples, optim::AdamW};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct ForwardRow {
@@ -105,40 +105,14 @@ pub fn run(
 
     let mut training = Vec::new();
     if let Some(ds) = train_data {
+        // Breakfast's configuration whatever the data, so that rows compare across datasets
         let tcfg = TrainConfig {
-            model: ModelKind::Mmant,
-            input: InputChoice::GtLabels,
             split: ds.splits[0].name.clone(),
-            level: "action".into(),
-            fine_level: None,
-            feature_dim: None,
             epochs: 1,
-            batch_size: 16,
-            lr: 1e-3,
-            weight_decay: 5e-3,
             warmup: 1,
             seed: 1,
-            stride: 3,
-            queries: 8,
-            d_model: 128,
-            futr_salads: false,
-            alphas: vec![0.2, 0.3, 0.5],
-            random_cuts: false,
-            end_relative_positions: false,
-            queries_from_segmentation: false,
-            transition_weight: 10.0,
-            duration_weight: 1.0,
-            use_text: true,
-            use_tcl: true,
-            use_fine: true,
-            query_slots: false,
-            input_sinusoid: true,
-            decoder_layers: None,
-            text_table: None,
-            out: std::env::temp_dir(),
-            resume: false,
-            stop_after: None,
             held_out_every: 0,
+            ..TrainConfig::for_dataset("breakfast", ModelKind::Mmant, std::env::temp_dir())
         };
         let prepared = train::prepare(ds, &tcfg)?;
         let n = train_examples.min(prepared.examples.len());

@@ -14,7 +14,7 @@ use serde::Serialize;
 
 use super::attention::machine_description;
 use super::video::{Percentiles, percentiles};
-use crate::viewer::{Command, ViewerApp};
+use crate::viewer::{UiCommand, ViewerApp};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct MemoryRow {
@@ -155,8 +155,8 @@ pub fn run(
     let t0 = Instant::now();
 
     // 1. UI frame time while the demo plays (video decoding and the model on their threads)
-    let (_dir, labels, mapping, model, video) = crate::cli::demo_files_with_video()?;
-    let mut app = crate::cli::viewer_app(
+    let (_dir, labels, mapping, model, video) = crate::demo::files_with_video()?;
+    let mut app = crate::viewer::viewer_app(
         Some(&labels),
         Some(&mapping),
         Some(&model),
@@ -181,10 +181,15 @@ pub fn run(
         &long_labels,
         demo.iter().cycle().take(6600).map(|l| format!("{l}\n")).collect::<String>(),
     )?;
-    let mut app =
-        crate::cli::viewer_app(Some(&long_labels), Some(&mapping), Some(&model), None, Some(15.0))?;
+    let mut app = crate::viewer::viewer_app(
+        Some(&long_labels),
+        Some(&mapping),
+        Some(&model),
+        None,
+        Some(15.0),
+    )?;
     app.state.follow_playhead = true;
-    app.state.apply(Command::Seek(100));
+    app.state.apply(UiCommand::Seek(100));
     if !frames_until(&ctx, &mut app, t0, Duration::from_secs(120), |a| {
         a.state.anticipation.is_some()
     }) {
@@ -195,7 +200,7 @@ pub fn run(
     for i in 0..moves {
         let target = 6000 + stride * (i + 1);
         let start = Instant::now();
-        app.state.apply(Command::Seek(target));
+        app.state.apply(UiCommand::Seek(target));
         if !frames_until(&ctx, &mut app, t0, Duration::from_secs(60), |a| {
             a.state.anticipation.as_ref().is_some_and(|x| x.observed == target)
         }) {
@@ -210,7 +215,7 @@ pub fn run(
         None => None,
         Some(path) => {
             let (rss_before, _) = rss_mb();
-            let mut app = crate::cli::viewer_app(None, None, None, Some(path), None)?;
+            let mut app = crate::viewer::viewer_app(None, None, None, Some(path), None)?;
             if !frames_until(&ctx, &mut app, t0, Duration::from_secs(300), |a| {
                 a.displayed_frame().is_some()
             }) {
@@ -221,7 +226,7 @@ pub fn run(
             for place in 0..12 {
                 let start = frames / 12 * place;
                 for k in start..(start + 750).min(frames) {
-                    app.state.apply(Command::Seek(k));
+                    app.state.apply(UiCommand::Seek(k));
                     frame(&ctx, &mut app, t0);
                     // wait for the decoded frame, as the window would show it
                     frames_until(&ctx, &mut app, t0, Duration::from_secs(30), |a| {

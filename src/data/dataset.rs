@@ -323,16 +323,16 @@ impl Dataset {
         };
         let mut frames = label_frames;
         let mut mismatch = None;
-        if let Some(f) = &mut features {
-            if f.frames != label_frames {
-                mismatch = Some(LengthMismatch {
-                    video: video.to_owned(),
-                    label_frames,
-                    feature_frames: f.frames,
-                });
-                frames = frames.min(f.frames);
-                f.truncate(frames);
-            }
+        if let Some(f) = &mut features
+            && f.frames != label_frames
+        {
+            mismatch = Some(LengthMismatch {
+                video: video.to_owned(),
+                label_frames,
+                feature_frames: f.frames,
+            });
+            frames = frames.min(f.frames);
+            f.truncate(frames);
         }
         for l in &mut levels {
             l.truncate(frames);

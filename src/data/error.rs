@@ -4,12 +4,8 @@ use std::path::PathBuf;
 
 #[derive(Debug, thiserror::Error)]
 pub enum DataError {
-    #[error("{}: {source}", path.display())]
-    Io {
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
+    #[error("{}: {error}", path.display())]
+    Io { path: PathBuf, error: std::io::Error },
     /// A line that does not have the expected shape.
     #[error("{}:{line}: expected {expected}, found {found}", path.display())]
     Line { path: PathBuf, line: usize, expected: String, found: String },
@@ -23,8 +19,8 @@ pub enum DataError {
 }
 
 impl DataError {
-    pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
-        DataError::Io { path: path.into(), source }
+    pub(crate) fn io(path: impl Into<PathBuf>, error: std::io::Error) -> Self {
+        DataError::Io { path: path.into(), error }
     }
 
     pub(crate) fn line(

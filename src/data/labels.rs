@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use super::error::{DataError, Result};
-use super::text::{lines_of, quote};
+use super::lines::{lines_of, quote};
 use super::vocab::Vocabulary;
 
 /// The header line of MS-TCN's (and every follower's) prediction files.

@@ -6,8 +6,8 @@ pub mod dataset;
 pub mod error;
 pub mod features;
 pub mod labels;
+pub(crate) mod lines;
 pub mod splits;
-pub(crate) mod text;
 pub mod vocab;
 
 pub use dataset::{Dataset, Layout, LengthMismatch, Level, LevelSource, Video, activity_from_name};

@@ -4,7 +4,10 @@
 use std::path::Path;
 
 use super::error::{DataError, Result};
-use super::text::{quote, read_lines};
+use super::lines::{quote, read_lines};
+
+/// The split name of a checkpoint trained on every video of the dataset (`train --split all`).
+pub const ALL_VIDEOS: &str = "all";
 
 #[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize)]
 pub struct Split {

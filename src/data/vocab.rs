@@ -4,7 +4,7 @@ use std::collections::HashMap;
 use std::path::Path;
 
 use super::error::{DataError, Result};
-use super::text::{quote, read_lines};
+use super::lines::{quote, read_lines};
 
 /// An ordered list of class names; a class's id is its position.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]

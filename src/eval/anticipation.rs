@@ -7,9 +7,8 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
-use super::baselines::{
-    AnticipationError, Anticipator, LastObserved, Observation, TransitionPrior,
-};
+use super::anticipator::{AnticipationError, Anticipator, MethodError, Observation};
+use super::baselines::{LastObserved, TransitionPrior};
 use super::moc::{ClassCounts, eval_window, observed_frames};
 use super::recognition::{background_ids, read_recognition};
 use super::segmentation::{SegmentationCounts, SegmentationScores};
@@ -63,8 +62,8 @@ pub enum EvalError {
     Data(#[from] DataError),
     #[error(transparent)]
     Anticipation(#[from] AnticipationError),
-    #[error("preparing the method for split {split}: {reason}")]
-    Method { split: String, reason: String },
+    #[error("preparing the method for split {split}: {error}")]
+    Method { split: String, error: MethodError },
 }
 
 /// Why per-split reports cannot be put in one table.
@@ -81,7 +80,8 @@ pub enum MergeError {
 }
 
 /// Builds the anticipator of one split from that split's training label sequences.
-pub type MethodFactory<'a> = dyn Fn(&Split, &[&[u32]]) -> Result<Box<dyn Anticipator>, String> + 'a;
+pub type MethodFactory<'a> =
+    dyn Fn(&Split, &[&[u32]]) -> Result<Box<dyn Anticipator>, MethodError> + 'a;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Cell {
@@ -179,7 +179,7 @@ pub fn evaluate_method(
         let train: Vec<&[u32]> =
             split.train.iter().map(|v| labels[v.as_str()].as_slice()).collect();
         let anticipator = make(split, &train)
-            .map_err(|reason| EvalError::Method { split: split.name.clone(), reason })?;
+            .map_err(|error| EvalError::Method { split: split.name.clone(), error })?;
         let mut counts =
             vec![vec![ClassCounts::new(vocab.len()); cfg.betas.len()]; cfg.alphas.len()];
         let mut observed_counts = vec![SegmentationCounts::default(); cfg.alphas.len()];

@@ -2,29 +2,7 @@
 
 use crate::data::{leading_run, segments};
 
-/// What an anticipator sees: the labels of the observed frames `[0, observed)` of a video of
-/// `total_frames` frames (the protocol gives the video's length, as FUTR and Abu Farha et al. do),
-/// and the video's features when the anticipator observes features.
-#[derive(Debug, Clone, Copy)]
-pub struct Observation<'a> {
-    pub video: &'a str,
-    pub labels: &'a [u32],
-    pub features: Option<&'a crate::data::Features>,
-    pub total_frames: usize,
-}
-
-#[derive(Debug, thiserror::Error)]
-#[error("anticipating {video}: {reason}")]
-pub struct AnticipationError {
-    pub video: String,
-    pub reason: String,
-}
-
-/// Predicts the labels of frames `[labels.len(), total_frames)`; ids that are no class (such as a
-/// model's NONE) count as wrong.
-pub trait Anticipator {
-    fn anticipate(&self, obs: &Observation) -> Result<Vec<u32>, AnticipationError>;
-}
+use super::anticipator::{AnticipationError, Anticipator, Observation};
 
 /// The last observed label continues to the end of the video.
 #[derive(Debug, Clone, Default)]

@@ -9,7 +9,8 @@ use serde::Serialize;
 
 use crate::data::leading_run;
 
-use super::baselines::{AnticipationError, Anticipator, Observation, with_first_segment_length};
+use super::anticipator::{AnticipationError, Anticipator, Observation};
+use super::baselines::with_first_segment_length;
 use super::moc::{BETAS, ClassCounts, eval_window, observed_frames};
 
 #[derive(Debug, Clone, Serialize)]

@@ -2,6 +2,7 @@
 //! segmentation metrics, and the baselines every model must beat.
 
 pub mod anticipation;
+pub mod anticipator;
 pub mod baselines;
 pub mod diagnose;
 pub mod moc;
@@ -12,6 +13,7 @@ pub use anticipation::{
     Baseline, EvalError, GridConfig, GridReport, MergeError, MethodFactory, evaluate,
     evaluate_method,
 };
-pub use baselines::{AnticipationError, Anticipator, LastObserved, Observation, TransitionPrior};
+pub use anticipator::{AnticipationError, Anticipator, MethodError, Observation};
+pub use baselines::{LastObserved, TransitionPrior};
 pub use moc::{ALPHAS, BETAS, ClassCounts, eval_window, observed_frames};
 pub use segmentation::{SegmentationCounts, SegmentationScores};

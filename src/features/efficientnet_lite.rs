@@ -11,7 +11,7 @@ use candle_core::{CpuStorage, CustomOp3, Layout, Module, Result, Shape, Tensor};
 use candle_nn::VarBuilder;
 use rayon::prelude::*;
 
-use crate::model::attention::f32_slice;
+use crate::custom_op::f32_slice;
 
 /// One stage of MBConv blocks: `repeats` blocks, the first with `stride`, the rest with stride 1.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -106,6 +106,7 @@ struct ConvBn {
 }
 
 impl ConvBn {
+    #[allow(clippy::too_many_arguments)] // the layer's hyper-parameters, as the reference names them
     fn new(
         c_in: usize,
         c_out: usize,

@@ -183,7 +183,7 @@ pub fn extract_video(
     if samples != total {
         return Err(FeatureError::Model {
             context: format!("{}", video_path.display()),
-            source: candle_core::Error::Msg(format!(
+            error: candle_core::Error::Msg(format!(
                 "{samples} feature columns for {total} sampled frames"
             )),
         });
@@ -200,7 +200,7 @@ pub fn extract_video(
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_else(|| "video".into());
     std::fs::create_dir_all(out_dir)
-        .map_err(|source| FeatureError::Io { path: out_dir.to_owned(), source })?;
+        .map_err(|error| FeatureError::Io { path: out_dir.to_owned(), error })?;
     let npy = out_dir.join(format!("{stem}.npy"));
     let sidecar = ExtractSidecar {
         orientation: Orientation::ChannelsFirst,
@@ -225,7 +225,7 @@ pub fn extract_video(
     let json = serde_json::to_vec_pretty(&sidecar).expect("sidecar serialises");
     let sidecar_path = crate::data::features::FeatureSidecar::path_for(&npy);
     crate::fsutil::write_atomic(&sidecar_path, &json)
-        .map_err(|source| FeatureError::Io { path: sidecar_path, source })?;
+        .map_err(|error| FeatureError::Io { path: sidecar_path, error })?;
     crate::data::features::write_npy_f32(&npy, [dim, samples], &channels_first)?;
     Ok(Extracted { npy, sidecar })
 }

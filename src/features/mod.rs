@@ -23,16 +23,16 @@ pub use extract::{BadFramePolicy, ExtractOptions, ExtractSidecar, extract_video}
 pub enum FeatureError {
     #[error("{}: {reason}", path.display())]
     Weights { path: PathBuf, reason: String },
-    #[error("{}: {source}", path.display())]
-    Io { path: PathBuf, source: std::io::Error },
+    #[error("{}: {error}", path.display())]
+    Io { path: PathBuf, error: std::io::Error },
     #[error(transparent)]
     Video(#[from] crate::video::VideoError),
     #[error(transparent)]
     Data(#[from] crate::data::DataError),
     #[error("{}: {reason}", path.display())]
     Image { path: PathBuf, reason: String },
-    #[error("{context}: {source}")]
-    Model { context: String, source: candle_core::Error },
+    #[error("{context}: {error}")]
+    Model { context: String, error: candle_core::Error },
     #[error("{}: interrupted; nothing was written", path.display())]
     Cancelled { path: PathBuf },
 }
@@ -40,7 +40,7 @@ pub enum FeatureError {
 impl FeatureError {
     pub(crate) fn model(context: impl Into<String>) -> impl FnOnce(candle_core::Error) -> Self {
         let context = context.into();
-        move |source| FeatureError::Model { context, source }
+        move |error| FeatureError::Model { context, error }
     }
 }
 
@@ -229,13 +229,12 @@ pub fn imagenet_classes() -> Vec<&'static str> {
 pub fn sha256_file(path: &Path) -> Result<String, FeatureError> {
     use sha2::{Digest, Sha256};
     let mut f = std::fs::File::open(path)
-        .map_err(|source| FeatureError::Io { path: path.to_owned(), source })?;
+        .map_err(|error| FeatureError::Io { path: path.to_owned(), error })?;
     let mut hasher = Sha256::new();
     let mut buf = vec![0u8; 1 << 20];
     loop {
-        let n = f
-            .read(&mut buf)
-            .map_err(|source| FeatureError::Io { path: path.to_owned(), source })?;
+        let n =
+            f.read(&mut buf).map_err(|error| FeatureError::Io { path: path.to_owned(), error })?;
         if n == 0 {
             break;
         }

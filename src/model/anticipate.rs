@@ -6,7 +6,7 @@ use candle_core::{Device, Tensor};
 
 use super::checkpoint::{Checkpoint, InputKind};
 use super::decode::{FutureSegment, decode};
-use crate::eval::{AnticipationError, Anticipator, Observation};
+use crate::eval::{AnticipationError, Anticipator, MethodError, Observation};
 
 pub struct CheckpointAnticipator {
     pub checkpoint: Checkpoint,
@@ -113,5 +113,65 @@ impl CheckpointAnticipator {
 impl Anticipator for CheckpointAnticipator {
     fn anticipate(&self, obs: &Observation) -> Result<Vec<u32>, AnticipationError> {
         self.run(obs).map(|a| a.frames)
+    }
+}
+
+/// A checkpoint trained on another vocabulary than the evaluated level's.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "{path} was trained on another vocabulary ({found} classes of {trained_on}) than level '{level}' of {dataset} ({expected} classes)"
+)]
+pub struct VocabularyMismatch {
+    pub path: String,
+    pub found: usize,
+    pub trained_on: String,
+    pub level: String,
+    pub dataset: String,
+    pub expected: usize,
+}
+
+/// The method name of a checkpoint's model in result files ("futr", "mmant").
+pub fn method_name(meta: &super::checkpoint::CheckpointMeta) -> &'static str {
+    match &meta.model {
+        super::checkpoint::ModelConfig::Futr(_) => "futr",
+        super::checkpoint::ModelConfig::Mmant(_) => "mmant",
+    }
+}
+
+/// The evaluation's method for checkpoints, one per split: `template` with `{split}` replaced by
+/// the split's name, checked against the level's vocabulary `vocab` of `dataset`. Warns on stderr
+/// when a checkpoint was not trained on the evaluated split.
+pub fn checkpoint_factory(
+    template: String,
+    dataset: String,
+    level: String,
+    vocab: Vec<String>,
+) -> impl Fn(&crate::data::Split, &[&[u32]]) -> Result<Box<dyn Anticipator>, MethodError> {
+    move |split, _train| {
+        let path = template.replace("{split}", &split.name);
+        let ckpt = Checkpoint::load(std::path::Path::new(&path), &Device::Cpu)
+            .map_err(MethodError::new)?;
+        if ckpt.meta.vocabulary != vocab {
+            return Err(MethodError::new(VocabularyMismatch {
+                path,
+                found: ckpt.meta.vocabulary.len(),
+                trained_on: ckpt.meta.dataset.clone(),
+                level: level.clone(),
+                dataset: dataset.clone(),
+                expected: vocab.len(),
+            }));
+        }
+        if ckpt.meta.split == crate::data::splits::ALL_VIDEOS {
+            eprintln!(
+                "warning: {path} was trained on every video of {}, including split {}'s test videos: these are scores on training data",
+                ckpt.meta.dataset, split.name
+            );
+        } else if ckpt.meta.split != split.name {
+            eprintln!(
+                "warning: {path} was trained on split {}, evaluated on split {}",
+                ckpt.meta.split, split.name
+            );
+        }
+        Ok(Box::new(CheckpointAnticipator::new(ckpt, Device::Cpu)) as Box<dyn Anticipator>)
     }
 }

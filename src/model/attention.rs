@@ -14,6 +14,7 @@ use candle_core::backend::BackendStorage;
 use candle_core::{CpuStorage, CustomOp3, DType, Device, Layout, Result, Shape, Tensor, bail};
 
 use super::attention_kernel::{self as kernel, Dims};
+use crate::custom_op::f32_slice;
 
 /// Which implementation [`attention`] uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -308,20 +309,6 @@ struct FusedAttention {
     scale: f32,
     valid: Option<Arc<Vec<bool>>>,
     dims: Dims,
-}
-
-/// The f32 data of a contiguous CPU tensor, for custom ops' kernels (`op`, `what`: for errors).
-pub(crate) fn f32_slice<'a>(
-    s: &'a CpuStorage,
-    l: &Layout,
-    op: &str,
-    what: &str,
-) -> Result<&'a [f32]> {
-    let CpuStorage::F32(data) = s else { bail!("{op}: {what} must be f32") };
-    match l.contiguous_offsets() {
-        Some((start, end)) => Ok(&data[start..end]),
-        None => bail!("{op}: {what} must be contiguous"),
-    }
 }
 
 impl CustomOp3 for FusedAttention {

@@ -200,7 +200,7 @@ pub struct MultiHeadAttention {
 
 impl MultiHeadAttention {
     pub fn new(dim: usize, heads: usize, vb: VarBuilder) -> Result<Self> {
-        if dim % heads != 0 {
+        if !dim.is_multiple_of(heads) {
             candle_core::bail!("model dimension {dim} is not a multiple of {heads} heads");
         }
         let w =

@@ -50,13 +50,16 @@ pub struct CheckpointMeta {
 }
 
 #[derive(Debug, thiserror::Error)]
+/// Like every error of this crate, each variant prints its cause in its message and does not
+/// expose it as `source()` (the field is `error`, not `source`): a chain printer (anyhow's `{:#}`)
+/// then says each cause once.
 pub enum CheckpointError {
-    #[error("{}: {source}", path.display())]
-    Io { path: PathBuf, source: std::io::Error },
+    #[error("{}: {error}", path.display())]
+    Io { path: PathBuf, error: std::io::Error },
     #[error("{}: expected a mmant checkpoint description ({FORMAT}), found: {reason}", path.display())]
     Meta { path: PathBuf, reason: String },
-    #[error("{}: {source}", path.display())]
-    Weights { path: PathBuf, source: candle_core::Error },
+    #[error("{}: {error}", path.display())]
+    Weights { path: PathBuf, error: candle_core::Error },
 }
 
 pub fn paths(stem: &Path) -> (PathBuf, PathBuf) {
@@ -83,18 +86,18 @@ pub fn save(stem: &Path, varmap: &VarMap, meta: &CheckpointMeta) -> Result<(), C
         .collect();
     let tmp = weights.with_extension("safetensors.tmp");
     candle_core::safetensors::save(&tensors, &tmp)
-        .map_err(|source| CheckpointError::Weights { path: tmp.clone(), source })?;
+        .map_err(|error| CheckpointError::Weights { path: tmp.clone(), error })?;
     std::fs::rename(&tmp, &weights)
-        .map_err(|source| CheckpointError::Io { path: weights.clone(), source })?;
+        .map_err(|error| CheckpointError::Io { path: weights.clone(), error })?;
     let text = serde_json::to_string_pretty(meta).expect("checkpoint metadata serialises");
     crate::fsutil::write_atomic(&json, text.as_bytes())
-        .map_err(|source| CheckpointError::Io { path: json, source })
+        .map_err(|error| CheckpointError::Io { path: json, error })
 }
 
 pub fn read_meta(stem: &Path) -> Result<CheckpointMeta, CheckpointError> {
     let (_, json) = paths(stem);
-    let bytes = std::fs::read(&json)
-        .map_err(|source| CheckpointError::Io { path: json.clone(), source })?;
+    let bytes =
+        std::fs::read(&json).map_err(|error| CheckpointError::Io { path: json.clone(), error })?;
     parse_meta(&json, &bytes)
 }
 
@@ -129,7 +132,7 @@ impl Checkpoint {
         let meta = read_meta(stem)?;
         let (weights, _) = paths(stem);
         let bytes = std::fs::read(&weights)
-            .map_err(|source| CheckpointError::Io { path: weights.clone(), source })?;
+            .map_err(|error| CheckpointError::Io { path: weights.clone(), error })?;
         Self::from_bytes(meta, &weights, bytes, dev)
     }
 
@@ -139,7 +142,7 @@ impl Checkpoint {
         bytes: Vec<u8>,
         dev: &Device,
     ) -> Result<Self, CheckpointError> {
-        let wrap = |source| CheckpointError::Weights { path: weights_path.to_owned(), source };
+        let wrap = |error| CheckpointError::Weights { path: weights_path.to_owned(), error };
         let vb = VarBuilder::from_buffered_safetensors(bytes, DType::F32, dev).map_err(wrap)?;
         let model = build(&meta.model, vb).map_err(wrap)?;
         Ok(Checkpoint { meta, model })

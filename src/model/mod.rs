@@ -31,6 +31,7 @@ pub struct Output {
 
 /// Either model, behind one forward.
 #[derive(Debug, Clone)]
+#[allow(clippy::large_enum_variant)] // one model is built per run or viewer, never stored in bulk
 pub enum Model {
     Futr(futr::Futr),
     MmAnt(mmant::MmAnt),

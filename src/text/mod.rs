@@ -11,12 +11,19 @@ use candle_transformers::models::bert::{BertModel, Config};
 
 #[derive(Debug, thiserror::Error)]
 pub enum TextError {
-    #[error("{}: {source} (run scripts/fetch-models, or set MMANT_MODELS)", path.display())]
-    Missing { path: PathBuf, source: std::io::Error },
+    #[error("{}: {error} (run scripts/fetch-models, or set MMANT_MODELS)", path.display())]
+    Missing { path: PathBuf, error: std::io::Error },
     #[error("{}: expected {expected}: {reason}", path.display())]
     Invalid { path: PathBuf, expected: &'static str, reason: String },
+    /// Printed, not exposed as a source: see `model::checkpoint::CheckpointError`.
     #[error("encoding text: {0}")]
-    Model(#[from] candle_core::Error),
+    Model(candle_core::Error),
+}
+
+impl From<candle_core::Error> for TextError {
+    fn from(e: candle_core::Error) -> Self {
+        TextError::Model(e)
+    }
 }
 
 /// Where `scripts/fetch-models` puts the encoder: $MMANT_MODELS or ~/.cache/mmant/models.
@@ -40,7 +47,7 @@ impl SentenceEncoder {
     pub fn load(dir: &Path, device: &Device) -> Result<Self, TextError> {
         let read = |name: &str| -> Result<Vec<u8>, TextError> {
             let path = dir.join(name);
-            std::fs::read(&path).map_err(|source| TextError::Missing { path, source })
+            std::fs::read(&path).map_err(|error| TextError::Missing { path, error })
         };
         let config_path = dir.join("config.json");
         let config: Config =
@@ -127,8 +134,7 @@ pub fn write_label_embeddings(
     safetensors::serialize_to_file([("embeddings", view)], Some(meta), &tmp).map_err(|e| {
         TextError::Invalid { path: tmp.clone(), expected: "a writable file", reason: e.to_string() }
     })?;
-    std::fs::rename(&tmp, path)
-        .map_err(|source| TextError::Missing { path: path.to_owned(), source })
+    std::fs::rename(&tmp, path).map_err(|error| TextError::Missing { path: path.to_owned(), error })
 }
 
 #[cfg(test)]

@@ -1,6 +1,9 @@
 //! Training FUTR and m&m-Ant: examples, batches, losses, schedule, the loop, logs and checkpoints.
 
+pub mod config;
+mod error;
 pub mod examples;
+mod held_out;
 pub mod losses;
 pub mod optim;
 pub mod remaining_duration;
@@ -9,94 +12,26 @@ pub mod schedule;
 pub mod tcl;
 
 use std::io::Write as _;
-use std::path::PathBuf;
 use std::time::Instant;
 
-use anyhow::{Context, Result, bail};
 use candle_core::{DType, Device, Tensor, Var};
 use candle_nn::{ParamsAdamW, VarMap};
 use rand::seq::SliceRandom;
 use serde::Serialize;
 
+use crate::data::splits::ALL_VIDEOS;
 use crate::data::{Dataset, Features};
 use crate::model::checkpoint::{self, CheckpointMeta, InputKind, ModelConfig};
 use crate::model::{Model, blocks::Dropout, futr, init, mmant};
+pub use config::{InputChoice, ModelKind, TrainConfig};
+pub use error::TrainError;
+use error::{Context as _, invalid};
+
+type Result<T> = std::result::Result<T, TrainError>;
 use examples::{Example, TokenSource, collate, cut};
+use held_out::HeldOut;
+pub use held_out::HeldOutScore;
 use optim::AdamW;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
-#[serde(rename_all = "kebab-case")]
-pub enum ModelKind {
-    Futr,
-    Mmant,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
-#[serde(rename_all = "kebab-case")]
-pub enum InputChoice {
-    /// One-hot ground-truth labels of the observed frames
-    GtLabels,
-    /// features/<video>.npy
-    Features,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct TrainConfig {
-    pub model: ModelKind,
-    pub input: InputChoice,
-    pub split: String,
-    pub level: String,
-    /// Fine level for m&m-Ant's generator; None = the coarse level's labels (no fine level).
-    pub fine_level: Option<String>,
-    pub feature_dim: Option<usize>,
-    pub epochs: usize,
-    pub batch_size: usize,
-    pub lr: f64,
-    pub weight_decay: f64,
-    pub warmup: usize,
-    pub seed: u64,
-    pub stride: usize,
-    pub queries: usize,
-    pub d_model: usize,
-    /// FUTR's 50 Salads architecture (2 decoder layers, 3100 positions) instead of Breakfast's.
-    pub futr_salads: bool,
-    pub alphas: Vec<f64>,
-    /// Not the papers' protocol: every epoch, cut each video at as many rates as `alphas` has,
-    /// drawn uniformly between its smallest and largest (seeded per epoch), instead of at the
-    /// same fixed rates every epoch. Left out of the saved settings when off, so runs from
-    /// before the option resume.
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
-    pub random_cuts: bool,
-    pub transition_weight: f32,
-    /// Not the papers' setting (theirs is 1): the weight of L_dur in the total loss. Left out of
-    /// the saved settings at 1, so runs from before the option resume.
-    #[serde(skip_serializing_if = "is_one")]
-    pub duration_weight: f32,
-    pub use_text: bool,
-    pub use_tcl: bool,
-    pub use_fine: bool,
-    /// m&m-Ant variant: learned slot embeddings added to the pooled queries (mmant::Config).
-    pub query_slots: bool,
-    /// m&m-Ant: add the sinusoidal table to the input tokens (the paper's code; off = ablation).
-    pub input_sinusoid: bool,
-    /// FUTR variant: positions numbered from the end of the observation (futr::Config).
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
-    pub end_relative_positions: bool,
-    /// Variant of both models: queries start from the segmentation head's reading of the last
-    /// observed token (blocks::SegmentationQueries).
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
-    pub queries_from_segmentation: bool,
-    /// Decoder layers (FUTR's decoder, m&m-Ant's L_ant); None = the model's default.
-    pub decoder_layers: Option<usize>,
-    /// [K, text_dim] label-name embeddings (safetensors with an `embeddings` tensor).
-    pub text_table: Option<PathBuf>,
-    pub out: PathBuf,
-    pub resume: bool,
-    /// End this invocation after epoch N (the schedule stays that of `epochs`); `resume` goes on.
-    pub stop_after: Option<usize>,
-    /// Score the checkpoint on held-out videos every N epochs (0: never).
-    pub held_out_every: usize,
-}
 
 #[derive(Debug, Clone, Serialize)]
 pub struct EpochLog {
@@ -116,28 +51,15 @@ pub struct EpochLog {
     pub held_out: Option<HeldOutScore>,
 }
 
-/// The epoch's checkpoint on held-out videos (ground truth observed, α 0.2 and 0.3, β 0.1–0.5).
-/// Breakfast and 50 Salads have no validation split, so these are the split's test videos: for
-/// watching a run, never for choosing an epoch (the last epoch is the one evaluated).
-#[derive(Debug, Clone, Serialize)]
-pub struct HeldOutScore {
-    /// "val" or "test".
-    pub videos_from: String,
-    pub moc: Option<f64>,
-    pub first_is_current: f64,
-    /// The last-observed baseline on the same videos, for scale.
-    pub last_observed_moc: Option<f64>,
-}
-
 /// Loads `embeddings` [K, E] from a label-embedding file written by `mmant embed-labels`.
 pub fn load_text_table(path: &std::path::Path, classes: usize) -> Result<Tensor> {
     let tensors = candle_core::safetensors::load(path, &Device::Cpu)
-        .with_context(|| format!("reading label embeddings {}", path.display()))?;
-    let t = tensors
-        .get("embeddings")
-        .with_context(|| format!("{}: expected a tensor named 'embeddings'", path.display()))?;
+        .context_with(|| format!("reading label embeddings {}", path.display()))?;
+    let Some(t) = tensors.get("embeddings") else {
+        invalid!("{}: expected a tensor named 'embeddings'", path.display())
+    };
     if t.dims().len() != 2 || t.dim(0)? != classes {
-        bail!(
+        invalid!(
             "{}: expected embeddings of shape [{classes}, dim], found {:?}",
             path.display(),
             t.dims()
@@ -173,12 +95,9 @@ pub fn training_videos<'a>(ds: &'a Dataset, split: &str) -> Result<Vec<&'a Strin
     }
     match ds.select_splits(split)?.as_slice() {
         [one] => Ok(one.train.iter().collect()),
-        _ => bail!("training takes one split or '{ALL_VIDEOS}', not '{split}'"),
+        _ => invalid!("training takes one split or '{ALL_VIDEOS}', not '{split}'"),
     }
 }
-
-/// `--split` value that trains on every video of the dataset.
-pub const ALL_VIDEOS: &str = "all";
 
 /// Reads the training videos of the split and cuts the examples.
 pub fn prepare(ds: &Dataset, cfg: &TrainConfig) -> Result<Prepared> {
@@ -189,7 +108,10 @@ pub fn prepare(ds: &Dataset, cfg: &TrainConfig) -> Result<Prepared> {
     let fine_classes = fine_level.map_or(classes, |f| ds.levels[f].vocab.len());
     let feature_dim = match cfg.input {
         InputChoice::Features => {
-            Some(cfg.feature_dim.context("--input features needs --feature-dim")?)
+            let Some(dim) = cfg.feature_dim else {
+                invalid!("--input features needs --feature-dim")
+            };
+            Some(dim)
         }
         InputChoice::GtLabels => None,
     };
@@ -211,7 +133,7 @@ pub fn prepare(ds: &Dataset, cfg: &TrainConfig) -> Result<Prepared> {
                 (features.first().and_then(|f: &Features| f.backbone.as_ref()), f.backbone.as_ref())
                 && first != this
             {
-                bail!(
+                invalid!(
                     "video {name}: features from {this}, the first training video's are from {first}: different feature spaces cannot be mixed"
                 );
             }
@@ -319,10 +241,6 @@ pub fn length_bucketed_batches(
     batches
 }
 
-fn is_one(w: &f32) -> bool {
-    *w == 1.0
-}
-
 /// One batch's losses.
 pub struct Losses {
     pub total: Tensor,
@@ -380,11 +298,18 @@ pub fn batch_losses(
 pub fn train(ds: &Dataset, cfg: &TrainConfig, dev: &Device) -> Result<(Model, Vec<EpochLog>)> {
     let prepared = prepare(ds, cfg)?;
     if prepared.examples.is_empty() {
-        bail!("no training examples: the split's videos are too short for stride {}", cfg.stride);
+        invalid!(
+            "no training examples: the split's videos are too short for stride {}",
+            cfg.stride
+        );
     }
     let text = match (cfg.model, cfg.use_text && cfg.use_fine) {
         (ModelKind::Mmant, true) => {
-            let path = cfg.text_table.as_ref().context("m&m-Ant with text needs --text-table (label embeddings; see `mmant embed-labels`) or --no-text")?;
+            let Some(path) = cfg.text_table.as_ref() else {
+                invalid!(
+                    "m&m-Ant with text needs --text-table (label embeddings; see `mmant embed-labels`) or --no-text"
+                )
+            };
             Some(load_text_table(path, prepared.fine_classes)?)
         }
         _ => None,
@@ -401,7 +326,7 @@ pub fn train(ds: &Dataset, cfg: &TrainConfig, dev: &Device) -> Result<(Model, Ve
     }
     let vb = init::seeded_var_builder(&varmap, cfg.seed, dev);
     let model = checkpoint::build(&model_cfg, vb)?;
-    std::fs::create_dir_all(&cfg.out).with_context(|| format!("creating {}", cfg.out.display()))?;
+    std::fs::create_dir_all(&cfg.out).context_with(|| format!("creating {}", cfg.out.display()))?;
     let stem = cfg.out.join("model");
     let log_path = cfg.out.join("log.jsonl");
     let trainable: Vec<(String, Var)> = varmap
@@ -427,7 +352,7 @@ pub fn train(ds: &Dataset, cfg: &TrainConfig, dev: &Device) -> Result<(Model, Ve
     if cfg.resume {
         let meta = checkpoint::read_meta(&stem)?;
         if meta.model != model_cfg {
-            bail!("--resume: {} was trained with another configuration", stem.display());
+            invalid!("--resume: {} was trained with another configuration", stem.display());
         }
         resume::check_config(cfg)?;
         varmap.load(checkpoint::paths(&stem).0)?;
@@ -502,7 +427,8 @@ pub fn train(ds: &Dataset, cfg: &TrainConfig, dev: &Device) -> Result<(Model, Ve
         .append(cfg.resume)
         .write(true)
         .truncate(!cfg.resume)
-        .open(&log_path)?;
+        .open(&log_path)
+        .context_with(|| format!("opening {}", log_path.display()))?;
     let bar = indicatif::ProgressBar::new(
         (end_epoch.saturating_sub(start_epoch) * total_examples) as u64,
     );
@@ -532,7 +458,7 @@ pub fn train(ds: &Dataset, cfg: &TrainConfig, dev: &Device) -> Result<(Model, Ve
             let l =
                 batch_losses(&model, &batch, Some(&drop), tcl_w, cfg.use_tcl, cfg.duration_weight)?;
             if !l.parts[0].is_finite() {
-                bail!(
+                invalid!(
                     "epoch {epoch}: the loss is {} (seg {}, action {}, duration {})",
                     l.parts[0],
                     l.parts[1],
@@ -575,7 +501,8 @@ pub fn train(ds: &Dataset, cfg: &TrainConfig, dev: &Device) -> Result<(Model, Ve
         {
             log.held_out = Some(h.score(&stem, dev)?);
         }
-        writeln!(log_file, "{}", serde_json::to_string(&log)?)?;
+        let line = serde_json::to_string(&log).expect("the epoch log serialises");
+        writeln!(log_file, "{line}").context_with(|| format!("writing {}", log_path.display()))?;
         say(
             &bar,
             format!(
@@ -608,77 +535,6 @@ pub fn train(ds: &Dataset, cfg: &TrainConfig, dev: &Device) -> Result<(Model, Ve
     Ok((model, logs))
 }
 
-/// The held-out videos of a run, loaded once.
-struct HeldOut {
-    videos_from: String,
-    videos: Vec<crate::data::Video>,
-    level: usize,
-    classes: usize,
-    last_observed_moc: Option<f64>,
-}
-
-impl HeldOut {
-    const ALPHAS: [f64; 2] = [0.2, 0.3];
-
-    fn load(ds: &Dataset, cfg: &TrainConfig, level: usize) -> Result<Self> {
-        let split = ds.select_splits(&cfg.split)?[0];
-        let (videos_from, names) =
-            if split.val.is_empty() { ("test", &split.test) } else { ("val", &split.val) };
-        let feature_dim =
-            matches!(cfg.input, InputChoice::Features).then_some(cfg.feature_dim).flatten();
-        let videos = names
-            .iter()
-            .map(|v| ds.load_video(v, feature_dim))
-            .collect::<std::result::Result<Vec<_>, _>>()?;
-        let classes = ds.levels[level].vocab.len();
-        let mut h = HeldOut {
-            videos_from: videos_from.into(),
-            videos,
-            level,
-            classes,
-            last_observed_moc: None,
-        };
-        let report = crate::eval::diagnose::first_segment(
-            &cfg.split,
-            &h.views(),
-            &crate::eval::LastObserved::default(),
-            classes,
-            &Self::ALPHAS,
-        )?;
-        h.last_observed_moc = report.mean_moc();
-        Ok(h)
-    }
-
-    fn views(&self) -> Vec<crate::eval::diagnose::HeldOutVideo<'_>> {
-        self.videos
-            .iter()
-            .map(|v| crate::eval::diagnose::HeldOutVideo {
-                name: &v.name,
-                labels: &v.levels[self.level],
-                features: v.features.as_ref(),
-            })
-            .collect()
-    }
-
-    fn score(&self, stem: &std::path::Path, dev: &Device) -> Result<HeldOutScore> {
-        let ckpt = checkpoint::Checkpoint::load(stem, dev)?;
-        let model = crate::model::anticipate::CheckpointAnticipator::new(ckpt, dev.clone());
-        let report = crate::eval::diagnose::first_segment(
-            "",
-            &self.views(),
-            &model,
-            self.classes,
-            &Self::ALPHAS,
-        )?;
-        Ok(HeldOutScore {
-            videos_from: self.videos_from.clone(),
-            moc: report.mean_moc(),
-            first_is_current: report.mean_first_is_current(),
-            last_observed_moc: self.last_observed_moc,
-        })
-    }
-}
-
 /// A line above the progress bar, or on stderr when the bar is not drawn (output to a file, CI),
 /// so a run's log always has its epoch lines.
 fn say(bar: &indicatif::ProgressBar, line: String) {
@@ -691,43 +547,25 @@ fn say(bar: &indicatif::ProgressBar, line: String) {
 
 #[cfg(test)]
 mod tests {
+    use std::path::PathBuf;
+
     use super::*;
 
     fn config(random_cuts: bool) -> TrainConfig {
         TrainConfig {
-            model: ModelKind::Futr,
-            input: InputChoice::GtLabels,
-            split: "1".into(),
-            level: "action".into(),
-            fine_level: None,
-            feature_dim: None,
             epochs: 4,
             batch_size: 2,
-            lr: 1e-3,
-            weight_decay: 5e-3,
             warmup: 1,
             seed: 7,
             stride: 1,
-            queries: 8,
             d_model: 16,
-            futr_salads: false,
-            alphas: vec![0.2, 0.3, 0.5],
             random_cuts,
             transition_weight: 10.0,
-            duration_weight: 1.0,
             use_text: false,
             use_tcl: false,
             use_fine: false,
-            query_slots: false,
-            input_sinusoid: true,
-            end_relative_positions: false,
-            queries_from_segmentation: false,
-            decoder_layers: None,
-            text_table: None,
-            out: PathBuf::new(),
-            resume: false,
-            stop_after: None,
             held_out_every: 0,
+            ..TrainConfig::for_dataset("breakfast", ModelKind::Futr, PathBuf::new())
         }
     }
 

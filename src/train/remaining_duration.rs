@@ -7,8 +7,9 @@ use candle_core::{Device, Result, Tensor};
 use candle_nn::{Optimizer, ParamsAdamW};
 use rand::seq::SliceRandom;
 
+use super::TrainError;
 use crate::data::segments;
-use crate::eval::baselines::InProgress;
+use crate::eval::baselines::{InProgress, RemainingEstimate};
 use crate::eval::observed_frames;
 use crate::model::init::{seeded_rng, seeded_var_builder};
 use crate::model::remaining_duration::{Config, RemainingDurationNet, Standardization};
@@ -110,10 +111,58 @@ pub fn fit(
     Ok((net, FitReport { examples: ats.len(), steps: cfg.steps, train_l1 }))
 }
 
+/// How `eval --time-first-segment` ends the action in progress: the per-class median prior or
+/// this model.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum FirstSegmentTiming {
+    Prior,
+    Learned,
+}
+
+impl FirstSegmentTiming {
+    pub fn suffix(self) -> &'static str {
+        match self {
+            FirstSegmentTiming::Prior => "timed",
+            FirstSegmentTiming::Learned => "timed-learned",
+        }
+    }
+}
+
+/// Fits the estimate of one split's training labels (the learned one logs its fit on stderr).
+pub fn fit_estimate(
+    timing: FirstSegmentTiming,
+    split: &str,
+    train: &[&[u32]],
+    classes: usize,
+) -> std::result::Result<Box<dyn RemainingEstimate>, TrainError> {
+    match timing {
+        FirstSegmentTiming::Prior => Ok(Box::new(crate::eval::baselines::RemainingDuration::fit(
+            train.iter().copied(),
+            classes,
+        ))),
+        FirstSegmentTiming::Learned => {
+            let start = std::time::Instant::now();
+            let cfg = FitConfig::default();
+            let (net, report) = fit(train, classes, &cfg, &Device::Cpu).map_err(|error| {
+                TrainError::Tensor { context: "fitting the remaining-duration model".into(), error }
+            })?;
+            eprintln!(
+                "split {split}: remaining-duration model fitted on {} cuts of {} training videos, {} steps (seed {}), training L1 {:.3}, {:.1} s",
+                report.examples,
+                train.len(),
+                report.steps,
+                cfg.seed,
+                report.train_l1,
+                start.elapsed().as_secs_f64()
+            );
+            Ok(Box::new(net))
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::eval::baselines::RemainingEstimate;
 
     #[test]
     fn each_cut_reads_the_action_in_progress_as_eval_does() {

@@ -6,12 +6,14 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result, bail};
+use super::error::{Context, TrainError, invalid};
 use candle_core::{Device, Tensor};
 
 use super::TrainConfig;
 use super::optim::AdamW;
 use crate::model::blocks::Dropout;
+
+type Result<T> = std::result::Result<T, TrainError>;
 
 pub fn state_path(out: &Path) -> PathBuf {
     out.join("train-state.safetensors")
@@ -28,29 +30,30 @@ const DROPOUT: &str = "dropout.words";
 pub fn save_state(out: &Path, epoch: usize, opt: &AdamW, drop: &Dropout) -> Result<()> {
     let mut tensors = opt.state()?;
     tensors.insert(EPOCH.into(), Tensor::new(&[epoch as i64], &Device::Cpu)?);
-    let words = i64::try_from(drop.position())
-        .context("the dropout generator's position does not fit 63 bits")?;
+    let words = i64::try_from(drop.position()).map_err(|_| {
+        TrainError::Invalid("the dropout generator's position does not fit 63 bits".into())
+    })?;
     tensors.insert(DROPOUT.into(), Tensor::new(&[words], &Device::Cpu)?);
     let path = state_path(out);
     let tmp = path.with_extension("safetensors.tmp");
     candle_core::safetensors::save(&tensors, &tmp)
-        .with_context(|| format!("writing {}", tmp.display()))?;
+        .context_with(|| format!("writing {}", tmp.display()))?;
     std::fs::rename(&tmp, &path)
-        .with_context(|| format!("renaming {} to {}", tmp.display(), path.display()))?;
+        .context_with(|| format!("renaming {} to {}", tmp.display(), path.display()))?;
     Ok(())
 }
 
 fn scalar(path: &Path, tensors: &HashMap<String, Tensor>, key: &str) -> Result<i64> {
-    let t = tensors
-        .get(key)
-        .with_context(|| format!("{}: expected a tensor '{key}', found none", path.display()))?;
-    t.flatten_all()?.to_vec1::<i64>().ok().and_then(|v| v.first().copied()).with_context(|| {
-        format!(
+    let Some(t) = tensors.get(key) else {
+        invalid!("{}: expected a tensor '{key}', found none", path.display())
+    };
+    t.flatten_all()?.to_vec1::<i64>().ok().and_then(|v| v.first().copied()).ok_or_else(|| {
+        TrainError::Invalid(format!(
             "{}: expected '{key}' to hold one integer, found {:?} {:?}",
             path.display(),
             t.dtype(),
             t.dims()
-        )
+        ))
     })
 }
 
@@ -63,17 +66,20 @@ pub fn load_state(out: &Path, epoch: usize, opt: &mut AdamW, drop: &Dropout) -> 
         return Ok(false);
     }
     let tensors = candle_core::safetensors::load(&path, &Device::Cpu)
-        .with_context(|| format!("reading {}", path.display()))?;
+        .context_with(|| format!("reading {}", path.display()))?;
     let saved_epoch = scalar(&path, &tensors, EPOCH)?;
     if saved_epoch != epoch as i64 {
-        bail!(
+        invalid!(
             "{}: expected the state after epoch {epoch} (the checkpoint's), found the state after epoch {saved_epoch}: the run stopped while writing them; resuming would not continue it exactly (delete {} to resume with fresh optimizer moments)",
             path.display(),
             path.display()
         );
     }
-    opt.restore(&tensors).with_context(|| {
-        format!("{}: the optimizer state does not fit this model", path.display())
+    opt.restore(&tensors).map_err(|e| {
+        TrainError::Invalid(format!(
+            "{}: the optimizer state does not fit this model: {e}",
+            path.display()
+        ))
     })?;
     drop.set_position(scalar(&path, &tensors, DROPOUT)? as u128);
     Ok(true)
@@ -99,12 +105,13 @@ pub fn start_run(cfg: &TrainConfig) -> Result<()> {
     let stale = state_path(&cfg.out);
     if stale.exists() {
         std::fs::remove_file(&stale)
-            .with_context(|| format!("removing an earlier run's {}", stale.display()))?;
+            .context_with(|| format!("removing an earlier run's {}", stale.display()))?;
     }
     let path = config_path(&cfg.out);
-    let text = serde_json::to_string_pretty(&serde_json::Value::Object(trajectory(cfg)))?;
+    let text = serde_json::to_string_pretty(&serde_json::Value::Object(trajectory(cfg)))
+        .expect("a JSON object serialises");
     crate::fsutil::write_atomic(&path, text.as_bytes())
-        .with_context(|| format!("writing {}", path.display()))
+        .context_with(|| format!("writing {}", path.display()))
 }
 
 /// Refuses to resume with settings that would make the rest of the run another run (a different
@@ -113,8 +120,11 @@ pub fn check_config(cfg: &TrainConfig) -> Result<()> {
     let path = config_path(&cfg.out);
     let Ok(bytes) = std::fs::read(&path) else { return Ok(()) };
     let saved: serde_json::Map<String, serde_json::Value> = serde_json::from_slice(&bytes)
-        .with_context(|| {
-            format!("{}: expected the run's configuration as a JSON object", path.display())
+        .map_err(|e| {
+            TrainError::Invalid(format!(
+                "{}: expected the run's configuration as a JSON object: {e}",
+                path.display()
+            ))
         })?;
     let now = trajectory(cfg);
     let differences: Vec<String> = now
@@ -128,7 +138,7 @@ pub fn check_config(cfg: &TrainConfig) -> Result<()> {
         })
         .collect();
     if !differences.is_empty() {
-        bail!(
+        invalid!(
             "--resume: {} was started with other settings ({}); resume with the run's settings, or start a new run in another folder",
             cfg.out.display(),
             differences.join("; ")
@@ -143,8 +153,12 @@ pub fn trim_log(log: &Path, epochs: usize) -> Result<()> {
     let Ok(text) = std::fs::read_to_string(log) else { return Ok(()) };
     let mut kept = String::new();
     for (i, line) in text.lines().enumerate() {
-        let v: serde_json::Value = serde_json::from_str(line).with_context(|| {
-            format!("{} line {}: expected a JSON epoch record", log.display(), i + 1)
+        let v: serde_json::Value = serde_json::from_str(line).map_err(|e| {
+            TrainError::Invalid(format!(
+                "{} line {}: expected a JSON epoch record: {e}",
+                log.display(),
+                i + 1
+            ))
         })?;
         if v["epoch"].as_u64().is_some_and(|e| e as usize <= epochs) {
             kept.push_str(line);
@@ -152,5 +166,5 @@ pub fn trim_log(log: &Path, epochs: usize) -> Result<()> {
         }
     }
     crate::fsutil::write_atomic(log, kept.as_bytes())
-        .with_context(|| format!("writing {}", log.display()))
+        .context_with(|| format!("writing {}", log.display()))
 }

@@ -10,6 +10,9 @@ use ffmpeg_next as ffmpeg;
 use super::index::{FrameIndex, Metadata};
 use super::{RgbFrame, VideoError};
 
+/// What a scaler was made for: source pixel format and size, output size.
+type ScalerKey = (Pixel, u32, u32, u32, u32);
+
 pub struct VideoFile {
     path: PathBuf,
     input: ffmpeg::format::context::Input,
@@ -17,7 +20,7 @@ pub struct VideoFile {
     decoder: ffmpeg::decoder::Video,
     pub index: FrameIndex,
     pub metadata: Metadata,
-    scaler: Option<(scaling::Context, (Pixel, u32, u32, u32, u32))>,
+    scaler: Option<(scaling::Context, ScalerKey)>,
     /// The frame the decoder delivered last, so that reading forward needs no seek.
     position: Option<usize>,
 }
@@ -292,10 +295,10 @@ impl VideoFile {
                 reason: format!("no decoded frame has timestamp {}", self.index.pts[k]),
             });
         }
-        self.to_rgb(k, &decoded, width, height)
+        self.rgb_of(k, &decoded, width, height)
     }
 
-    fn to_rgb(
+    fn rgb_of(
         &mut self,
         k: usize,
         frame: &ffmpeg::frame::Video,

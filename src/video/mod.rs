@@ -14,7 +14,7 @@ mod decoder;
 // compiled in tests too, where `same_api` checks it against the real one
 mod index;
 #[cfg(all(test, feature = "video"))]
-#[allow(dead_code)]
+#[allow(dead_code)] // only its API and its errors are used, by the tests below
 #[path = "without_ffmpeg.rs"]
 mod without_ffmpeg;
 mod worker;
@@ -50,28 +50,39 @@ pub struct RgbFrame {
     pub data: Vec<u8>,
 }
 
+/// What the rest of the crate uses of `VideoFile`, checked as types whenever the tests compile:
+/// a build without FFmpeg whose API drifts from the real one does not compile. (A compile-time
+/// check, so it is not dressed up as a test; the runtime behaviour is tested below.)
+#[cfg(all(test, feature = "video"))]
+macro_rules! same_api {
+    ($m:ident) => {
+        const _: () = {
+            use std::path::Path;
+            const _OPEN: fn(&Path) -> Result<$m::VideoFile, VideoError> = $m::VideoFile::open;
+            const _PATH: fn(&$m::VideoFile) -> &Path = $m::VideoFile::path;
+            const _FRAME: fn(&mut $m::VideoFile, usize, u32, u32) -> Result<RgbFrame, VideoError> =
+                $m::VideoFile::frame;
+            #[allow(dead_code)] // never called: it only has to type-check
+            fn fields(f: &$m::VideoFile) -> (FrameIndex, Metadata) {
+                (f.index.clone(), f.metadata.clone())
+            }
+        };
+    };
+}
+#[cfg(all(test, feature = "video"))]
+same_api!(decoder);
+#[cfg(all(test, feature = "video"))]
+same_api!(without_ffmpeg);
+
 #[cfg(all(test, feature = "video"))]
 mod tests {
-    use std::path::Path;
-
-    use super::{FrameIndex, Metadata, RgbFrame, VideoError};
-
-    /// What the rest of the crate uses of `VideoFile`, as types: a mismatch does not compile.
-    macro_rules! same_api {
-        ($m:ident) => {{
-            let _: fn(&Path) -> Result<super::$m::VideoFile, VideoError> =
-                super::$m::VideoFile::open;
-            let _: fn(&super::$m::VideoFile) -> &Path = super::$m::VideoFile::path;
-            let _: fn(&mut super::$m::VideoFile, usize, u32, u32) -> Result<RgbFrame, VideoError> =
-                super::$m::VideoFile::frame;
-            let _: fn(&super::$m::VideoFile) -> (FrameIndex, Metadata) =
-                |f| (f.index.clone(), f.metadata.clone());
-        }};
-    }
-
     #[test]
-    fn the_build_without_ffmpeg_offers_the_same_video_file() {
-        same_api!(decoder);
-        same_api!(without_ffmpeg);
+    fn both_builds_refuse_a_missing_file_and_name_it() {
+        let path = std::path::Path::new("/nonexistent/clip.mp4");
+        let real = super::decoder::VideoFile::open(path).err().expect("no such file").to_string();
+        assert!(real.contains("/nonexistent/clip.mp4"), "{real}");
+        let without =
+            super::without_ffmpeg::VideoFile::open(path).err().expect("never opens").to_string();
+        assert!(without.contains("/nonexistent/clip.mp4") && without.contains("`video` feature"));
     }
 }

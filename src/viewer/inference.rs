@@ -4,15 +4,13 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::mpsc::{Receiver, Sender, channel};
-use std::time::Instant;
 
 use candle_core::Device;
 
-use super::state::AnticipationView;
 use crate::data::Features;
-use crate::eval::Observation;
 use crate::model::anticipate::CheckpointAnticipator;
 use crate::model::checkpoint::{Checkpoint, CheckpointMeta};
+use crate::predict::{AnticipationView, anticipate};
 
 struct Request {
     generation: u64,
@@ -34,35 +32,6 @@ pub struct InferenceWorker {
     requests: Sender<Request>,
     replies: Receiver<Reply>,
     generation: u64,
-}
-
-/// Expands per-token labels (every τ-th frame) to per-frame labels over `frames` frames.
-fn per_frame(tokens: &[u32], stride: usize, frames: usize) -> Vec<u32> {
-    (0..frames)
-        .map(|t| tokens.get(t / stride.max(1)).or(tokens.last()).copied().unwrap_or(0))
-        .collect()
-}
-
-/// Runs the model on the observed frames [0, labels.len()) of a `total`-frame video: the
-/// anticipated future and the observed part's coarse (and fine) labels, per frame.
-pub fn anticipate(
-    model: &CheckpointAnticipator,
-    labels: &[u32],
-    features: Option<&Features>,
-    total: usize,
-) -> Result<AnticipationView, crate::eval::AnticipationError> {
-    let started = Instant::now();
-    let stride = model.checkpoint.meta.stride;
-    let obs = Observation { video: "viewer", labels, features, total_frames: total };
-    let a = model.run(&obs)?;
-    Ok(AnticipationView {
-        observed: labels.len(),
-        future: a.frames,
-        coarse: per_frame(&a.observed_coarse, stride, labels.len()),
-        fine: a.observed_fine.map(|f| per_frame(&f, stride, labels.len())),
-        confidence: a.segments.iter().map(|s| (s.start, s.end, s.confidence)).collect(),
-        latency_ms: started.elapsed().as_secs_f64() * 1000.0,
-    })
 }
 
 impl InferenceWorker {
@@ -124,13 +93,5 @@ impl InferenceWorker {
 
     pub fn poll(&self) -> Option<Reply> {
         self.replies.try_recv().ok()
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn tokens_expand_to_frames() {
-        assert_eq!(super::per_frame(&[1, 2], 3, 7), vec![1, 1, 1, 2, 2, 2, 2]);
     }
 }

@@ -4,16 +4,34 @@
 
 pub mod app;
 pub mod inference;
+pub mod open;
 pub mod plots;
 pub mod state;
 pub mod timeline;
 
 pub use app::{Settings, ViewerApp};
-pub use state::{Command, ViewerState};
+pub use open::{demo_app, viewer_app};
+pub use state::{UiCommand, ViewerState};
+
+/// Why the viewer could not open.
+#[derive(Debug, thiserror::Error)]
+pub enum ViewerError {
+    #[error(transparent)]
+    Data(#[from] crate::data::DataError),
+    #[error(transparent)]
+    Checkpoint(#[from] crate::model::checkpoint::CheckpointError),
+    #[error(transparent)]
+    Video(#[from] crate::video::VideoError),
+    /// The files given do not make a viewer (e.g. labels without a vocabulary).
+    #[error("{0}")]
+    Usage(&'static str),
+    #[error("opening the window: {0}")]
+    Window(String),
+}
 
 /// Opens the native window with wgpu; when wgpu finds no adapter it falls back to OpenGL (glow)
 /// and says so in the status bar, as it does when the adapter is a software rasteriser.
-pub fn run(app: ViewerApp) -> anyhow::Result<()> {
+pub fn run(app: ViewerApp) -> Result<(), ViewerError> {
     let title = app.window_title.clone();
     let mut app = Some(app);
     let mut wgpu_error = None;
@@ -64,8 +82,8 @@ pub fn run(app: ViewerApp) -> anyhow::Result<()> {
             Err(e) if app.is_some() && renderer == eframe::Renderer::Wgpu => {
                 wgpu_error = Some(e.to_string())
             }
-            Err(e) => return Err(anyhow::anyhow!("opening the window: {e}")),
+            Err(e) => return Err(ViewerError::Window(e.to_string())),
         }
     }
-    Err(anyhow::anyhow!("opening the window: {}", wgpu_error.unwrap_or_default()))
+    Err(ViewerError::Window(wgpu_error.unwrap_or_default()))
 }

@@ -3,8 +3,9 @@
 
 use egui::{Align2, Color32, FontId, Pos2, Rect, Sense, Stroke, Ui, Vec2};
 
-use super::state::{Command, TrackKind, ViewerState};
+use super::state::{UiCommand, ViewerState};
 use crate::data::segments;
+use crate::predict::TrackKind;
 
 pub const TRACK_HEIGHT: f32 = 22.0;
 /// The strip above the tracks where dragging scrubs the playhead.
@@ -86,7 +87,7 @@ fn rows(state: &ViewerState) -> Vec<Row<'_>> {
 
 impl Timeline {
     /// Draws the timeline; returns the commands the user gave through it.
-    pub fn ui(ui: &mut Ui, state: &ViewerState) -> Vec<Command> {
+    pub fn ui(ui: &mut Ui, state: &ViewerState) -> Vec<UiCommand> {
         let mut commands = Vec::new();
         let rows = rows(state);
         let height = (rows.len().max(1) as f32) * (TRACK_HEIGHT + 4.0) + 18.0;
@@ -240,7 +241,7 @@ impl Timeline {
             if response.drag_stopped() {
                 ui.memory_mut(|m| m.data.remove::<Option<(usize, usize)>>(drag_id));
                 if to != from {
-                    commands.push(Command::MoveBoundary { level, from, to });
+                    commands.push(UiCommand::MoveBoundary { level, from, to });
                 }
             }
         }
@@ -290,11 +291,11 @@ impl Timeline {
                 ui.memory(|m| m.data.get_temp::<bool>(response.id)).unwrap_or(false)
             };
             if response.clicked() || (response.dragged() && on_ruler) {
-                commands.push(Command::Seek(frame_of(p.x).round().max(0.0) as usize));
+                commands.push(UiCommand::Seek(frame_of(p.x).round().max(0.0) as usize));
             } else if response.dragged() {
                 let frames_per_px = (v1 - v0) / area.width().max(1.0) as f64;
                 let dx = -response.drag_delta().x as f64 * frames_per_px;
-                commands.push(Command::SetView(v0 + dx, v1 + dx));
+                commands.push(UiCommand::SetView(v0 + dx, v1 + dx));
             }
         }
         commands

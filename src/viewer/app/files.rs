@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use super::{Event, FileKind, RECENT_MAX, ViewerApp};
 use crate::annotation::Session;
-use crate::data::{Features, Vocabulary};
+use crate::data::Features;
 use crate::video::DecoderWorker;
 use crate::viewer::inference::InferenceWorker;
 
@@ -192,33 +192,4 @@ impl ViewerApp {
             };
         });
     }
-}
-
-/// Reads per-frame labels: an MS-TCN `.txt` (one label per line) or our segment CSV (its first
-/// level, read by the annotation formats), encoded with `vocab`; an unknown label is an error
-/// naming the file (and, for `.txt`, the line).
-pub fn read_labels(path: &Path, vocab: &Vocabulary) -> Result<Vec<u32>, String> {
-    if !path.extension().is_some_and(|e| e.eq_ignore_ascii_case("csv")) {
-        let labels = crate::data::FrameLabels::read(path).map_err(|e| e.to_string())?;
-        return labels.encode_strict(vocab).map_err(|e| e.to_string());
-    }
-    let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    let doc = crate::annotation::formats::read(path, &bytes, &[], false)?;
-    let level = &doc.levels[0];
-    // only the labels the track uses must be known (the file's vocabulary may list others)
-    level
-        .track
-        .labels()
-        .into_iter()
-        .map(|l| {
-            let name = level.label_name(l);
-            vocab.id(name).ok_or_else(|| {
-                format!(
-                    "{}: level {}: label {name:?} is not in the vocabulary",
-                    path.display(),
-                    level.name
-                )
-            })
-        })
-        .collect()
 }

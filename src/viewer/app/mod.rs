@@ -15,11 +15,9 @@ use serde::{Deserialize, Serialize};
 mod editing;
 mod files;
 
-pub use files::read_labels;
-
 use super::inference::{self, InferenceWorker};
 use super::plots::Plots;
-use super::state::{Command, Menu, ViewerState};
+use super::state::{Menu, UiCommand, ViewerState};
 use super::timeline::Timeline;
 use crate::annotation::{Edit, Session};
 use crate::data::Features;
@@ -138,7 +136,7 @@ impl ViewerApp {
             extracting: None,
             events: channel(),
             show_help: false,
-            plots: Plots::default(),
+            plots: Plots,
             renderer_note: None,
             frame_times_ms: Vec::new(),
             window_title: format!("mmant — {}", state.video_name),
@@ -189,13 +187,13 @@ impl ViewerApp {
     }
 
     /// Commands that are the app's (files, dialogs, panels); the rest change the state.
-    pub fn run_command(&mut self, cmd: Command) {
+    pub fn run_command(&mut self, cmd: UiCommand) {
         match cmd {
-            Command::OpenVideo => self.pick(FileKind::Video),
-            Command::OpenLabels => self.pick(FileKind::Labels),
-            Command::OpenFeatures => self.pick(FileKind::Features),
-            Command::OpenCheckpoint => self.pick(FileKind::Checkpoint),
-            Command::ExportCsv => {
+            UiCommand::OpenVideo => self.pick(FileKind::Video),
+            UiCommand::OpenLabels => self.pick(FileKind::Labels),
+            UiCommand::OpenFeatures => self.pick(FileKind::Features),
+            UiCommand::OpenCheckpoint => self.pick(FileKind::Checkpoint),
+            UiCommand::ExportCsv => {
                 let tx = self.events.0.clone();
                 let name = format!("{}_segments.csv", self.state.video_name);
                 std::thread::spawn(move || {
@@ -207,19 +205,19 @@ impl ViewerApp {
                     ));
                 });
             }
-            Command::ToggleHelp => self.show_help = !self.show_help,
-            Command::Save => self.save(),
-            Command::Undo => self.history(false),
-            Command::Redo => self.history(true),
-            Command::SplitAtPlayhead => {
+            UiCommand::ToggleHelp => self.show_help = !self.show_help,
+            UiCommand::Save => self.save(),
+            UiCommand::Undo => self.history(false),
+            UiCommand::Redo => self.history(true),
+            UiCommand::SplitAtPlayhead => {
                 self.edit(Edit::Split { level: self.state.edit_level, frame: self.state.playhead })
             }
-            Command::MergeWithNext => self
+            UiCommand::MergeWithNext => self
                 .edit(Edit::MergeNext { level: self.state.edit_level, frame: self.state.playhead }),
-            Command::DeleteSegment => {
+            UiCommand::DeleteSegment => {
                 self.edit(Edit::Delete { level: self.state.edit_level, frame: self.state.playhead })
             }
-            Command::Relabel(k) => match self.legend_label(k) {
+            UiCommand::Relabel(k) => match self.legend_label(k) {
                 Some(label) => self.edit(Edit::Relabel {
                     level: self.state.edit_level,
                     frame: self.state.playhead,
@@ -227,11 +225,11 @@ impl ViewerApp {
                 }),
                 None => self.state.status = format!("the legend has no entry {}", k + 1),
             },
-            Command::RelabelSearch => self.relabel_filter = Some(String::new()),
-            Command::MoveBoundary { level, from, to } => {
+            UiCommand::RelabelSearch => self.relabel_filter = Some(String::new()),
+            UiCommand::MoveBoundary { level, from, to } => {
                 self.edit(Edit::MoveBoundary { level, from, to })
             }
-            Command::NewFineLevel => {
+            UiCommand::NewFineLevel => {
                 let levels = self.annotation.as_ref().map_or(0, |s| s.doc.levels.len());
                 let name = if levels <= 1 { "fine".to_owned() } else { format!("fine{levels}") };
                 self.edit(Edit::AddLevel {
@@ -243,7 +241,7 @@ impl ViewerApp {
                     self.state.edit_level = levels;
                 }
             }
-            Command::NextLevel => {
+            UiCommand::NextLevel => {
                 let levels = self.annotation.as_ref().map_or(1, |s| s.doc.levels.len());
                 self.state.edit_level = (self.state.edit_level + 1) % levels.max(1);
                 let name = self
@@ -254,7 +252,7 @@ impl ViewerApp {
                     .unwrap_or_default();
                 self.state.status = format!("editing level {name}");
             }
-            Command::TogglePlots => self.settings.show_plots = !self.settings.show_plots,
+            UiCommand::TogglePlots => self.settings.show_plots = !self.settings.show_plots,
             other => self.state.apply(other),
         }
         self.settings.speed = self.state.speed;
@@ -432,14 +430,14 @@ impl ViewerApp {
             if next >= self.state.frames {
                 self.state.playing = false;
             }
-            self.state.apply(Command::Seek(next));
+            self.state.apply(UiCommand::Seek(next));
             self.clock = Some(now);
             // keep the playhead in view
             let (v0, v1) = self.state.view;
             if (self.state.playhead as f64) > v1 || (self.state.playhead as f64) < v0 {
                 let w = v1 - v0;
                 let s = (self.state.playhead as f64 - 0.1 * w).max(0.0);
-                self.state.apply(Command::SetView(s, s + w));
+                self.state.apply(UiCommand::SetView(s, s + w));
             }
         }
         ctx.request_repaint();
@@ -451,7 +449,7 @@ impl ViewerApp {
             return;
         }
         // shortcuts with modifiers first, so that Shift+→ is not also →
-        let mut commands: Vec<Command> = Command::MENU.to_vec();
+        let mut commands: Vec<UiCommand> = UiCommand::MENU.to_vec();
         commands.sort_by_key(|c| {
             c.shortcut().map_or(0, |s| -((s.modifiers.shift as i32) + (s.modifiers.command as i32)))
         });
@@ -481,7 +479,7 @@ impl ViewerApp {
                 if self.state.playing {
                     self.paint = Some((k, self.paint_frame()));
                 } else {
-                    self.run_command(Command::Relabel(k));
+                    self.run_command(UiCommand::Relabel(k));
                 }
             }
             if released && let Some((pk, start)) = self.paint.filter(|p| p.0 == k) {
@@ -497,7 +495,7 @@ impl ViewerApp {
         }
     }
 
-    fn menu_bar(&mut self, ui: &mut egui::Ui, commands: &mut Vec<Command>) {
+    fn menu_bar(&mut self, ui: &mut egui::Ui, commands: &mut Vec<UiCommand>) {
         egui::MenuBar::new().ui(ui, |ui| {
             for (menu, title) in [
                 (Menu::File, "File"),
@@ -507,7 +505,7 @@ impl ViewerApp {
                 (Menu::Help, "Help"),
             ] {
                 ui.menu_button(title, |ui| {
-                    for cmd in Command::MENU.iter().filter(|c| c.menu() == menu) {
+                    for cmd in UiCommand::MENU.iter().filter(|c| c.menu() == menu) {
                         let mut button = egui::Button::new(cmd.title());
                         if let Some(sc) = cmd.shortcut() {
                             button = button.shortcut_text(ui.ctx().format_shortcut(&sc));
@@ -544,7 +542,7 @@ impl ViewerApp {
             .resizable(false)
             .show(ctx, |ui| {
                 egui::Grid::new("shortcuts").striped(true).show(ui, |ui| {
-                    for cmd in Command::MENU.iter() {
+                    for cmd in UiCommand::MENU.iter() {
                         ui.label(cmd.title());
                         ui.monospace(
                             cmd.shortcut().map(|s| ctx.format_shortcut(&s)).unwrap_or_default(),
@@ -573,7 +571,7 @@ impl ViewerApp {
         egui::Panel::top("toolbar").show(ui, |ui| {
             ui.horizontal(|ui| {
                 if ui.button(if self.state.playing { "Pause" } else { "Play" }).on_hover_text("Space").clicked() {
-                    commands.push(Command::TogglePlay);
+                    commands.push(UiCommand::TogglePlay);
                 }
                 if ui.add(egui::Slider::new(&mut self.state.speed, 0.25..=4.0).text("speed").logarithmic(true)).changed() {
                     self.settings.speed = self.state.speed;
@@ -581,7 +579,7 @@ impl ViewerApp {
                 ui.label(format!("frame {} / {}  ({:.2} s)", self.state.playhead, self.state.frames, self.state.playhead as f64 / self.state.fps));
                 let mut alpha = self.state.alpha;
                 if ui.add_enabled(!self.state.follow_playhead, egui::Slider::new(&mut alpha, 0.0..=1.0).text("observation rate α")).changed() {
-                    commands.push(Command::SetAlpha(alpha));
+                    commands.push(UiCommand::SetAlpha(alpha));
                 }
                 if self.state.predictions.is_some() {
                     ui.checkbox(&mut self.state.observe_predictions, "observe the segmentation output")
@@ -589,10 +587,10 @@ impl ViewerApp {
                 }
                 let mut follow = self.state.follow_playhead;
                 if ui.checkbox(&mut follow, "follow playhead").on_hover_text("L").changed() {
-                    commands.push(Command::ToggleFollowPlayhead);
+                    commands.push(UiCommand::ToggleFollowPlayhead);
                 }
                 if ui.button("Export CSV").on_hover_text("Ctrl+E").clicked() {
-                    commands.push(Command::ExportCsv);
+                    commands.push(UiCommand::ExportCsv);
                 }
             });
         });
@@ -629,7 +627,7 @@ impl ViewerApp {
                     around,
                     (-dy as f64 * 0.005).exp(),
                 );
-                commands.push(Command::SetView(a, b));
+                commands.push(UiCommand::SetView(a, b));
             }
         });
         if self.settings.show_plots {
@@ -676,7 +674,7 @@ fn cpu_time() -> Option<f64> {
     let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
     // SAFETY: clock_gettime writes into the timespec we own
     (unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) } == 0)
-        .then(|| ts.tv_sec as f64 + ts.tv_nsec as f64 * 1e-9)
+        .then_some(ts.tv_sec as f64 + ts.tv_nsec as f64 * 1e-9)
 }
 
 impl eframe::App for ViewerApp {

@@ -62,7 +62,10 @@ fn expected_after(base: &Annotation, n: u64) -> Annotation {
 #[test]
 #[ignore]
 fn editor_child_process() {
-    let Some(path) = std::env::var_os("MMANT_ANNOTATION_CHILD") else { return };
+    // not a test of its own: run alone (e.g. under --include-ignored) it fails rather than pass
+    let path = std::env::var_os("MMANT_ANNOTATION_CHILD").expect(
+        "MMANT_ANNOTATION_CHILD: this is the editor that a_killed_editor_never_loses_a_reported_edit starts and kills",
+    );
     let (mut s, _) = Session::open(Path::new(&path), &vocab(), true, 15.0).unwrap();
     let start: u64 = std::env::var("MMANT_ANNOTATION_START").unwrap().parse().unwrap();
     for i in start.. {
@@ -92,7 +95,7 @@ fn a_killed_editor_never_loses_a_reported_edit() {
         let mut child = Command::new(std::env::current_exe().unwrap())
             .args([
                 "--exact",
-                "editor_child_process",
+                "annotation::editor_child_process",
                 "--ignored",
                 "--nocapture",
                 "--test-threads",

@@ -1,12 +1,11 @@
 //! The shipped checkpoints reproduce their recorded scores: each one's MoC grid (α 0.2, 0.3;
 //! ground-truth observation) on split 1 equals the one recorded beside it when it was made.
 //! The demo checkpoint's is in docs/results/anticipation/ (recorded by
-//! `scripts/anticipation-results`); those of the checkpoints trained on every video are in
+//! `scripts/experiments/anticipation-results`); those of the checkpoints trained on every video are in
 //! docs/results/shipped/ (`mmant eval … --alphas 0.2,0.3 --out docs/results/shipped`; scores on
 //! their own training data, so a check of the file, not a result).
 
-mod common;
-use common::*;
+use crate::common::*;
 
 fn reproduces(dataset: &str, checkpoint: &str, recorded: &str) {
     let data = shared_data(dataset);

@@ -1,13 +1,11 @@
 //! The viewer, headless with egui_kittest: widgets answer, the model runs off the UI thread,
 //! the anticipation follows the observation rate, and the timeline is drawn.
 
-mod common;
-
 use std::time::{Duration, Instant};
 
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
-use mmant::viewer::{Command, ViewerApp};
+use mmant::viewer::{UiCommand, ViewerApp};
 
 fn harness(app: ViewerApp) -> Harness<'static, ViewerApp> {
     Harness::builder()
@@ -44,9 +42,10 @@ fn labels_without_video_or_model_still_work() {
 
 #[test]
 fn anticipation_runs_off_thread_and_follows_alpha() {
-    let (_dir, labels, mapping, model) = mmant::cli::demo_files().unwrap();
-    let app = mmant::cli::viewer_app(Some(&labels), Some(&mapping), Some(&model), None, Some(15.0))
-        .unwrap();
+    let (_dir, labels, mapping, model) = mmant::demo::files().unwrap();
+    let app =
+        mmant::viewer::viewer_app(Some(&labels), Some(&mapping), Some(&model), None, Some(15.0))
+            .unwrap();
     let frames = app.state.frames;
     let mut h = harness(app);
     let at = |alpha: f32| ((alpha as f64) * frames as f64) as usize;
@@ -56,7 +55,7 @@ fn anticipation_runs_off_thread_and_follows_alpha() {
     let first = h.state().state.anticipation.clone().unwrap();
     assert_eq!(first.future.len(), frames - first.observed);
     assert_eq!(first.coarse.len(), first.observed);
-    h.state_mut().state.apply(Command::SetAlpha(0.6));
+    h.state_mut().state.apply(UiCommand::SetAlpha(0.6));
     step_until(&mut h, "the anticipation at α = 0.6", |a| {
         a.state.anticipation.as_ref().is_some_and(|x| x.observed == at(0.6))
     });
@@ -93,7 +92,7 @@ fn labels_only_app() -> (tempfile::TempDir, ViewerApp) {
     std::fs::write(&mapping, "0 SIL\n1 pour_milk\n").unwrap();
     std::fs::write(&labels, "SIL\n".repeat(20) + &"pour_milk\n".repeat(40)).unwrap();
     let app =
-        mmant::cli::viewer_app(Some(&labels), Some(&mapping), None, None, Some(15.0)).unwrap();
+        mmant::viewer::viewer_app(Some(&labels), Some(&mapping), None, None, Some(15.0)).unwrap();
     (dir, app)
 }
 
@@ -132,7 +131,7 @@ fn dragging_the_tracks_pans_and_the_wheel_zooms() {
     let (_dir, app) = labels_only_app();
     let mut h = harness(app);
     h.run_steps(2);
-    h.state_mut().state.apply(Command::SetView(10.0, 40.0));
+    h.state_mut().state.apply(UiCommand::SetView(10.0, 40.0));
     h.run_steps(1);
     // the timeline sits at the bottom of the window; its tracks start below the ruler
     let y = 600.0 - 120.0;
@@ -202,8 +201,8 @@ fn dragging_the_tracks_pans_and_the_wheel_zooms() {
 
 #[test]
 fn the_demo_plays_its_video_and_exports_what_it_shows() {
-    let (_dir, labels, mapping, model, video) = mmant::cli::demo_files_with_video().unwrap();
-    let app = mmant::cli::viewer_app(
+    let (_dir, labels, mapping, model, video) = mmant::demo::files_with_video().unwrap();
+    let app = mmant::viewer::viewer_app(
         Some(&labels),
         Some(&mapping),
         Some(&model),
@@ -213,7 +212,7 @@ fn the_demo_plays_its_video_and_exports_what_it_shows() {
     .unwrap();
     let mut h = harness(app);
     step_until(&mut h, "the first anticipation", |a| a.state.anticipation.is_some());
-    h.state_mut().state.apply(Command::Seek(500));
+    h.state_mut().state.apply(UiCommand::Seek(500));
     step_until(&mut h, "a decoded video frame", |a| {
         a.state.status.contains("anticipated") || a.state.playhead == 500
     });
@@ -238,9 +237,10 @@ fn the_demo_plays_its_video_and_exports_what_it_shows() {
 fn the_anticipation_follows_the_labels_as_they_are_edited_and_undone() {
     use egui::{Key, Modifiers};
     use mmant::annotation::Edit;
-    let (_dir, labels, mapping, model) = mmant::cli::demo_files().unwrap();
-    let app = mmant::cli::viewer_app(Some(&labels), Some(&mapping), Some(&model), None, Some(15.0))
-        .unwrap();
+    let (_dir, labels, mapping, model) = mmant::demo::files().unwrap();
+    let app =
+        mmant::viewer::viewer_app(Some(&labels), Some(&mapping), Some(&model), None, Some(15.0))
+            .unwrap();
     let frames = app.state.frames;
     let observed = (0.3 * frames as f64) as usize;
     let mut h = harness(app);
@@ -264,7 +264,7 @@ fn the_anticipation_follows_the_labels_as_they_are_edited_and_undone() {
         a.state.anticipation.as_ref().is_some_and(|x| x.future == original)
     });
     // S splits at the playhead; a digit relabels the segment at the playhead with that legend entry
-    h.state_mut().state.apply(Command::Seek(50));
+    h.state_mut().state.apply(UiCommand::Seek(50));
     h.key_press(Key::S);
     h.run_steps(1);
     h.key_press(Key::Num2);
@@ -313,7 +313,7 @@ fn boundaries_drag_fine_levels_stay_inside_coarse_ones_and_new_labels_can_be_add
     let mut moved = false;
     'search: for y in (440..600).step_by(6) {
         for x in (150..1000).step_by(4) {
-            h.state_mut().state.apply(Command::SetView(0.0, 60.0));
+            h.state_mut().state.apply(UiCommand::SetView(0.0, 60.0));
             h.run_steps(1);
             let before = h.state().state.ground_truth.clone();
             drag(&mut h, egui::pos2(x as f32, y as f32), 40.0);
@@ -328,10 +328,10 @@ fn boundaries_drag_fine_levels_stay_inside_coarse_ones_and_new_labels_can_be_add
     let boundary = gt.iter().position(|&l| l == 1).unwrap();
     assert!(boundary > 20, "the boundary moved right: now at {boundary}");
     // a fine level under it; split it and give the new segment a new label from the list
-    h.state_mut().run_command(Command::NewFineLevel);
+    h.state_mut().run_command(UiCommand::NewFineLevel);
     h.run_steps(1);
     assert_eq!((h.state().state.extra_levels.len(), h.state().state.edit_level), (1, 1));
-    h.state_mut().state.apply(Command::Seek(8));
+    h.state_mut().state.apply(UiCommand::Seek(8));
     h.key_press(egui::Key::S);
     h.run_steps(1);
     h.key_press(egui::Key::R);
@@ -348,7 +348,11 @@ fn boundaries_drag_fine_levels_stay_inside_coarse_ones_and_new_labels_can_be_add
     h.key_press(egui::Key::Tab);
     h.run_steps(1);
     assert_eq!(h.state().state.edit_level, 0);
-    h.state_mut().run_command(Command::MoveBoundary { level: 0, from: boundary, to: boundary + 3 });
+    h.state_mut().run_command(UiCommand::MoveBoundary {
+        level: 0,
+        from: boundary,
+        to: boundary + 3,
+    });
     assert!(
         h.state().state.status.contains("refused")
             && h.state().state.status.contains("would cross"),
@@ -367,7 +371,7 @@ fn holding_a_digit_while_playing_paints_the_frames_that_pass() {
     let mut h = harness(app);
     h.run_steps(2);
     let legend = h.state().state.legend();
-    h.state_mut().state.apply(Command::Seek(30));
+    h.state_mut().state.apply(UiCommand::Seek(30));
     h.state_mut().settings.reaction_s = 0.0;
     h.key_press(egui::Key::Space);
     h.run_steps(1);
@@ -396,11 +400,11 @@ fn holding_a_digit_while_playing_paints_the_frames_that_pass() {
 
 #[test]
 fn a_segmentation_output_is_a_track_and_can_be_observed_instead_of_the_ground_truth() {
-    let (_dir, labels, mapping, model) = mmant::cli::demo_files().unwrap();
+    let (_dir, labels, mapping, model) = mmant::demo::files().unwrap();
     let mut app =
-        mmant::cli::viewer_app(Some(&labels), Some(&mapping), Some(&model), None, Some(15.0))
+        mmant::viewer::viewer_app(Some(&labels), Some(&mapping), Some(&model), None, Some(15.0))
             .unwrap();
-    let predictions = common::shared_data("breakfast")
+    let predictions = crate::common::shared_data("breakfast")
         .join("predictions_mstcn_split1/P06_cam01_P06_friedegg.txt");
     let pred = mmant::data::FrameLabels::read(&predictions)
         .unwrap()

@@ -1,8 +1,7 @@
 //! Train → checkpoint → evaluate, end to end through the binary, on a small generated dataset
 //! whose future is learnable (every video runs through the same four actions in order).
 
-mod common;
-use common::*;
+use crate::common::*;
 
 use std::path::Path;
 

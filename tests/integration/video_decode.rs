@@ -1,8 +1,6 @@
 //! Frame-accurate decoding on generated videos (ffmpeg CLI, installed by scripts/install-deps
 //! --test) and on the real clip in ../shared/video.
 
-mod common;
-
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -227,7 +225,7 @@ fn variable_frame_rate_keeps_ordinals() {
 
 #[test]
 fn real_clip_random_access_equals_sequential_decoding() {
-    let clip = common::shared_data("..").join("video/v_GGSY1Qvo990.mp4");
+    let clip = crate::common::shared_data("..").join("video/v_GGSY1Qvo990.mp4");
     let mut v = VideoFile::open(&clip).unwrap();
     assert_eq!(v.metadata.frames, 355);
     assert_eq!((v.metadata.width, v.metadata.height), (320, 240));
@@ -255,7 +253,8 @@ fn bad_files_are_clear_errors() {
     let e = VideoFile::open(&audio).err().unwrap().to_string();
     assert!(e.contains("audio.m4a: expected a video stream, found none"), "{e}");
     // a truncated real video opens with the frames it has, or fails clearly, never panics
-    let clip = std::fs::read(common::shared_data("..").join("video/v_GGSY1Qvo990.mp4")).unwrap();
+    let clip =
+        std::fs::read(crate::common::shared_data("..").join("video/v_GGSY1Qvo990.mp4")).unwrap();
     let cut = dir.path().join("cut.mp4");
     std::fs::write(&cut, &clip[..clip.len() / 3]).unwrap();
     if let Ok(mut v) = VideoFile::open(&cut) {

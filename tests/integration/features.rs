@@ -2,8 +2,7 @@
 //! `mmant extract` writes C×T features with a truthful sidecar, an interrupted run writes
 //! nothing, wrong weights are refused, and a checkpoint refuses another backbone's features.
 
-mod common;
-use common::*;
+use crate::common::*;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

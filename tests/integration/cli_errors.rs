@@ -1,7 +1,6 @@
 //! Bad input at the command line: clear messages, no panics.
 
-mod common;
-use common::*;
+use crate::common::*;
 
 #[test]
 fn missing_dataset_is_a_clear_error() {

@@ -1,8 +1,6 @@
 //! Fuzz-style tests: truncated, empty, binary and mis-shaped files fed to every parser must give
 //! an error (naming the file) or a value, never a panic.
 
-mod common;
-
 use std::path::Path;
 
 use mmant::data::{
@@ -53,7 +51,7 @@ proptest! {
 #[test]
 fn every_truncation_of_real_files_is_handled() {
     let dir = tempfile::tempdir().unwrap();
-    let breakfast = common::shared_data("breakfast");
+    let breakfast = crate::common::shared_data("breakfast");
     let real = [
         std::fs::read(breakfast.join("mapping.txt")).unwrap(),
         std::fs::read(breakfast.join("splits/test.split1.bundle")).unwrap()[..2000].to_vec(),

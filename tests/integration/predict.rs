@@ -1,11 +1,10 @@
 //! `mmant predict`: the CSV it writes parses back to exactly what the model anticipates.
 
-mod common;
-use common::*;
+use crate::common::*;
 
 #[test]
 fn predict_csv_holds_the_models_anticipation() {
-    let (_dir, labels, _mapping, model) = mmant::cli::demo_files().unwrap();
+    let (_dir, labels, _mapping, model) = mmant::demo::files().unwrap();
     let out = tempfile::tempdir().unwrap();
     let csv_path = out.path().join("pred.csv");
     let o = mmant(&[
@@ -28,13 +27,12 @@ fn predict_csv_holds_the_models_anticipation() {
     let observed = (0.3 * gt.len() as f64) as usize;
     let anticipator =
         mmant::model::anticipate::CheckpointAnticipator::new(ckpt, candle_core::Device::Cpu);
-    let view = mmant::viewer::inference::anticipate(&anticipator, &gt[..observed], None, gt.len())
-        .unwrap();
+    let view = mmant::predict::anticipate(&anticipator, &gt[..observed], None, gt.len()).unwrap();
 
     let mut r = csv::Reader::from_path(&csv_path).unwrap();
     assert_eq!(
         r.headers().unwrap().iter().collect::<Vec<_>>(),
-        mmant::viewer::state::SEGMENT_COLUMNS.to_vec()
+        mmant::predict::SEGMENT_COLUMNS.to_vec()
     );
     let mut tracks: std::collections::HashMap<String, Vec<u32>> = Default::default();
     let mut starts: std::collections::HashMap<String, usize> = Default::default();
@@ -77,7 +75,7 @@ fn predict_csv_holds_the_models_anticipation() {
             .unwrap()
             .lines()
             .filter(|l| !l.starts_with("video,"))
-            .map(|l| l.splitn(2, ',').nth(1).unwrap().to_owned())
+            .map(|l| l.split_once(',').unwrap().1.to_owned())
             .collect()
     };
     assert_eq!(

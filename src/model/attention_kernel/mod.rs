@@ -75,7 +75,7 @@ fn exp_nonpositive<M: MulAdd>(x: f32) -> f32 {
     p = M::mul_add(p, r, 8.333_452e-3);
     p = M::mul_add(p, r, 4.166_579_6e-2);
     p = M::mul_add(p, r, 1.666_666_5e-1);
-    p = M::mul_add(p, r, 5.000_000_1e-1);
+    p = M::mul_add(p, r, 5e-1);
     let y = M::mul_add(p * r, r, r) + 1.0;
     let scale = f32::from_bits(((k + 127) << 23) as u32);
     if tiny { 0.0 } else { y * scale }
@@ -283,7 +283,7 @@ impl Kernels for Avx2Kernels {
         w: usize,
         acc: &mut [f32],
     ) {
-        if w % 8 == 0 && rows == ROWS {
+        if w.is_multiple_of(8) && rows == ROWS {
             unsafe { avx2::accumulate(coef, cstride, x, tk, w, acc) }
         } else {
             accumulate_transposed::<Self::M>(coef, cstride, x, rows, tk, w, acc)
@@ -328,7 +328,7 @@ impl Kernels for Avx512Kernels {
         w: usize,
         acc: &mut [f32],
     ) {
-        if w % 16 == 0 && rows == ROWS {
+        if w.is_multiple_of(16) && rows == ROWS {
             unsafe { avx512::accumulate(coef, cstride, x, tk, w, acc) }
         } else {
             accumulate_transposed::<Self::M>(coef, cstride, x, rows, tk, w, acc)
@@ -337,334 +337,10 @@ impl Kernels for Avx512Kernels {
 }
 
 #[cfg(target_arch = "x86_64")]
-mod avx512 {
-    use super::{CG, ROWS, TILE_J};
-    use std::arch::x86_64::*;
+mod avx512;
 
-    /// [`super::rows_times_transposed`] with AVX-512 intrinsics.
-    #[inline]
-    #[target_feature(enable = "avx512f")]
-    pub unsafe fn scores(
-        a: &[f32],
-        bt: &[f32],
-        bias: &[f32],
-        d: usize,
-        tkp: usize,
-        s: &mut [f32],
-    ) -> [f32; ROWS] {
-        assert!(
-            a.len() >= ROWS * d
-                && bt.len() >= d * tkp
-                && bias.len() >= tkp
-                && s.len() >= ROWS * tkp
-                && tkp % TILE_J == 0
-        );
-        let (a, bt, bias, sp) = (a.as_ptr(), bt.as_ptr(), bias.as_ptr(), s.as_mut_ptr());
-        let mut maxv = [_mm512_set1_ps(f32::NEG_INFINITY); ROWS];
-        let mut j0 = 0;
-        while j0 < tkp {
-            let mut acc = [[_mm512_setzero_ps(); 4]; ROWS];
-            for c in 0..d {
-                let base = unsafe { bt.add(c * tkp + j0) };
-                let k = unsafe {
-                    [
-                        _mm512_loadu_ps(base),
-                        _mm512_loadu_ps(base.add(16)),
-                        _mm512_loadu_ps(base.add(32)),
-                        _mm512_loadu_ps(base.add(48)),
-                    ]
-                };
-                for (r, acc_r) in acc.iter_mut().enumerate() {
-                    let q = _mm512_set1_ps(unsafe { *a.add(r * d + c) });
-                    for v in 0..4 {
-                        acc_r[v] = _mm512_fmadd_ps(q, k[v], acc_r[v]);
-                    }
-                }
-            }
-            for (r, acc_r) in acc.iter().enumerate() {
-                for v in 0..4 {
-                    let x =
-                        _mm512_add_ps(acc_r[v], unsafe { _mm512_loadu_ps(bias.add(j0 + 16 * v)) });
-                    unsafe { _mm512_storeu_ps(sp.add(r * tkp + j0 + 16 * v), x) };
-                    maxv[r] = _mm512_max_ps(maxv[r], x);
-                }
-            }
-            j0 += TILE_J;
-        }
-        maxv.map(|m| _mm512_reduce_max_ps(m))
-    }
-
-    /// [`super::accumulate_transposed`] for ROWS rows and widths that are a multiple of 16:
-    /// four keys at a time, so that four independent FMA chains hide the FMA latency, and each
-    /// key's row of `acc` is loaded and stored once.
-    #[inline]
-    #[target_feature(enable = "avx512f")]
-    pub unsafe fn accumulate(
-        coef: &[f32],
-        cstride: usize,
-        x: &[f32],
-        tk: usize,
-        w: usize,
-        acc: &mut [f32],
-    ) {
-        assert!(
-            w % 16 == 0
-                && x.len() >= ROWS * w
-                && acc.len() >= tk * w
-                && coef.len() >= (ROWS - 1) * cstride + tk
-        );
-        let (cp, xp, ap) = (coef.as_ptr(), x.as_ptr(), acc.as_mut_ptr());
-        for c0 in (0..w).step_by(16) {
-            let xr: [__m512; ROWS] =
-                std::array::from_fn(|r| unsafe { _mm512_loadu_ps(xp.add(r * w + c0)) });
-            let mut j = 0;
-            while j + 4 <= tk {
-                let mut a: [__m512; 4] =
-                    std::array::from_fn(|u| unsafe { _mm512_loadu_ps(ap.add((j + u) * w + c0)) });
-                for (r, xr_r) in xr.iter().enumerate() {
-                    for (u, a_u) in a.iter_mut().enumerate() {
-                        *a_u = _mm512_fmadd_ps(
-                            _mm512_set1_ps(unsafe { *cp.add(r * cstride + j + u) }),
-                            *xr_r,
-                            *a_u,
-                        );
-                    }
-                }
-                for (u, a_u) in a.iter().enumerate() {
-                    unsafe { _mm512_storeu_ps(ap.add((j + u) * w + c0), *a_u) };
-                }
-                j += 4;
-            }
-            while j < tk {
-                let dst = unsafe { ap.add(j * w + c0) };
-                let mut a = unsafe { _mm512_loadu_ps(dst) };
-                for (r, xr_r) in xr.iter().enumerate() {
-                    a = _mm512_fmadd_ps(
-                        _mm512_set1_ps(unsafe { *cp.add(r * cstride + j) }),
-                        *xr_r,
-                        a,
-                    );
-                }
-                unsafe { _mm512_storeu_ps(dst, a) };
-                j += 1;
-            }
-        }
-    }
-
-    /// [`super::probs_times_transposed`] with AVX-512 intrinsics.
-    #[inline]
-    #[target_feature(enable = "avx512f")]
-    pub unsafe fn weighted_sum(
-        p: &[f32],
-        mt: &[f32],
-        tkp: usize,
-        w: usize,
-        scale: [f32; ROWS],
-        out: &mut [f32],
-    ) {
-        let wp = w.div_ceil(CG) * CG;
-        assert!(
-            p.len() >= ROWS * tkp && mt.len() >= wp * tkp && out.len() >= ROWS * w && tkp % 16 == 0
-        );
-        let (pp, mp) = (p.as_ptr(), mt.as_ptr());
-        for c0 in (0..w).step_by(CG) {
-            let mut acc = [[_mm512_setzero_ps(); CG]; ROWS];
-            let mut j0 = 0;
-            while j0 < tkp {
-                let pv: [__m512; ROWS] =
-                    std::array::from_fn(|r| unsafe { _mm512_loadu_ps(pp.add(r * tkp + j0)) });
-                for c in 0..CG {
-                    let m = unsafe { _mm512_loadu_ps(mp.add((c0 + c) * tkp + j0)) };
-                    for r in 0..ROWS {
-                        acc[r][c] = _mm512_fmadd_ps(pv[r], m, acc[r][c]);
-                    }
-                }
-                j0 += 16;
-            }
-            for r in 0..ROWS {
-                for c in 0..CG.min(w - c0) {
-                    out[r * w + c0 + c] = _mm512_reduce_add_ps(acc[r][c]) * scale[r];
-                }
-            }
-        }
-    }
-}
-
-/// The AVX2 micro-kernels. With 16 registers of 8 lanes, LLVM's auto-vectorised tiles keep their
-/// accumulators in memory (a 4 × 64 tile is 32 registers), so every FMA also loads and stores;
-/// these keep them in registers and load each key/value vector once for four rows.
 #[cfg(target_arch = "x86_64")]
-mod avx2 {
-    use super::ROWS;
-    use std::arch::x86_64::*;
-
-    #[inline]
-    #[target_feature(enable = "avx2,fma")]
-    fn halves(v: __m256) -> (__m128, __m128) {
-        (_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1))
-    }
-
-    #[inline]
-    #[target_feature(enable = "avx2,fma")]
-    fn sum(v: __m256) -> f32 {
-        let (lo, hi) = halves(v);
-        let s = _mm_add_ps(lo, hi);
-        let s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-        _mm_cvtss_f32(_mm_add_ss(s, _mm_shuffle_ps(s, s, 1)))
-    }
-
-    #[inline]
-    #[target_feature(enable = "avx2,fma")]
-    fn max(v: __m256) -> f32 {
-        let (lo, hi) = halves(v);
-        let s = _mm_max_ps(lo, hi);
-        let s = _mm_max_ps(s, _mm_movehl_ps(s, s));
-        _mm_cvtss_f32(_mm_max_ss(s, _mm_shuffle_ps(s, s, 1)))
-    }
-
-    /// [`super::rows_times_transposed`]: ROWS rows × 16 keys per step, 8 accumulators.
-    #[inline]
-    #[target_feature(enable = "avx2,fma")]
-    pub unsafe fn scores(
-        a: &[f32],
-        bt: &[f32],
-        bias: &[f32],
-        d: usize,
-        tkp: usize,
-        s: &mut [f32],
-    ) -> [f32; ROWS] {
-        assert!(
-            a.len() >= ROWS * d
-                && bt.len() >= d * tkp
-                && bias.len() >= tkp
-                && s.len() >= ROWS * tkp
-                && tkp % 16 == 0
-        );
-        let (a, bt, bias, sp) = (a.as_ptr(), bt.as_ptr(), bias.as_ptr(), s.as_mut_ptr());
-        let mut maxv = [_mm256_set1_ps(f32::NEG_INFINITY); ROWS];
-        let mut j0 = 0;
-        while j0 < tkp {
-            let mut acc = [[_mm256_setzero_ps(); 2]; ROWS];
-            for c in 0..d {
-                let base = unsafe { bt.add(c * tkp + j0) };
-                let k = unsafe { [_mm256_loadu_ps(base), _mm256_loadu_ps(base.add(8))] };
-                for (r, acc_r) in acc.iter_mut().enumerate() {
-                    let q = _mm256_set1_ps(unsafe { *a.add(r * d + c) });
-                    acc_r[0] = _mm256_fmadd_ps(q, k[0], acc_r[0]);
-                    acc_r[1] = _mm256_fmadd_ps(q, k[1], acc_r[1]);
-                }
-            }
-            let b = unsafe { [_mm256_loadu_ps(bias.add(j0)), _mm256_loadu_ps(bias.add(j0 + 8))] };
-            for (r, acc_r) in acc.iter().enumerate() {
-                for v in 0..2 {
-                    let x = _mm256_add_ps(acc_r[v], b[v]);
-                    unsafe { _mm256_storeu_ps(sp.add(r * tkp + j0 + 8 * v), x) };
-                    maxv[r] = _mm256_max_ps(maxv[r], x);
-                }
-            }
-            j0 += 16;
-        }
-        maxv.map(|m| max(m))
-    }
-
-    /// [`super::accumulate_transposed`] for ROWS rows and widths that are a multiple of 8: eight
-    /// keys at a time (eight independent FMA chains cover the FMA latency on two ports).
-    #[inline]
-    #[target_feature(enable = "avx2,fma")]
-    pub unsafe fn accumulate(
-        coef: &[f32],
-        cstride: usize,
-        x: &[f32],
-        tk: usize,
-        w: usize,
-        acc: &mut [f32],
-    ) {
-        assert!(
-            w % 8 == 0
-                && x.len() >= ROWS * w
-                && acc.len() >= tk * w
-                && coef.len() >= (ROWS - 1) * cstride + tk
-        );
-        let (cp, xp, ap) = (coef.as_ptr(), x.as_ptr(), acc.as_mut_ptr());
-        for c0 in (0..w).step_by(8) {
-            let xr: [__m256; ROWS] =
-                std::array::from_fn(|r| unsafe { _mm256_loadu_ps(xp.add(r * w + c0)) });
-            let mut j = 0;
-            while j + 8 <= tk {
-                let mut a: [__m256; 8] =
-                    std::array::from_fn(|u| unsafe { _mm256_loadu_ps(ap.add((j + u) * w + c0)) });
-                for (r, xr_r) in xr.iter().enumerate() {
-                    for (u, a_u) in a.iter_mut().enumerate() {
-                        *a_u = _mm256_fmadd_ps(
-                            _mm256_set1_ps(unsafe { *cp.add(r * cstride + j + u) }),
-                            *xr_r,
-                            *a_u,
-                        );
-                    }
-                }
-                for (u, a_u) in a.iter().enumerate() {
-                    unsafe { _mm256_storeu_ps(ap.add((j + u) * w + c0), *a_u) };
-                }
-                j += 8;
-            }
-            while j < tk {
-                let dst = unsafe { ap.add(j * w + c0) };
-                let mut a = unsafe { _mm256_loadu_ps(dst) };
-                for (r, xr_r) in xr.iter().enumerate() {
-                    a = _mm256_fmadd_ps(
-                        _mm256_set1_ps(unsafe { *cp.add(r * cstride + j) }),
-                        *xr_r,
-                        a,
-                    );
-                }
-                unsafe { _mm256_storeu_ps(dst, a) };
-                j += 1;
-            }
-        }
-    }
-
-    /// [`super::probs_times_transposed`]: two channels per pass (ROWS × 2 accumulators, four
-    /// probability vectors and one value vector: 13 of the 16 registers).
-    #[inline]
-    #[target_feature(enable = "avx2,fma")]
-    pub unsafe fn weighted_sum(
-        p: &[f32],
-        mt: &[f32],
-        tkp: usize,
-        w: usize,
-        scale: [f32; ROWS],
-        out: &mut [f32],
-    ) {
-        const PAIR: usize = 2;
-        assert!(
-            p.len() >= ROWS * tkp
-                && mt.len() >= w.div_ceil(PAIR) * PAIR * tkp
-                && out.len() >= ROWS * w
-                && tkp % 8 == 0
-        );
-        let (pp, mp) = (p.as_ptr(), mt.as_ptr());
-        for c0 in (0..w).step_by(PAIR) {
-            let mut acc = [[_mm256_setzero_ps(); PAIR]; ROWS];
-            let mut j0 = 0;
-            while j0 < tkp {
-                let pv: [__m256; ROWS] =
-                    std::array::from_fn(|r| unsafe { _mm256_loadu_ps(pp.add(r * tkp + j0)) });
-                for c in 0..PAIR {
-                    let m = unsafe { _mm256_loadu_ps(mp.add((c0 + c) * tkp + j0)) };
-                    for r in 0..ROWS {
-                        acc[r][c] = _mm256_fmadd_ps(pv[r], m, acc[r][c]);
-                    }
-                }
-                j0 += 8;
-            }
-            for r in 0..ROWS {
-                for c in 0..PAIR.min(w - c0) {
-                    out[r * w + c0 + c] = sum(acc[r][c]) * scale[r];
-                }
-            }
-        }
-    }
-}
+mod avx2;
 
 fn round_up(x: usize, m: usize) -> usize {
     x.div_ceil(m) * m
@@ -734,6 +410,7 @@ fn detect_isa() -> Isa {
     Isa::Portable
 }
 
+#[allow(clippy::too_many_arguments)] // the kernel's operands and dimensions, each a raw slice or size
 /// One task of the forward pass: rows [row0, row0 + out.len()/dv) of one (batch, head).
 #[inline(always)]
 fn forward_block<K: Kernels>(
@@ -767,6 +444,7 @@ fn forward_block<K: Kernels>(
     }
 }
 
+#[allow(clippy::too_many_arguments)] // the kernel's operands and dimensions, each a raw slice or size
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f,avx2,fma")]
 unsafe fn forward_block_avx512(
@@ -783,6 +461,7 @@ unsafe fn forward_block_avx512(
     forward_block::<Avx512Kernels>(q, kt, vt, bias, dims, tkp, scale, row0, out)
 }
 
+#[allow(clippy::too_many_arguments)] // the kernel's operands and dimensions, each a raw slice or size
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
 unsafe fn forward_block_avx2(
@@ -854,7 +533,7 @@ pub struct Gradients {
 }
 
 /// Backward of one (batch, head): writes dq, dk, dv of that head.
-#[allow(clippy::too_many_arguments)]
+#[allow(clippy::too_many_arguments)] // the kernel's operands and dimensions, each a raw slice or size
 #[inline(always)]
 fn backward_head<K: Kernels>(
     q: &[f32],
@@ -918,7 +597,7 @@ fn backward_head<K: Kernels>(
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f,avx2,fma")]
-#[allow(clippy::too_many_arguments)]
+#[allow(clippy::too_many_arguments)] // the kernel's operands and dimensions, each a raw slice or size
 unsafe fn backward_head_avx512(
     q: &[f32],
     k: &[f32],
@@ -937,7 +616,7 @@ unsafe fn backward_head_avx512(
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
-#[allow(clippy::too_many_arguments)]
+#[allow(clippy::too_many_arguments)] // the kernel's operands and dimensions, each a raw slice or size
 unsafe fn backward_head_avx2(
     q: &[f32],
     k: &[f32],
@@ -955,7 +634,7 @@ unsafe fn backward_head_avx2(
 }
 
 /// Gradients of [`forward`] given its output `o` and the output gradient `go`.
-#[allow(clippy::too_many_arguments)]
+#[allow(clippy::too_many_arguments)] // the kernel's operands and dimensions, each a raw slice or size
 pub fn backward(
     q: &[f32],
     k: &[f32],

@@ -1,0 +1,85 @@
+//! `mmant predict`: the viewer's anticipation and CSV export without a window (`predict`).
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context, Result, bail};
+use clap::Args;
+
+use crate::data::{Features, Vocabulary};
+use crate::model::anticipate::CheckpointAnticipator;
+use crate::model::checkpoint::Checkpoint;
+use crate::predict::{self, ExportInfo};
+
+#[derive(Debug, Args)]
+pub struct PredictArgs {
+    /// What the model observes: a label file (MS-TCN .txt or segment .csv) or a features .npy
+    pub input: PathBuf,
+    /// A trained checkpoint (`<dir>/model`)
+    #[arg(long)]
+    pub checkpoint: PathBuf,
+    /// Observation rate α: the model sees frames [0, ⌊αN⌋)
+    #[arg(long)]
+    pub alpha: f64,
+    /// Output CSV (segments; the columns are in README)
+    #[arg(long)]
+    pub csv: PathBuf,
+    /// One row per frame instead of one per segment
+    #[arg(long)]
+    pub per_frame: bool,
+    /// Ground-truth labels to include as a track (with a features input)
+    #[arg(long)]
+    pub labels: Option<PathBuf>,
+    /// Frames per second for the times in the CSV
+    #[arg(long, default_value_t = 15.0)]
+    pub fps: f64,
+}
+
+pub(super) fn run(a: &PredictArgs) -> Result<ExitCode> {
+    let device = candle_core::Device::Cpu;
+    let ckpt = Checkpoint::load(&a.checkpoint, &device)?;
+    let vocab = Vocabulary::from_names(ckpt.meta.vocabulary.clone());
+    let is_features = a.input.extension().is_some_and(|e| e == "npy");
+    let features = is_features.then(|| Features::read(&a.input, None)).transpose()?;
+    let gt_path = if is_features { a.labels.clone() } else { Some(a.input.clone()) };
+    let gt = gt_path.as_ref().map(|p| crate::annotation::read_labels(p, &vocab)).transpose()?;
+    let frames = gt.as_ref().map(Vec::len).or(features.as_ref().map(|f| f.frames)).unwrap_or(0);
+    if frames == 0 {
+        bail!("{}: no frames", a.input.display());
+    }
+    if !(0.0..=1.0).contains(&a.alpha) {
+        bail!("--alpha must lie in [0, 1], found {}", a.alpha);
+    }
+    let observed = ((a.alpha * frames as f64) as usize).max(1);
+    let name = a.input.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+    let level = ckpt.meta.level.clone();
+    let checkpoint_name =
+        a.checkpoint.parent().and_then(|p| p.file_name()).map(|n| n.to_string_lossy().into_owned());
+    let model = CheckpointAnticipator::new(ckpt, device);
+    // with features observed, only the number of observed labels is read
+    let labels = gt.as_ref().map(|g| g[..observed].to_vec()).unwrap_or_else(|| vec![0; observed]);
+    let anticipation = predict::anticipate(&model, &labels, features.as_ref(), frames)?;
+    let tracks = predict::tracks(gt.as_deref(), None, Some(&anticipation));
+    let info = ExportInfo {
+        video: &name,
+        level: &level,
+        vocab: &vocab,
+        fps: a.fps,
+        observation_rate: Some(observed as f64 / frames as f64),
+        checkpoint: checkpoint_name.as_deref(),
+    };
+    let bytes = if a.per_frame {
+        predict::frames_csv(&info, frames, &tracks)?
+    } else {
+        predict::segments_csv(&info, &tracks)?.0
+    };
+    crate::fsutil::write_atomic(&a.csv, &bytes)
+        .with_context(|| format!("writing {}", a.csv.display()))?;
+    println!(
+        "{}: observed {observed} of {frames} frames (α = {}), anticipated {} frames",
+        a.csv.display(),
+        a.alpha,
+        frames - observed
+    );
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,15 +1,16 @@
 #!/usr/bin/env python3
-"""Optional parity and speed check of mmant's CNN backbones against PyTorch (not part of the test
-suite; needs torch, torchvision and, for EfficientNet-Lite0, the pip package
+"""Checks mmant's CNN backbones against PyTorch for parity and speed.
+
+Optional, not part of the test suite; needs torch, torchvision and, for EfficientNet-Lite0, the pip package
 efficientnet_lite_pytorch 0.1.0 as the independent reference implementation).
 
 For ResNet-18/34/50 it builds torchvision models with random weights (seeded; batch-norm
 statistics randomised too), for EfficientNet-Lite0 it loads the real ImageNet weights from
 scripts/fetch-models' cache; it runs a batch of random images through each, writes weights,
-input and outputs as safetensors into OUT, then runs the ignored test tests/backbone_parity.rs,
+input and outputs as safetensors into OUT, then runs the ignored test tests/integration/backbone_parity.rs,
 which loads the same weights in candle, compares the outputs and prints both timings.
 
-Usage: backbone_parity.py OUT   (then: MMANT_PARITY_DIR=OUT cargo test --release --test backbone_parity -- --ignored --nocapture)
+Usage: backbone_parity.py OUT   (then: MMANT_PARITY_DIR=OUT cargo test --release --test integration backbone_parity:: -- --ignored --nocapture)
 """
 import os
 import sys
@@ -68,5 +69,5 @@ except ImportError:
 # the candle side, in the same run
 import subprocess
 root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
-subprocess.run(["cargo", "test", "--release", "--test", "backbone_parity", "--", "--ignored", "--nocapture"],
+subprocess.run(["cargo", "test", "--release", "--test", "integration", "backbone_parity::", "--", "--ignored", "--nocapture"],
                cwd=root, env={**os.environ, "MMANT_PARITY_DIR": os.path.abspath(out)}, check=True)

@@ -2,7 +2,7 @@
 """Where the query that makes the first anticipated segment looks, under ground-truth observation.
 
 For every test video of a split, cut at each α: runs the checkpoint's forward pass in the PyTorch
-reference of torch_models.py (parity-checked against mmant: docs/results/model-parity.txt), finds
+reference of torch_models.py (parity-checked against mmant: docs/results/parity/model-parity.txt), finds
 the query whose segment comes first in FUTR's decoding (model_spec §2.9), and splits that
 query's cross-attention in the last decoder layer (mean over heads) into the tokens of the action
 in progress (the run of equal labels that ends the observation), of the action before it, and of

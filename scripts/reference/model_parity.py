@@ -1,11 +1,13 @@
 #!/usr/bin/env python3
-"""Optional parity and speed check of mmant's m&m-Ant or FUTR forward pass against an independent
-PyTorch implementation written from ../shared/docs/model_spec.md §3 / §2 (torch.nn.MultiheadAttention,
-adaptive_avg_pool1d for the query pooling), loading the same checkpoint's safetensors.
+"""Checks mmant's m&m-Ant or FUTR forward pass against an independent PyTorch implementation.
+
+Optional parity and speed check. The PyTorch implementation is written from
+../shared/docs/model_spec.md §3 / §2 (torch.nn.MultiheadAttention, adaptive_avg_pool1d for the
+query pooling) and loads the same checkpoint's safetensors.
 Not part of the test suite; needs torch and safetensors.
 
 For S in {250, 1000, 2000} observed tokens it writes one-hot inputs and the PyTorch outputs (seg,
-fine for m&m-Ant, action, duration) into OUT, then runs the ignored test tests/model_parity.rs, which runs
+fine for m&m-Ant, action, duration) into OUT, then runs the ignored test tests/integration/model_parity.rs, which runs
 mmant's forward on the same inputs, compares, and prints both timings.
 
 Usage: model_parity.py CHECKPOINT_STEM OUT      (e.g. assets/demo/model /tmp/model-parity)
@@ -53,5 +55,5 @@ for s in [250, 1000, 2000]:
     print(f"S={s}: torch {min(times) * 1000:.1f} ms")
 
 root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
-subprocess.run(["cargo", "test", "--release", "--test", "model_parity", "--", "--ignored", "--nocapture"], cwd=root,
+subprocess.run(["cargo", "test", "--release", "--test", "integration", "model_parity::", "--", "--ignored", "--nocapture"], cwd=root,
                env={**os.environ, "MMANT_PARITY_DIR": os.path.abspath(out), "MMANT_PARITY_CHECKPOINT": os.path.abspath(stem)}, check=True)

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
-"""Independent numpy implementation of the MS-TCN segmentation metrics (frame accuracy, edit,
-F1@{10,25,50}), written from the metric definitions, to produce the golden numbers that
-tests/golden_metrics.rs checks the Rust implementation against.
+"""Computes the MS-TCN segmentation metrics in numpy, independently of mmant.
+
+Frame accuracy, edit and F1@{10,25,50}, written from the metric definitions, to produce the
+golden numbers that tests/integration/golden_metrics.rs checks the Rust implementation against.
 
 Usage: segmentation_metrics.py <dataset root> <predictions dir> <split>
 """

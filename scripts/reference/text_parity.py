@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
-"""Optional parity check of mmant's sentence encoder against Hugging Face transformers (not part of
-the test suite; needs torch and transformers). Recomputes all-MiniLM-L6-v2 mean-pooled,
+"""Checks mmant's sentence encoder against Hugging Face transformers.
+
+Optional, not part of the test suite; needs torch and transformers. Recomputes all-MiniLM-L6-v2 mean-pooled,
 L2-normalised embeddings of a mapping file's label names and compares them with a table written
 by `mmant embed-labels`.
 

@@ -1,5 +1,6 @@
-"""PyTorch reference implementations of FUTR and m&m-Ant (model_spec §2 / §3), written
-independently of mmant's candle code, loading mmant's checkpoints (same tensor names).
+"""PyTorch reference implementations of FUTR and m&m-Ant (model_spec §2 / §3).
+
+Written independently of mmant's candle code, loading mmant's checkpoints (same tensor names).
 Shared by model_parity.py (numerical parity) and first-query-attention.py (a diagnostic).
 Needs torch."""
 import torch

@@ -21,7 +21,7 @@ pub struct PredictArgs {
     /// Observation rate α: the model sees frames [0, ⌊αN⌋)
     #[arg(long)]
     pub alpha: f64,
-    /// Output CSV (segments; the columns are in README)
+    /// Output CSV (segments; the columns are in docs/usage.md)
     #[arg(long)]
     pub csv: PathBuf,
     /// One row per frame instead of one per segment

@@ -1,10 +1,10 @@
-//! The CSV files a prediction is exported as (README, "Exported CSV"): one row per segment of
-//! each track, or one row per frame with a column per track.
+//! The CSV files a prediction is exported as: one row per segment of each track, or one row per
+//! frame with a column per track (columns: docs/usage.md, "Exported CSV").
 
 use super::tracks::Track;
 use crate::data::{Vocabulary, segments};
 
-/// Columns of the segment CSV (README, "Exported CSV").
+/// Columns of the segment CSV (docs/usage.md, "Exported CSV").
 pub const SEGMENT_COLUMNS: [&str; 11] = [
     "video",
     "track",

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""The table of docs/results/query-ablation.md from the files scripts/query-ablation writes.
+"""The table of docs/results/query-ablation.md from the files scripts/experiments/query-ablation writes.
 
 For each run name (as in <dir>/<name>-eval.txt and <name>-log.jsonl) prints one Markdown row:
 MoC at α = .2 and .3 × β = .1/.2/.3/.5 (from the eval's grid), their mean over the eight cells,
@@ -7,7 +7,7 @@ how often the first anticipated segment is the action in progress at α = .2 / .
 --diagnose table) and the anticipation cross-entropy of the last training epoch ("–" where there
 is no <name>-log.jsonl: a baseline scored with `mmant eval --baseline`).
 
-    scripts/ablation-table.py docs/results/query-ablation-d128 futr-split1 mmant-split1 ...
+    scripts/analysis/ablation-table.py docs/results/query-ablation-d128 futr-split1 mmant-split1 ...
 
 With --oracle, the cells are those of the --diagnose table's last column instead: the MoC with the
 first anticipated segment relabelled to the action in progress and given the truth's length.

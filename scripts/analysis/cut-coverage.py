@@ -8,7 +8,7 @@ video, the frames of it observed and the frames left. Breakfast records each ses
 five cameras under the same labels, so test videos come in groups; the recording
 (P03_..._cereals) is printed too.
 
-    scripts/cut-coverage.py ../shared/data/breakfast 1 take_squeezer take_plate
+    scripts/analysis/cut-coverage.py ../shared/data/breakfast 1 take_squeezer take_plate
 
 With --random-range LO,HI it also gives, per class, what `mmant train --random-cuts` draws:
 the expected number of cuts per epoch at which the class is in progress (as many uniform draws

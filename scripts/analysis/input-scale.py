@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""How loud is the label content of a one-hot-input checkpoint against the position signals?
+"""Prints how loud the label content of one-hot-input checkpoints is against their position signals.
 
 For each checkpoint (model.safetensors of a `--input gt-labels` run) prints, over the embedded
 one-hot inputs e_c = ReLU(W[:, c] + b): their rms, the spread between classes (the std over
@@ -8,7 +8,7 @@ learnable positions P added inside attention and of the sinusoidal table m&m-Ant
 inputs (0.707 for any D: half its channels are sines, half cosines; "none" where the model.json
 beside the weights says the model adds none). Standard library only.
 
-    scripts/input-scale.py runs/query-ablation-d128/*/model.safetensors
+    scripts/analysis/input-scale.py runs/query-ablation-d128/*/model.safetensors
 """
 import json
 import math

@@ -5,7 +5,7 @@ Reads `held_out` from each `mmant train` log (log.jsonl): the mean MoC of α .2/
 on the split's held-out videos, and how often the first anticipated segment is the action in
 progress. One column per log; a row per epoch that any log scored.
 
-    scripts/held-out-curve.py docs/results/breakfast/futr-w10-s1-log.jsonl docs/results/breakfast/mmant-12ep-s1-log.jsonl
+    scripts/analysis/held-out-curve.py docs/results/breakfast/futr-w10-s1-log.jsonl docs/results/breakfast/mmant-12ep-s1-log.jsonl
 """
 import json
 import os

@@ -1,10 +1,11 @@
 #!/usr/bin/env python3
-"""Training cuts whose first future action is not the action in progress (the samples L_act
-weights by --transition-weight), per class in progress, as `mmant train` cuts them (α .2/.3/.5,
-stride τ). With --order A B: in the training videos that have both, whether B comes after or
+"""Counts the training cuts whose first future action is not the action in progress.
+
+These are the samples L_act weights by --transition-weight; counted per class in progress, as
+`mmant train` cuts them (α .2/.3/.5, stride τ). With --order A B: in the training videos that have both, whether B comes after or
 before A.
 
-    scripts/transition-share.py ../shared/data/breakfast 1 --stride 3 --order take_squeezer cut_orange
+    scripts/analysis/transition-share.py ../shared/data/breakfast 1 --stride 3 --order take_squeezer cut_orange
 """
 import argparse
 import collections

@@ -1,6 +1,8 @@
 #!/usr/bin/env python3
-"""How often each class is the action in progress at a training cut (the first future target),
-over a split's training videos at α ∈ {0.2, 0.3, 0.5}, as `mmant train` cuts them.
+"""Counts how often each class is the action in progress at a training cut.
+
+That action is the first future target. Counted over a split's training videos at
+α ∈ {0.2, 0.3, 0.5}, as `mmant train` cuts them.
 
 Usage: first_target_counts.py DATASET_ROOT SPLIT CLASS [CLASS …]
 """

@@ -1,12 +1,14 @@
 #!/usr/bin/env python3
-"""What a checkpoint does at given test cuts: per video, the action in progress, what the model's
-segmentation head says over it, and the first anticipated segments beside the truth.
+"""Prints what a checkpoint does at given test cuts, video by video.
+
+Per video: the action in progress, what the model's segmentation head says over it, and the
+first anticipated segments beside the truth.
 
 Runs `mmant predict` on each video's ground-truth labels (ground-truth observation) and reads
 the CSV it writes (tracks ground_truth, coarse = the segmentation head over the observed part,
 and the anticipation).
 
-    scripts/miss-cases.py runs/breakfast/futr-w10-s1/model ../shared/data/breakfast 0.2 \
+    scripts/analysis/miss-cases.py runs/breakfast/futr-w10-s1/model ../shared/data/breakfast 0.2 \
         P14_cam01_P14_juice P07_cam01_P07_scrambledegg
 """
 import argparse

@@ -28,6 +28,7 @@ pub struct MergeResultsArgs {
 }
 
 #[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("method").required(true).args(["baseline", "checkpoint", "segmentation"])))]
 pub struct EvalArgs {
     /// Dataset root
     #[arg(long)]
@@ -39,7 +40,7 @@ pub struct EvalArgs {
     #[arg(long, default_value = "action")]
     pub level: String,
     /// Anticipation baseline to evaluate
-    #[arg(long, value_enum, conflicts_with_all = ["segmentation", "checkpoint"], required_unless_present_any = ["segmentation", "checkpoint"])]
+    #[arg(long, value_enum, conflicts_with_all = ["segmentation", "checkpoint"])]
     pub baseline: Option<Baseline>,
     /// A trained checkpoint (`<dir>/model` or its .json/.safetensors); `{split}` in the path is
     /// replaced by each split's name, so `--split all` can use one checkpoint per split

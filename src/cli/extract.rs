@@ -9,6 +9,8 @@ use clap::Args;
 
 #[derive(Debug, Args)]
 pub struct BackboneArgs {
+    /// The CNN whose pooled features are extracted (EfficientNet-Lite0's weights ship with
+    /// scripts/fetch-models; the ResNets need torchvision's weights, --weights)
     #[arg(long, value_enum, default_value = "efficientnet-lite0")]
     pub backbone: crate::features::Backbone,
     /// Weights: .safetensors or .pth state dict with torchvision's names (ResNets) or

@@ -26,7 +26,8 @@ pub use data::DataCommand;
 #[command(
     name = "mmant",
     version,
-    about = "Long-term action anticipation (m&m-Ant, FUTR): data checks, evaluation and baselines"
+    about = "Long-term action anticipation (m&m-Ant, FUTR): a video viewer that anticipates and annotates, training, evaluation, feature extraction",
+    after_help = "With no subcommand, mmant opens the viewer on the embedded demo (a synthetic rendering of one Breakfast video's labels). `mmant view VIDEO` opens your own video."
 )]
 pub struct Cli {
     #[command(subcommand)]

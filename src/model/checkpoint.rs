@@ -62,9 +62,20 @@ pub enum CheckpointError {
     Weights { path: PathBuf, error: candle_core::Error },
 }
 
+/// The weights and description files of a checkpoint given as its folder (`<dir>`, holding
+/// model.json and model.safetensors), as `<dir>/model`, or as either file.
 pub fn paths(stem: &Path) -> (PathBuf, PathBuf) {
-    let stem = stem.with_extension("");
+    let stem = if stem.is_dir() { stem.join("model") } else { stem.with_extension("") };
     (stem.with_extension("safetensors"), stem.with_extension("json"))
+}
+
+/// A checkpoint's name in exports and the viewer: the folder that holds its files.
+pub fn name(path: &Path) -> Option<String> {
+    let (_, json) = paths(path);
+    json.parent()
+        .and_then(|p| p.file_name())
+        .or(json.file_name())
+        .map(|n| n.to_string_lossy().into_owned())
 }
 
 /// The commit this binary was built from (build.rs), `-dirty` when the tree had changes; None

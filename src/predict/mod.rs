@@ -3,11 +3,13 @@
 //! and write them as CSV. `mmant predict` and the viewer both use it; nothing here draws.
 
 pub mod export;
+pub mod input;
 pub mod tracks;
 
 use std::time::Instant;
 
 pub use export::{ExportInfo, PredictError, SEGMENT_COLUMNS, frames_csv, segments_csv};
+pub use input::{InputError, check_input, dataset_fps, observed_frames};
 pub use tracks::{Track, TrackKind, tracks};
 
 use crate::data::Features;

@@ -62,3 +62,20 @@ fn broken_label_file_is_named_with_its_line() {
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("v2.txt:2: expected UTF-8 text"), "{}", stderr(&o));
 }
+
+/// The help says what a new user needs first: the viewer, the demo, what each flag is.
+#[test]
+fn help_names_the_viewer_the_demo_and_every_method() {
+    let help = stdout(&mmant(&["--help"]));
+    assert!(help.contains("viewer") && help.contains("embedded demo"), "{help}");
+    let extract = stdout(&mmant(&["extract", "--help"]));
+    assert!(extract.contains("The CNN whose pooled features are extracted"), "{extract}");
+    let o = mmant(&["eval", "--data", shared_data("50salads").to_str().unwrap()]);
+    let err = stderr(&o);
+    assert!(
+        err.contains("--baseline")
+            && err.contains("--checkpoint")
+            && err.contains("--segmentation"),
+        "eval without a method names all three: {err}"
+    );
+}

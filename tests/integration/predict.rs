@@ -111,8 +111,75 @@ fn predict_csv_holds_the_models_anticipation() {
         frames_path.to_str().unwrap(),
     ]);
     assert!(
-        !o.status.success() && stderr(&o).contains("--alpha must lie in [0, 1]"),
+        !o.status.success() && stderr(&o).contains("--alpha must lie in (0, 1]"),
         "{}",
         stderr(&o)
     );
+}
+
+fn predict(args: &[&str]) -> std::process::Output {
+    let mut all = vec!["predict"];
+    all.extend_from_slice(args);
+    mmant(&all)
+}
+
+/// A checkpoint observes labels or features; the other kind is refused, never read as zeros.
+#[test]
+fn an_observation_of_the_wrong_kind_is_refused() {
+    let (dir, labels, _mapping, model) = mmant::demo::files().unwrap();
+    let npy = dir.path().join("clip.npy");
+    mmant::data::features::write_npy_f32(&npy, [4, 100], &[0.5; 400]).unwrap();
+    let csv = dir.path().join("out.csv");
+    let o = predict(&[
+        npy.to_str().unwrap(),
+        "--labels",
+        labels.to_str().unwrap(),
+        "--checkpoint",
+        model.to_str().unwrap(),
+        "--alpha",
+        "0.3",
+        "--csv",
+        csv.to_str().unwrap(),
+    ]);
+    let err = stderr(&o);
+    assert!(!o.status.success(), "a labels checkpoint given features must fail: {err}");
+    assert!(err.contains("observes labels") && err.contains("clip.npy"), "{err}");
+    assert!(!csv.exists(), "nothing is written");
+}
+
+/// `--checkpoint` takes the folder as assets/checkpoints/README.md calls it; times follow the
+/// checkpoint's dataset (50 Salads: 30 fps); α = 0 observes nothing and is refused.
+#[test]
+fn checkpoint_folders_dataset_rates_and_alpha_zero() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let folder = root.join("assets/checkpoints/50salads");
+    let labels = crate::common::shared_data("50salads").join("groundTruth/rgb-01-1.txt");
+    let out = tempfile::tempdir().unwrap();
+    let csv = out.path().join("s.csv");
+    let args = |alpha: &'static str| {
+        vec![
+            labels.to_str().unwrap().to_owned(),
+            "--checkpoint".into(),
+            folder.to_str().unwrap().to_owned(),
+            "--alpha".into(),
+            alpha.into(),
+            "--csv".into(),
+            csv.to_str().unwrap().to_owned(),
+        ]
+    };
+    let a: Vec<String> = args("0.3");
+    let o = predict(&a.iter().map(String::as_str).collect::<Vec<_>>());
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).contains("30 fps"), "{}", stdout(&o));
+    let mut r = csv::Reader::from_path(&csv).unwrap();
+    for rec in r.records() {
+        let rec = rec.unwrap();
+        let end: f64 = rec[6].parse().unwrap();
+        let end_s: f64 = rec[8].parse().unwrap();
+        assert!((end / 30.0 - end_s).abs() < 1e-3, "{rec:?}");
+        assert_eq!(&rec[10], "50salads", "the checkpoint is named by its folder");
+    }
+    let a: Vec<String> = args("0");
+    let o = predict(&a.iter().map(String::as_str).collect::<Vec<_>>());
+    assert!(!o.status.success() && stderr(&o).contains("(0, 1]"), "{}", stderr(&o));
 }

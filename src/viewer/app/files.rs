@@ -28,11 +28,7 @@ impl ViewerApp {
 
     pub(super) fn open_checkpoint(&mut self, path: PathBuf) {
         self.remember(FileKind::Checkpoint, &path);
-        self.state.checkpoint_name = path
-            .parent()
-            .and_then(|p| p.file_name())
-            .or(path.file_name())
-            .map(|n| n.to_string_lossy().into_owned());
+        self.state.checkpoint_name = crate::model::checkpoint::name(&path);
         self.inference = Some(InferenceWorker::spawn(path));
         self.checkpoint_input = None;
         self.state.anticipation = None;

@@ -127,13 +127,13 @@ fn predict(args: &[&str]) -> std::process::Output {
 #[test]
 fn an_observation_of_the_wrong_kind_is_refused() {
     let (dir, labels, _mapping, model) = mmant::demo::files().unwrap();
+    // features that read well (a sidecar says their orientation), for a checkpoint of labels
     let npy = dir.path().join("clip.npy");
     mmant::data::features::write_npy_f32(&npy, [4, 100], &[0.5; 400]).unwrap();
+    std::fs::write(dir.path().join("clip.json"), r#"{"orientation": "CxT", "dim": 4}"#).unwrap();
     let csv = dir.path().join("out.csv");
     let o = predict(&[
         npy.to_str().unwrap(),
-        "--labels",
-        labels.to_str().unwrap(),
         "--checkpoint",
         model.to_str().unwrap(),
         "--alpha",
@@ -145,6 +145,17 @@ fn an_observation_of_the_wrong_kind_is_refused() {
     assert!(!o.status.success(), "a labels checkpoint given features must fail: {err}");
     assert!(err.contains("observes labels") && err.contains("clip.npy"), "{err}");
     assert!(!csv.exists(), "nothing is written");
+    // and a label file for it still works
+    let o = predict(&[
+        labels.to_str().unwrap(),
+        "--checkpoint",
+        model.to_str().unwrap(),
+        "--alpha",
+        "0.3",
+        "--csv",
+        csv.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
 }
 
 /// `--checkpoint` takes the folder as assets/checkpoints/README.md calls it; times follow the

@@ -188,39 +188,24 @@ pub(super) fn eval(a: &EvalArgs) -> Result<ExitCode> {
     };
     let (method, make): (String, Box<eval::MethodFactory>) = match a.time_first_segment {
         Some(timing) => {
-            // fitted once per split: `--diagnose` and the grid ask for the same split's anticipator
-            let fitted: std::cell::RefCell<
-                std::collections::HashMap<
-                    String,
-                    std::rc::Rc<dyn eval::baselines::RemainingEstimate>,
-                >,
-            > = Default::default();
-            let timed = move |split: &Split,
-                              train: &[&[u32]]|
-                  -> Result<Box<dyn eval::Anticipator>, MethodError> {
-                let cached = fitted.borrow().get(&split.name).cloned();
-                let estimate = match cached {
-                    Some(e) => e,
-                    None => {
-                        let e: std::rc::Rc<dyn eval::baselines::RemainingEstimate> =
-                            fit_estimate(timing, &split.name, train, classes)
-                                .map_err(MethodError::new)?
-                                .into();
-                        fitted.borrow_mut().insert(split.name.clone(), e.clone());
-                        e
-                    }
-                };
-                Ok(Box::new(eval::baselines::TimedFirstSegment {
-                    inner: make(split, train)?,
-                    estimate: Box::new(estimate),
-                }))
+            let fit = move |split: &Split, train: &[&[u32]]| {
+                fit_estimate(timing, &split.name, train, classes).map_err(MethodError::new)
             };
-            (format!("{method}-{}", timing.suffix()), Box::new(timed))
+            let timed = eval::baselines::with_timed_first_segment(make, fit);
+            (format!("{method}-{}", timing.suffix()), timed)
         }
         None => (method.to_owned(), make),
     };
     if a.diagnose {
-        diagnose(&ds, &splits, level, cfg.feature_dim, make.as_ref())?;
+        for report in eval::diagnose::first_segment_per_split(
+            &ds,
+            &splits,
+            level,
+            cfg.feature_dim,
+            make.as_ref(),
+        )? {
+            println!("{report}");
+        }
     }
     let source = a.checkpoint.as_deref().unwrap_or(method.as_str());
     let report = eval::evaluate_method(&ds, &splits, &method, make.as_ref(), &cfg)
@@ -277,45 +262,4 @@ pub(super) fn merge_results(a: &MergeResultsArgs) -> Result<ExitCode> {
         splits.join("+")
     );
     write_grid(&report, &a.out, &stem, a.json)
-}
-
-/// `feature_dim`: load the test videos' features too, for a checkpoint that observes features.
-fn diagnose(
-    ds: &crate::data::Dataset,
-    splits: &[&Split],
-    level: usize,
-    feature_dim: Option<usize>,
-    make: &eval::MethodFactory,
-) -> Result<()> {
-    let classes = ds.levels[level].vocab.len();
-    for split in splits {
-        let train: Vec<Vec<u32>> = split
-            .train
-            .iter()
-            .map(|v| ds.load_video(v, None).map(|mut x| std::mem::take(&mut x.levels[level])))
-            .collect::<Result<_, _>>()?;
-        let train: Vec<&[u32]> = train.iter().map(Vec::as_slice).collect();
-        let anticipator =
-            make(split, &train).map_err(|e| anyhow::anyhow!("split {}: {e}", split.name))?;
-        let loaded: Vec<crate::data::Video> =
-            split.test.iter().map(|v| ds.load_video(v, feature_dim)).collect::<Result<_, _>>()?;
-        let videos: Vec<_> = loaded
-            .iter()
-            .map(|v| eval::diagnose::HeldOutVideo {
-                name: &v.name,
-                labels: &v.levels[level],
-                features: v.features.as_ref(),
-            })
-            .collect();
-        let mut report = eval::diagnose::first_segment(
-            &split.name,
-            &videos,
-            anticipator.as_ref(),
-            classes,
-            &[0.2, 0.3],
-        )?;
-        report.class_names = ds.levels[level].vocab.names().to_vec();
-        println!("{report}");
-    }
-    Ok(())
 }

@@ -17,7 +17,7 @@ pub struct TrainArgs {
     pub data: PathBuf,
     /// Split whose training videos to use, or "all" for every video of the dataset (the
     /// checkpoints the viewer ships; nothing is held out, so evaluating them scores training data)
-    #[arg(long, default_value = "1")]
+    #[arg(long, default_value = config::SPLIT)]
     pub split: String,
     #[arg(long, value_enum, default_value = "mmant")]
     pub model: ModelKind,
@@ -28,7 +28,7 @@ pub struct TrainArgs {
     #[arg(long)]
     pub feature_dim: Option<usize>,
     /// The level to segment and anticipate
-    #[arg(long, default_value = "action")]
+    #[arg(long, default_value = config::LEVEL)]
     pub level: String,
     /// The fine level for m&m-Ant's generator (default: the anticipated level's own labels)
     #[arg(long)]
@@ -92,7 +92,7 @@ pub struct TrainArgs {
     /// Not the papers' setting (theirs is 1): the weight of the duration loss L_dur, whose squared
     /// errors of duration fractions are 10–35 times below L_act through the first half of a
     /// Breakfast run
-    #[arg(long, default_value_t = 1.0)]
+    #[arg(long, default_value_t = config::DURATION_WEIGHT)]
     pub duration_weight: f32,
     /// Decoder layers (default: FUTR 1, or 2 on 50 Salads; m&m-Ant's L_ant 1)
     #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
@@ -110,7 +110,7 @@ pub struct TrainArgs {
     pub stop_after: Option<u64>,
     /// Score the checkpoint on the split's held-out videos (val, or test when there is no val
     /// split; for watching, not for choosing an epoch) every N epochs and at the end; 0: never
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, default_value_t = config::HELD_OUT_EVERY)]
     pub held_out_every: usize,
     /// Observation rates at which each training video is cut (FUTR's three; the m&m-Ant code
     /// cuts ten: 0.2,0.25,0.3,0.35,0.4,0.45,0.5,0.55,0.6,0.65)

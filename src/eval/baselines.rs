@@ -1,8 +1,12 @@
 //! Anticipation baselines that need no learning beyond counting, so every model has a floor.
 
-use crate::data::{leading_run, segments};
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
 
-use super::anticipator::{AnticipationError, Anticipator, Observation};
+use super::MethodFactory;
+use super::anticipator::{AnticipationError, Anticipator, MethodError, Observation};
+use crate::data::{Split, leading_run, segments};
 
 /// The last observed label continues to the end of the video.
 #[derive(Debug, Clone, Default)]
@@ -201,6 +205,29 @@ impl RemainingEstimate for RemainingDuration {
 pub struct TimedFirstSegment {
     pub inner: Box<dyn Anticipator>,
     pub estimate: Box<dyn RemainingEstimate>,
+}
+
+/// Wraps a method so that each split's anticipator is a [`TimedFirstSegment`] around the method's
+/// own, with the estimate `fit` makes from the split's training labels. The estimate is fitted
+/// once per split: `--diagnose` and the grid ask for the same split's anticipator.
+pub fn with_timed_first_segment<'a>(
+    make: Box<MethodFactory<'a>>,
+    fit: impl Fn(&Split, &[&[u32]]) -> Result<Box<dyn RemainingEstimate>, MethodError> + 'a,
+) -> Box<MethodFactory<'a>> {
+    let fitted: RefCell<HashMap<String, Rc<dyn RemainingEstimate>>> = Default::default();
+    Box::new(move |split: &Split, train: &[&[u32]]| {
+        let cached = fitted.borrow().get(&split.name).cloned();
+        let estimate = match cached {
+            Some(e) => e,
+            None => {
+                let e: Rc<dyn RemainingEstimate> = fit(split, train)?.into();
+                fitted.borrow_mut().insert(split.name.clone(), e.clone());
+                e
+            }
+        };
+        Ok(Box::new(TimedFirstSegment { inner: make(split, train)?, estimate: Box::new(estimate) })
+            as Box<dyn Anticipator>)
+    })
 }
 
 impl Anticipator for TimedFirstSegment {

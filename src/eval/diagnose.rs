@@ -335,6 +335,45 @@ impl fmt::Display for FirstSegmentReport {
     }
 }
 
+/// `--diagnose`: the first-segment report of each split, with the method made from the split's
+/// training labels and run on its test videos (`feature_dim`: load their features too, for a
+/// checkpoint that observes features). Class names are the level's.
+pub fn first_segment_per_split(
+    ds: &crate::data::Dataset,
+    splits: &[&crate::data::Split],
+    level: usize,
+    feature_dim: Option<usize>,
+    make: &super::MethodFactory,
+) -> Result<Vec<FirstSegmentReport>, super::EvalError> {
+    let classes = ds.levels[level].vocab.len();
+    let mut reports = Vec::new();
+    for split in splits {
+        let train: Vec<Vec<u32>> = split
+            .train
+            .iter()
+            .map(|v| ds.load_video(v, None).map(|mut x| std::mem::take(&mut x.levels[level])))
+            .collect::<Result<_, _>>()?;
+        let train: Vec<&[u32]> = train.iter().map(Vec::as_slice).collect();
+        let anticipator = make(split, &train)
+            .map_err(|error| super::EvalError::Method { split: split.name.clone(), error })?;
+        let loaded: Vec<crate::data::Video> =
+            split.test.iter().map(|v| ds.load_video(v, feature_dim)).collect::<Result<_, _>>()?;
+        let videos: Vec<_> = loaded
+            .iter()
+            .map(|v| HeldOutVideo {
+                name: &v.name,
+                labels: &v.levels[level],
+                features: v.features.as_ref(),
+            })
+            .collect();
+        let mut report =
+            first_segment(&split.name, &videos, anticipator.as_ref(), classes, &[0.2, 0.3])?;
+        report.class_names = ds.levels[level].vocab.names().to_vec();
+        reports.push(report);
+    }
+    Ok(reports)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

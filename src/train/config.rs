@@ -88,6 +88,12 @@ pub const WARMUP: usize = 10;
 pub const SEED: u64 = 13452;
 /// FUTR's three training cuts.
 pub const ALPHAS: [f64; 3] = [0.2, 0.3, 0.5];
+/// Both papers weight L_dur 1.
+pub const DURATION_WEIGHT: f32 = 1.0;
+/// What a run trains on and anticipates unless told otherwise, and how often it is scored.
+pub const SPLIT: &str = "1";
+pub const LEVEL: &str = "action";
+pub const HELD_OUT_EVERY: usize = 1;
 
 impl TrainConfig {
     /// The papers' configuration of `model` on the dataset named `dataset` (matched as the
@@ -107,8 +113,8 @@ impl TrainConfig {
         TrainConfig {
             model,
             input: InputChoice::GtLabels,
-            split: "1".into(),
-            level: "action".into(),
+            split: SPLIT.into(),
+            level: LEVEL.into(),
             fine_level: None,
             feature_dim: None,
             epochs: EPOCHS,
@@ -130,7 +136,7 @@ impl TrainConfig {
                 ModelKind::Futr => 1.0,
                 ModelKind::Mmant => 10.0,
             },
-            duration_weight: 1.0,
+            duration_weight: DURATION_WEIGHT,
             use_text: true,
             use_tcl: true,
             use_fine: true,
@@ -143,7 +149,7 @@ impl TrainConfig {
             out,
             resume: false,
             stop_after: None,
-            held_out_every: 1,
+            held_out_every: HELD_OUT_EVERY,
         }
     }
 }

@@ -8,8 +8,6 @@ pub enum TrainError {
     #[error(transparent)]
     Checkpoint(#[from] crate::model::checkpoint::CheckpointError),
     #[error(transparent)]
-    Eval(#[from] crate::eval::EvalError),
-    #[error(transparent)]
     Anticipation(#[from] crate::eval::AnticipationError),
     /// A tensor operation failed; `context` says which step, when known.
     #[error("{context}{}{error}", if context.is_empty() { "" } else { ": " })]

@@ -30,8 +30,8 @@ const DROPOUT: &str = "dropout.words";
 pub fn save_state(out: &Path, epoch: usize, opt: &AdamW, drop: &Dropout) -> Result<()> {
     let mut tensors = opt.state()?;
     tensors.insert(EPOCH.into(), Tensor::new(&[epoch as i64], &Device::Cpu)?);
-    let words = i64::try_from(drop.position()).map_err(|_| {
-        TrainError::Invalid("the dropout generator's position does not fit 63 bits".into())
+    let words = i64::try_from(drop.position()).map_err(|e| {
+        TrainError::Invalid(format!("the dropout generator's position does not fit 63 bits: {e}"))
     })?;
     tensors.insert(DROPOUT.into(), Tensor::new(&[words], &Device::Cpu)?);
     let path = state_path(out);

@@ -348,11 +348,6 @@ impl ViewerState {
     pub fn segments_csv(&self) -> Result<(Vec<u8>, usize), PredictError> {
         crate::predict::segments_csv(&self.export_info(), &self.tracks())
     }
-
-    /// One row per frame (`predict::frames_csv`).
-    pub fn frames_csv(&self) -> Result<Vec<u8>, PredictError> {
-        crate::predict::frames_csv(&self.export_info(), self.frames, &self.tracks())
-    }
 }
 
 #[cfg(test)]
@@ -394,7 +389,8 @@ mod tests {
         assert_eq!(text.lines().next().unwrap(), SEGMENT_COLUMNS.join(","));
         assert!(text.contains("v,anticipated,action,NONE,2,7,10,0.467,0.667,0.5000,bf1"), "{text}");
         assert_eq!(rows, 7);
-        let frames = String::from_utf8(s.frames_csv().unwrap()).unwrap();
+        let frames = crate::predict::frames_csv(&s.export_info(), s.frames, &s.tracks()).unwrap();
+        let frames = String::from_utf8(frames).unwrap();
         assert_eq!(frames.lines().nth(1).unwrap(), "v,0,0.000,SIL,SIL,");
         assert_eq!(frames.lines().nth(8).unwrap(), "v,7,0.467,pour,,NONE");
     }

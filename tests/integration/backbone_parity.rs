@@ -1,6 +1,6 @@
 //! Parity of the candle backbones with PyTorch on the same weights and inputs, and both timings.
 //! Ignored by default: it needs the files `scripts/reference/backbone_parity.py OUT` writes; run
-//! `MMANT_PARITY_DIR=OUT cargo test --release --test backbone_parity -- --ignored --nocapture`.
+//! `MMANT_PARITY_DIR=OUT cargo test --release --test integration backbone_parity:: -- --ignored --nocapture`.
 
 use std::path::PathBuf;
 use std::time::Instant;

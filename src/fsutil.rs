@@ -32,6 +32,18 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     result
 }
 
+/// Creates an output folder (and its parents); a file already at `path` is an error that says
+/// so, rather than the system's "File exists".
+pub fn create_output_dir(path: &Path) -> std::io::Result<()> {
+    if path.exists() && !path.is_dir() {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::AlreadyExists,
+            "a file is there: the output goes to a folder",
+        ));
+    }
+    std::fs::create_dir_all(path)
+}
+
 /// Where mmant caches what it can recompute (frame indexes, features extracted by the viewer):
 /// $MMANT_CACHE or ~/.cache/mmant.
 pub fn cache_root() -> Option<PathBuf> {
@@ -61,6 +73,17 @@ mod tests {
         write_atomic(&p, b"new").unwrap();
         assert_eq!(std::fs::read(&p).unwrap(), b"new");
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn an_output_folder_where_a_file_is_says_so() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("results");
+        std::fs::write(&file, b"x").unwrap();
+        let e = create_output_dir(&file).unwrap_err().to_string();
+        assert_eq!(e, "a file is there: the output goes to a folder");
+        create_output_dir(&dir.path().join("a/b")).unwrap();
+        assert!(dir.path().join("a/b").is_dir());
     }
 
     #[test]

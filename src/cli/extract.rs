@@ -85,7 +85,9 @@ pub(super) fn extract(a: &ExtractArgs) -> Result<ExitCode> {
         batch: a.batch.max(1),
         on_bad_frame: a.on_bad_frame,
     };
+    let terminal = std::io::IsTerminal::is_terminal(&std::io::stderr());
     for video in &a.videos {
+        let mut last_tenth = 0;
         let bar = indicatif::ProgressBar::new(0);
         bar.set_style(
             indicatif::ProgressStyle::with_template(
@@ -104,6 +106,14 @@ pub(super) fn extract(a: &ExtractArgs) -> Result<ExitCode> {
             &mut |done, total| {
                 bar.set_length(total as u64);
                 bar.set_position(done as u64);
+                // the bar draws only on a terminal; a log (CI, nohup) gets a line every 10 %
+                if !terminal {
+                    let tenth = (done * 10).checked_div(total).unwrap_or(0);
+                    if tenth > last_tenth {
+                        last_tenth = tenth;
+                        eprintln!("{}: {done} of {total} sampled frames", video.display());
+                    }
+                }
             },
             &INTERRUPTED,
         );
@@ -132,14 +142,26 @@ pub(super) fn extract(a: &ExtractArgs) -> Result<ExitCode> {
 pub(super) fn classify(a: &ClassifyArgs) -> Result<ExitCode> {
     let net = load_backbone(&a.backbone)?;
     let mut all = Vec::new();
+    let mut skipped = 0;
     for image in &a.images {
-        let top = crate::features::classify_image(&net, image, 5)?;
+        // a folder's README beside its photographs is skipped, not fatal
+        let top = match crate::features::classify_image(&net, image, 5) {
+            Err(e @ crate::features::FeatureError::Image { .. }) => {
+                eprintln!("warning: skipped {e}");
+                skipped += 1;
+                continue;
+            }
+            other => other?,
+        };
         if !a.json {
             let classes: Vec<String> =
                 top.iter().map(|(c, p)| format!("{c} {:.1}%", p * 100.0)).collect();
             println!("{}: {}", image.display(), classes.join(", "));
         }
         all.push(serde_json::json!({"image": image.display().to_string(), "top5": top}));
+    }
+    if all.is_empty() {
+        bail!("none of the {skipped} files given is an image mmant reads (PNG or JPEG)");
     }
     if a.json {
         println!("{}", serde_json::to_string_pretty(&all)?);

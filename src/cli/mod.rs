@@ -34,7 +34,8 @@ pub struct Cli {
     pub command: Option<CliCommand>,
 }
 
-/// The subcommands (the viewer's own commands are `viewer::UiCommand`).
+// The subcommands (the viewer's own commands are `viewer::UiCommand`); a `///` here would become
+// the help's about text.
 #[derive(Debug, clap::Subcommand)]
 pub enum CliCommand {
     /// Inspect a dataset in the MS-TCN or DARai layout
@@ -93,7 +94,7 @@ fn check_fractions(name: &str, values: &[f64]) -> Result<()> {
 }
 
 fn write_results(out: &Path, stem: &str, csv: &[u8], json: &str) -> Result<(PathBuf, PathBuf)> {
-    std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
+    crate::fsutil::create_output_dir(out).with_context(|| format!("creating {}", out.display()))?;
     let csv_path = out.join(format!("{stem}.csv"));
     let json_path = out.join(format!("{stem}.json"));
     crate::fsutil::write_atomic(&csv_path, csv)

@@ -54,7 +54,8 @@ pub(super) fn run(a: &PredictArgs) -> Result<ExitCode> {
             ckpt.meta.dataset
         ),
     };
-    let vocab = Vocabulary::from_names(ckpt.meta.vocabulary.clone());
+    let vocab = Vocabulary::from_names(ckpt.meta.vocabulary.clone())
+        .with_origin("the checkpoint's vocabulary");
     let features = is_features.then(|| Features::read(&a.input, None)).transpose()?;
     let gt_path = if is_features { a.labels.clone() } else { Some(a.input.clone()) };
     let gt = gt_path.as_ref().map(|p| crate::annotation::read_labels(p, &vocab)).transpose()?;

@@ -125,10 +125,12 @@ impl Dataset {
     /// Opens a dataset root, detecting its layout.
     pub fn open(root: &Path) -> Result<Self> {
         if !root.is_dir() {
-            return Err(DataError::NotADataset {
-                path: root.to_owned(),
-                reason: "no such folder".into(),
-            });
+            let reason = if root.exists() {
+                "a file, not a folder (the dataset root holds mapping.txt, groundTruth/ and splits/)"
+            } else {
+                "no such folder"
+            };
+            return Err(DataError::NotADataset { path: root.to_owned(), reason: reason.into() });
         }
         let name = root
             .canonicalize()
@@ -446,5 +448,9 @@ pub(crate) mod tests {
                 .to_string()
                 .contains("no such folder")
         );
+        let file = dir.path().join("mapping.txt");
+        std::fs::write(&file, "0 SIL\n").unwrap();
+        let e = Dataset::open(&file).unwrap_err().to_string();
+        assert!(e.contains("a file, not a folder"), "{e}");
     }
 }

@@ -138,7 +138,7 @@ impl FrameLabels {
             Some(u) => Err(DataError::line(
                 &u.path,
                 u.line,
-                "a label from the mapping file",
+                format!("a label from {}", vocab.origin()),
                 format!(
                     "{} at frame {} ({} frames in this file)",
                     quote(&u.label),
@@ -309,6 +309,13 @@ mod tests {
         );
         assert_eq!((unknown[1].line, unknown[1].label.as_str()), (4, ""));
         let e = f.encode_strict(&vocab()).unwrap_err().to_string();
+        assert!(
+            e.starts_with("gt.txt:2: expected a label from the vocabulary, found 'fly'"),
+            "{e}"
+        );
+        // the message names where the vocabulary came from
+        let from_mapping = vocab().with_origin("the mapping file");
+        let e = f.encode_strict(&from_mapping).unwrap_err().to_string();
         assert!(
             e.starts_with("gt.txt:2: expected a label from the mapping file, found 'fly'"),
             "{e}"

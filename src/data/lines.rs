@@ -20,6 +20,9 @@ pub(crate) fn quote(s: &str) -> String {
 /// file's trailing newline) is dropped, as the field's Python loaders do with `split('\n')[:-1]`.
 /// A line that is not UTF-8 is an error naming the line.
 pub(crate) fn read_lines(path: &Path) -> Result<Vec<String>> {
+    if path.is_dir() {
+        return Err(DataError::file(path, "a text file", "a folder"));
+    }
     let bytes = std::fs::read(path).map_err(|e| DataError::io(path, e))?;
     lines_of(path, &bytes)
 }

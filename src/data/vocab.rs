@@ -7,11 +7,22 @@ use super::error::{DataError, Result};
 use super::lines::{quote, read_lines};
 
 /// An ordered list of class names; a class's id is its position.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct Vocabulary {
     names: Vec<String>,
     index: HashMap<String, u32>,
+    /// Where the names came from, for messages ("the mapping file", "the checkpoint's
+    /// vocabulary"); not part of equality.
+    origin: &'static str,
 }
+
+impl PartialEq for Vocabulary {
+    fn eq(&self, other: &Self) -> bool {
+        self.names == other.names
+    }
+}
+
+impl Eq for Vocabulary {}
 
 impl Vocabulary {
     pub fn from_names<I, S>(names: I) -> Self
@@ -21,7 +32,7 @@ impl Vocabulary {
     {
         let names: Vec<String> = names.into_iter().map(Into::into).collect();
         let index = names.iter().enumerate().map(|(i, n)| (n.clone(), i as u32)).collect();
-        Vocabulary { names, index }
+        Vocabulary { names, index, origin: "the vocabulary" }
     }
 
     /// Reads a mapping file. Ids must be 0, 1, 2, … in order; any run of spaces or tabs separates
@@ -66,7 +77,18 @@ impl Vocabulary {
         if names.is_empty() {
             return Err(DataError::file(path, "at least one '<id> <name>' line", "none"));
         }
-        Ok(Self::from_names(names))
+        Ok(Self::from_names(names).with_origin("the mapping file"))
+    }
+
+    /// Says where the names came from, in messages about labels outside them.
+    pub fn with_origin(mut self, origin: &'static str) -> Self {
+        self.origin = origin;
+        self
+    }
+
+    /// Where the names came from ("the vocabulary" when nobody said).
+    pub fn origin(&self) -> &'static str {
+        if self.origin.is_empty() { "the vocabulary" } else { self.origin }
     }
 
     pub fn len(&self) -> usize {

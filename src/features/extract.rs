@@ -199,7 +199,7 @@ pub fn extract_video(
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_else(|| "video".into());
-    std::fs::create_dir_all(out_dir)
+    crate::fsutil::create_output_dir(out_dir)
         .map_err(|error| FeatureError::Io { path: out_dir.to_owned(), error })?;
     let npy = out_dir.join(format!("{stem}.npy"));
     let sidecar = ExtractSidecar {

@@ -49,6 +49,29 @@ pub struct CheckpointMeta {
     pub mmant_version: String,
 }
 
+/// The safetensors framing (an 8-byte little-endian header length, then a JSON header), checked
+/// before parsing so that a truncated or foreign file gets a message that says what it is.
+fn check_safetensors(path: &Path, bytes: &[u8]) -> Result<(), CheckpointError> {
+    let bad = |reason: String| CheckpointError::NotSafetensors { path: path.to_owned(), reason };
+    let Some(head) = bytes.first_chunk::<8>() else {
+        return Err(bad(format!(
+            "it has {} bytes, fewer than the 8 of a header length",
+            bytes.len()
+        )));
+    };
+    let claimed = u64::from_le_bytes(*head);
+    let rest = (bytes.len() - 8) as u64;
+    if claimed > rest {
+        return Err(bad(format!(
+            "its first 8 bytes give a header of {claimed} bytes, and only {rest} follow (truncated, or not a safetensors file)"
+        )));
+    }
+    if bytes.get(8) != Some(&b'{') {
+        return Err(bad("its header is not a JSON object".into()));
+    }
+    Ok(())
+}
+
 #[derive(Debug, thiserror::Error)]
 /// Like every error of this crate, each variant prints its cause in its message and does not
 /// expose it as `source()` (the field is `error`, not `source`): a chain printer (anyhow's `{:#}`)
@@ -60,6 +83,8 @@ pub enum CheckpointError {
     Meta { path: PathBuf, reason: String },
     #[error("{}: {error}", path.display())]
     Weights { path: PathBuf, error: candle_core::Error },
+    #[error("{}: not a valid safetensors file: {reason}", path.display())]
+    NotSafetensors { path: PathBuf, reason: String },
 }
 
 /// The weights and description files of a checkpoint given as its folder (`<dir>`, holding
@@ -153,6 +178,7 @@ impl Checkpoint {
         bytes: Vec<u8>,
         dev: &Device,
     ) -> Result<Self, CheckpointError> {
+        check_safetensors(weights_path, &bytes)?;
         let wrap = |error| CheckpointError::Weights { path: weights_path.to_owned(), error };
         let vb = VarBuilder::from_buffered_safetensors(bytes, DType::F32, dev).map_err(wrap)?;
         let model = build(&meta.model, vb).map_err(wrap)?;

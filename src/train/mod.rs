@@ -326,7 +326,8 @@ pub fn train(ds: &Dataset, cfg: &TrainConfig, dev: &Device) -> Result<(Model, Ve
     }
     let vb = init::seeded_var_builder(&varmap, cfg.seed, dev);
     let model = checkpoint::build(&model_cfg, vb)?;
-    std::fs::create_dir_all(&cfg.out).context_with(|| format!("creating {}", cfg.out.display()))?;
+    crate::fsutil::create_output_dir(&cfg.out)
+        .context_with(|| format!("creating {}", cfg.out.display()))?;
     let stem = cfg.out.join("model");
     let log_path = cfg.out.join("log.jsonl");
     let trainable: Vec<(String, Var)> = varmap

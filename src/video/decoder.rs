@@ -44,6 +44,15 @@ fn open_input(path: &Path) -> Result<(ffmpeg::format::context::Input, usize), Vi
         .best(Type::Video)
         .ok_or_else(|| VideoError::NoVideo { path: path.to_owned() })?
         .index();
+    // FFmpeg's tty demuxer shows any text file as a picture of its characters: a label file given
+    // as the video would open as a video of text
+    let demuxer = input.format().name().to_owned();
+    if demuxer == "tty" {
+        return Err(VideoError::NotAVideo {
+            path: path.to_owned(),
+            read_as: "text (FFmpeg's tty demuxer)".into(),
+        });
+    }
     Ok((input, stream))
 }
 

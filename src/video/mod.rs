@@ -31,6 +31,8 @@ pub enum VideoError {
     Open { path: PathBuf, reason: String },
     #[error("{}: expected a video stream, found none", path.display())]
     NoVideo { path: PathBuf },
+    #[error("{}: not a video: FFmpeg reads it as {read_as}{}", path.display(), label_file_hint(path))]
+    NotAVideo { path: PathBuf, read_as: String },
     #[error("{}: frame {frame}: {reason}", path.display())]
     Frame { path: PathBuf, frame: usize, reason: String },
     #[error("{}: frame {frame} asked for, the video has {frames} frames", path.display())]
@@ -39,6 +41,14 @@ pub enum VideoError {
     Decode { path: PathBuf, reason: String },
     #[error("{}: this mmant was built without the `video` feature (FFmpeg); rebuild with default features to open videos", path.display())]
     NoVideoSupport { path: PathBuf },
+}
+
+/// Label files are the likeliest text given as a video.
+fn label_file_hint(path: &std::path::Path) -> &'static str {
+    match path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).as_deref() {
+        Some("txt" | "csv" | "eaf" | "json") => "; a label file goes with --labels",
+        _ => "",
+    }
 }
 
 /// A decoded frame as packed RGB (no row padding).

@@ -18,6 +18,7 @@ pub fn viewer_app(
         (Some(m), _) => Vocabulary::read(m)?,
         (None, Some(c)) => {
             Vocabulary::from_names(crate::model::checkpoint::read_meta(c)?.vocabulary)
+                .with_origin("the checkpoint's vocabulary")
         }
         (None, None) if labels.is_some() => {
             return Err(ViewerError::Usage(

@@ -79,3 +79,58 @@ fn help_names_the_viewer_the_demo_and_every_method() {
         "eval without a method names all three: {err}"
     );
 }
+
+/// Messages that used to mislead: each names what it found.
+#[test]
+fn messages_say_what_was_found() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let file = d.join("file.txt");
+    std::fs::write(&file, "0 SIL\n").unwrap();
+    // a file given as the dataset root
+    let o = mmant(&["data", "check", file.to_str().unwrap()]);
+    assert!(stderr(&o).contains("a file, not a folder"), "{}", stderr(&o));
+    // an existing file as --out
+    let data = shared_data("50salads");
+    let o = mmant(&[
+        "eval",
+        "--data",
+        data.to_str().unwrap(),
+        "--split",
+        "1",
+        "--baseline",
+        "last-observed",
+        "--out",
+        file.to_str().unwrap(),
+    ]);
+    assert!(stderr(&o).contains("a file is there: the output goes to a folder"), "{}", stderr(&o));
+    // a folder as the mapping file
+    let (_demo, labels, _mapping, model) = mmant::demo::files().unwrap();
+    let o = mmant(&["embed-labels", d.to_str().unwrap(), "--out", "x.safetensors"]);
+    assert!(stderr(&o).contains("expected a text file, found a folder"), "{}", stderr(&o));
+    // a corrupt safetensors beside a good description
+    let ckpt = d.join("broken");
+    std::fs::create_dir(&ckpt).unwrap();
+    std::fs::copy(model.with_extension("json"), ckpt.join("model.json")).unwrap();
+    std::fs::write(ckpt.join("model.safetensors"), [0xffu8; 64]).unwrap();
+    let csv = d.join("o.csv");
+    let predict = |labels: &std::path::Path, ckpt: &std::path::Path| {
+        mmant(&[
+            "predict",
+            labels.to_str().unwrap(),
+            "--checkpoint",
+            ckpt.to_str().unwrap(),
+            "--alpha",
+            "0.3",
+            "--csv",
+            csv.to_str().unwrap(),
+        ])
+    };
+    let err = stderr(&predict(&labels, &ckpt));
+    assert!(err.contains("not a valid safetensors file") && err.contains("header of"), "{err}");
+    // a label outside the checkpoint's vocabulary (there is no mapping file here)
+    let odd = d.join("odd.txt");
+    std::fs::write(&odd, "SIL\nfly_to_the_moon\n").unwrap();
+    let err = stderr(&predict(&odd, &model));
+    assert!(err.contains("a label from the checkpoint's vocabulary"), "{err}");
+}

@@ -62,9 +62,13 @@ fn efficientnet_lite0_weights_recognise_real_photographs() {
         photos().join("chelsea.jpg").to_str().unwrap(),
         photos().join("coffee.jpg").to_str().unwrap(),
         photos().join("rocket.jpg").to_str().unwrap(),
+        // `classify assets/photos/*` meets the folder's README: skipped with a warning
+        photos().join("README.md").to_str().unwrap(),
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stderr(&o).contains("warning: skipped") && stderr(&o).contains("README.md"));
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v.as_array().unwrap().len(), 3, "{v}");
     let top = |i: usize| -> Vec<String> {
         v[i]["top5"].as_array().unwrap().iter().map(|c| c[0].as_str().unwrap().to_owned()).collect()
     };
@@ -106,6 +110,8 @@ fn extract_writes_channels_first_features_and_a_truthful_sidecar() {
         out.to_str().unwrap(),
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
+    // stderr is a pipe here, not a terminal: progress comes as lines
+    assert!(stderr(&o).contains("pattern.mp4: 6 of 6 sampled frames"), "{}", stderr(&o));
     let npy = out.join("pattern.npy");
     let side: serde_json::Value =
         serde_json::from_slice(&std::fs::read(out.join("pattern.json")).unwrap()).unwrap();

@@ -305,3 +305,21 @@ fn worker_answers_the_latest_request_without_blocking_the_caller() {
         matches!(w.wait(Duration::from_secs(5)), Some(Reply::Error { generation, message }) if generation == g && message.contains("frame 1000"))
     );
 }
+
+/// FFmpeg opens any text file as a "video" of its characters (the tty demuxer); a label file
+/// given as the video is refused with a hint instead.
+#[test]
+fn a_label_file_is_not_a_video() {
+    let dir = tempfile::tempdir().unwrap();
+    let txt = dir.path().join("clip.txt");
+    std::fs::write(&txt, "SIL\n".repeat(50) + &"pour_oil\n".repeat(50)).unwrap();
+    let err = VideoFile::open(&txt).err().expect("a text file is no video").to_string();
+    assert!(err.contains("not a video") && err.contains("--labels"), "{err}");
+    let o = crate::common::mmant(&[
+        "extract",
+        txt.to_str().unwrap(),
+        "--out",
+        dir.path().to_str().unwrap(),
+    ]);
+    assert!(!o.status.success() && crate::common::stderr(&o).contains("not a video"));
+}

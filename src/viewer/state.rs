@@ -32,8 +32,10 @@ pub enum UiCommand {
     SplitAtPlayhead,
     MergeWithNext,
     DeleteSegment,
-    /// Relabels the ground-truth segment at the playhead with the legend's k-th class.
+    /// Relabels the segment at the playhead with the class of digit key k+1 (`digit_keys`).
     Relabel(usize),
+    /// Pins the ground-truth class at the playhead to digit key k+1.
+    PinKey(usize),
     /// Opens the searchable list of labels (relabel with any label, or a new one).
     RelabelSearch,
     /// Adds a fine level under the edited level and edits it.
@@ -124,7 +126,8 @@ impl UiCommand {
             UiCommand::SplitAtPlayhead => "Split at playhead",
             UiCommand::MergeWithNext => "Merge with next segment",
             UiCommand::DeleteSegment => "Delete segment",
-            UiCommand::Relabel(_) => "Relabel (digit: legend entry; hold while playing: paint)",
+            UiCommand::Relabel(_) => "Relabel with the key's label (hold while playing: paint)",
+            UiCommand::PinKey(_) => "Pin the label at the playhead to the key",
             UiCommand::RelabelSearch => "Relabel from the list…",
             UiCommand::NewFineLevel => "New fine level under this level",
             UiCommand::NextLevel => "Edit the next level",
@@ -181,6 +184,7 @@ impl UiCommand {
             | UiCommand::MergeWithNext
             | UiCommand::DeleteSegment
             | UiCommand::Relabel(_)
+            | UiCommand::PinKey(_)
             | UiCommand::RelabelSearch
             | UiCommand::NewFineLevel
             | UiCommand::NextLevel
@@ -229,6 +233,10 @@ pub struct ViewerState {
     /// The model observes the segmentation output instead of the ground truth (the "predicted
     /// observation" setting).
     pub observe_predictions: bool,
+    /// The class each digit key 1–9 relabels and paints with on the ground truth. Fixed once a
+    /// key has one (the legend's classes change as the anticipation does; a key must not), free
+    /// keys take the ground truth's classes without one, and the user can pin (Ctrl+digit).
+    pub digit_keys: [Option<u32>; 9],
 }
 
 /// An annotation level shown under the ground truth.
@@ -268,7 +276,49 @@ impl ViewerState {
             edit_level: 0,
             predictions: None,
             observe_predictions: false,
+            digit_keys: [None; 9],
         }
+        .with_digit_keys()
+    }
+
+    fn with_digit_keys(mut self) -> Self {
+        self.assign_digit_keys();
+        self
+    }
+
+    /// Gives each free digit key a class of the ground truth that has no key, in vocabulary order;
+    /// a key that has a class keeps it.
+    pub fn assign_digit_keys(&mut self) {
+        let Some(gt) = &self.ground_truth else { return };
+        let mut present = gt.clone();
+        present.sort_unstable();
+        present.dedup();
+        for id in present {
+            if self.digit_keys.contains(&Some(id)) {
+                continue;
+            }
+            match self.digit_keys.iter_mut().find(|k| k.is_none()) {
+                Some(free) => *free = Some(id),
+                None => break,
+            }
+        }
+    }
+
+    /// Key `k` (0 for the key 1) relabels with `id` from now on; the key `id` had is freed.
+    pub fn pin_digit_key(&mut self, k: usize, id: u32) {
+        for key in &mut self.digit_keys {
+            if *key == Some(id) {
+                *key = None;
+            }
+        }
+        if let Some(key) = self.digit_keys.get_mut(k) {
+            *key = Some(id);
+        }
+    }
+
+    /// The digit key (0 for the key 1) that relabels with `id`, if any.
+    pub fn digit_of(&self, id: u32) -> Option<usize> {
+        self.digit_keys.iter().position(|k| *k == Some(id))
     }
 
     /// The frame where observation ends: the playhead when following it, ⌊α·N⌋ otherwise.
@@ -320,7 +370,8 @@ impl ViewerState {
         )
     }
 
-    /// The classes on screen in legend order (vocabulary order); digit keys relabel with them.
+    /// The classes on screen, in vocabulary order (the digit keys are `digit_keys`, not positions
+    /// here: this list changes with the anticipation).
     pub fn legend(&self) -> Vec<u32> {
         let mut present: Vec<u32> =
             self.tracks().iter().flat_map(|t| t.labels.iter().copied()).collect();
@@ -354,6 +405,36 @@ impl ViewerState {
 mod tests {
     use super::*;
     use crate::predict::SEGMENT_COLUMNS;
+
+    #[test]
+    fn digit_keys_do_not_follow_the_legend() {
+        let vocab = Vocabulary::from_names(["SIL", "pour_oil", "crack_egg", "fry_egg", "x", "y"]);
+        let mut s = ViewerState::new("v".into(), vocab, 6, 15.0, Some(vec![0, 0, 3, 3, 5, 5]));
+        assert_eq!(&s.digit_keys[..4], &[Some(0), Some(3), Some(5), None]);
+        // an anticipation brings classes 1 and 2 into the legend: the keys stay
+        s.anticipation = Some(AnticipationView {
+            observed: 3,
+            future: vec![1, 2, 2],
+            coarse: vec![0, 0, 3],
+            fine: None,
+            confidence: vec![],
+            latency_ms: 0.0,
+        });
+        assert_eq!(s.legend(), vec![0, 1, 2, 3, 5]);
+        s.assign_digit_keys();
+        assert_eq!(
+            &s.digit_keys[..4],
+            &[Some(0), Some(3), Some(5), None],
+            "anticipated classes take no key"
+        );
+        // pinning moves a class to a key and frees its old one; the free key then takes a class
+        // of the ground truth without a key
+        s.pin_digit_key(0, 5);
+        assert_eq!(&s.digit_keys[..3], &[Some(5), Some(3), None]);
+        assert_eq!(s.digit_of(5), Some(0));
+        s.assign_digit_keys();
+        assert_eq!(&s.digit_keys[..3], &[Some(5), Some(3), Some(0)]);
+    }
 
     #[test]
     fn commands_and_export() {

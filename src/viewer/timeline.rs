@@ -269,14 +269,17 @@ impl Timeline {
         if let Some(text) = hovered {
             response.clone().on_hover_text(text);
         }
-        // legend: the classes that occur in the tracks, in vocabulary order
+        // legend: the classes that occur in the tracks, in vocabulary order, with their digit key
         ui.horizontal_wrapped(|ui| {
-            for (k, id) in state.legend().into_iter().enumerate() {
+            for id in state.legend() {
                 let (chip, _) = ui.allocate_exact_size(Vec2::splat(10.0), Sense::hover());
                 ui.painter().rect_filled(chip, 2.0, class_color(id, state.vocab.len()));
                 let name = state.vocab.name(id).unwrap_or("NONE");
                 // the digit that relabels with this class
-                ui.small(if k < 9 { format!("{} {name}", k + 1) } else { name.to_owned() });
+                ui.small(match state.digit_of(id) {
+                    Some(k) => format!("{} {name}", k + 1),
+                    None => name.to_owned(),
+                });
             }
         });
         // click: seek; drag on the ruler strip above the tracks: scrub; drag on the tracks: pan

@@ -249,6 +249,7 @@ fn the_anticipation_follows_the_labels_as_they_are_edited_and_undone() {
     });
     let original = h.state().state.anticipation.clone().unwrap().future;
     let original_gt = h.state().state.ground_truth.clone().unwrap();
+    let keys = h.state().state.digit_keys;
     // the annotator says everything observed so far was frying an egg
     h.state_mut().edit(Edit::Paint { level: 0, start: 0, end: observed, label: "fry_egg".into() });
     assert!(h.state().state.status.contains("journal"), "{}", h.state().state.status);
@@ -263,17 +264,30 @@ fn the_anticipation_follows_the_labels_as_they_are_edited_and_undone() {
     step_until(&mut h, "the anticipation of the original labels", |a| {
         a.state.anticipation.as_ref().is_some_and(|x| x.future == original)
     });
-    // S splits at the playhead; a digit relabels the segment at the playhead with that legend entry
+    // the anticipation changed twice: no key that had a label changed it
+    let now = h.state().state.digit_keys;
+    for k in 0..9 {
+        assert!(keys[k].is_none() || keys[k] == now[k], "key {} moved: {keys:?} → {now:?}", k + 1);
+    }
+    // S splits at the playhead; a digit relabels the segment at the playhead with its key's label
     h.state_mut().state.apply(UiCommand::Seek(50));
     h.key_press(Key::S);
     h.run_steps(1);
     h.key_press(Key::Num2);
     h.run_steps(1);
     let gt = h.state().state.ground_truth.clone().unwrap();
-    let legend = h.state().state.legend();
-    assert_eq!(gt[50], legend[1], "frame 50 relabelled with legend entry 2");
+    assert_eq!(
+        Some(gt[50]),
+        h.state().state.digit_keys[1],
+        "frame 50 relabelled with key 2's label"
+    );
     assert_eq!(gt[49], original_gt[49], "the split kept the frames before the playhead");
     assert_eq!(h.state().annotation().unwrap().unsaved(), 4, "paint, undo, split, relabel");
+    // Ctrl+3 pins the label at the playhead to the key 3
+    h.state_mut().state.apply(UiCommand::Seek(frames - 1));
+    h.key_press_modifiers(Modifiers::COMMAND, Key::Num3);
+    h.run_steps(1);
+    assert_eq!(h.state().state.digit_keys[2], Some(gt[frames - 1]), "{}", h.state().state.status);
 }
 
 /// Drags with the primary button from `from` by `dx` pixels, in small steps.

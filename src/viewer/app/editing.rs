@@ -40,6 +40,7 @@ impl ViewerApp {
             self.state.vocab = Vocabulary::from_names(level.vocab.clone());
         }
         self.state.ground_truth = Some(labels);
+        self.state.assign_digit_keys();
         self.state.gt_segments = Some(level.track.segments().to_vec());
         self.state.extra_levels = s.doc.levels[1..]
             .iter()
@@ -85,11 +86,17 @@ impl ViewerApp {
         };
     }
 
-    /// The label of digit `k`: the legend's k-th class on the ground truth, the k-th label of
-    /// the vocabulary on another level.
+    /// The label of digit `k`: the class pinned to the key on the ground truth (`digit_keys`),
+    /// the k-th label of the vocabulary on another level.
     pub(super) fn legend_label(&self, k: usize) -> Option<String> {
         if self.state.edit_level == 0 {
-            self.state.legend().get(k).and_then(|&id| self.state.vocab.name(id)).map(str::to_owned)
+            self.state
+                .digit_keys
+                .get(k)
+                .copied()
+                .flatten()
+                .and_then(|id| self.state.vocab.name(id))
+                .map(str::to_owned)
         } else {
             self.state
                 .extra_levels

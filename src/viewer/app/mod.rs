@@ -223,8 +223,29 @@ impl ViewerApp {
                     frame: self.state.playhead,
                     label,
                 }),
-                None => self.state.status = format!("the legend has no entry {}", k + 1),
+                None => {
+                    self.state.status = format!(
+                        "key {} has no label yet: Ctrl+{} pins the label at the playhead to it",
+                        k + 1,
+                        k + 1
+                    )
+                }
             },
+            UiCommand::PinKey(k) => {
+                let at = self.state.playhead;
+                match self.state.ground_truth.as_ref().and_then(|gt| gt.get(at)).copied() {
+                    Some(id) if self.state.edit_level == 0 => {
+                        self.state.pin_digit_key(k, id);
+                        let name = self.state.vocab.name(id).unwrap_or("?");
+                        self.state.status = format!("key {} relabels with {name}", k + 1);
+                    }
+                    Some(_) => {
+                        self.state.status =
+                            "on this level the keys follow its vocabulary's order".into()
+                    }
+                    None => self.state.status = "no label at the playhead to pin".into(),
+                }
+            }
             UiCommand::RelabelSearch => self.relabel_filter = Some(String::new()),
             UiCommand::MoveBoundary { level, from, to } => {
                 self.edit(Edit::MoveBoundary { level, from, to })
@@ -473,8 +494,16 @@ impl ViewerApp {
             egui::Key::Num9,
         ];
         for (k, key) in DIGITS.into_iter().enumerate() {
-            let (pressed, released) =
-                ui.input(|i| (i.key_pressed(key) && !i.modifiers.any(), i.key_released(key)));
+            let (pressed, pin, released) = ui.input(|i| {
+                (
+                    i.key_pressed(key) && !i.modifiers.any(),
+                    i.key_pressed(key) && i.modifiers.command_only(),
+                    i.key_released(key),
+                )
+            });
+            if pin {
+                self.run_command(UiCommand::PinKey(k));
+            }
             if pressed && self.paint.is_none() {
                 if self.state.playing {
                     self.paint = Some((k, self.paint_frame()));
@@ -549,6 +578,26 @@ impl ViewerApp {
                         );
                         ui.end_row();
                     }
+                    ui.label(UiCommand::Relabel(0).title());
+                    ui.monospace("1 … 9");
+                    ui.end_row();
+                    ui.label(UiCommand::PinKey(0).title());
+                    ui.monospace(
+                        ctx.format_shortcut(&egui::KeyboardShortcut::new(
+                            egui::Modifiers::COMMAND,
+                            egui::Key::Num1,
+                        )) + " … 9",
+                    );
+                    ui.end_row();
+                    let keys: Vec<String> = (0..9)
+                        .filter_map(|k| {
+                            let id = self.state.digit_keys[k]?;
+                            Some(format!("{} {}", k + 1, self.state.vocab.name(id).unwrap_or("?")))
+                        })
+                        .collect();
+                    ui.label("The keys now");
+                    ui.monospace(if keys.is_empty() { "none".into() } else { keys.join(" · ") });
+                    ui.end_row();
                     ui.label("Zoom the timeline");
                     ui.monospace("mouse wheel");
                     ui.end_row();

@@ -170,6 +170,23 @@ impl UiCommand {
         })
     }
 
+    /// The shortcut as the user types it: egui names some keys by their names ("OpenBracket",
+    /// "Questionmark"); these are shown as the characters on the key.
+    pub fn shortcut_text(&self, ctx: &egui::Context) -> Option<String> {
+        let s = self.shortcut()?;
+        let text = ctx.format_shortcut(&s);
+        let key = s.logical_key;
+        let symbol = match key {
+            egui::Key::OpenBracket => "[",
+            egui::Key::CloseBracket => "]",
+            egui::Key::Questionmark => "?",
+            egui::Key::Minus => "−",
+            egui::Key::Plus => "+",
+            _ => return Some(text),
+        };
+        Some(text.replace(key.name(), symbol))
+    }
+
     pub fn menu(&self) -> Menu {
         match self {
             UiCommand::OpenVideo
@@ -347,6 +364,12 @@ impl ViewerState {
             UiCommand::Faster => self.speed = (self.speed * 2.0).min(4.0),
             UiCommand::Seek(f) => self.playhead = f.min(last),
             UiCommand::SetAlpha(a) => self.alpha = a.clamp(0.0, 1.0),
+            // following the playhead, the playhead is the observation point: α would change
+            // nothing visible, so say so instead
+            UiCommand::AlphaUp | UiCommand::AlphaDown if self.follow_playhead => {
+                self.status =
+                    "the observation point follows the playhead: L switches to a fixed α".into()
+            }
             UiCommand::AlphaUp => self.alpha = (self.alpha + 0.05).min(1.0),
             UiCommand::AlphaDown => self.alpha = (self.alpha - 0.05).max(0.0),
             UiCommand::ToggleFollowPlayhead => self.follow_playhead = !self.follow_playhead,
@@ -407,6 +430,23 @@ mod tests {
     use crate::predict::SEGMENT_COLUMNS;
 
     #[test]
+    fn shortcuts_read_as_the_keys_are_labelled() {
+        let ctx = egui::Context::default();
+        let text = |c: UiCommand| c.shortcut_text(&ctx).unwrap();
+        assert_eq!(text(UiCommand::Slower), "[");
+        assert_eq!(text(UiCommand::Faster), "]");
+        assert_eq!(text(UiCommand::ToggleHelp), "?");
+        assert_eq!(text(UiCommand::AlphaDown), "−");
+        assert_eq!(text(UiCommand::AlphaUp), "+");
+        for c in UiCommand::MENU {
+            let t = c.shortcut_text(&ctx).unwrap_or_default();
+            for raw in ["OpenBracket", "CloseBracket", "Questionmark", "Minus", "Plus"] {
+                assert!(!t.contains(raw), "{c:?}: {t}");
+            }
+        }
+    }
+
+    #[test]
     fn digit_keys_do_not_follow_the_legend() {
         let vocab = Vocabulary::from_names(["SIL", "pour_oil", "crack_egg", "fry_egg", "x", "y"]);
         let mut s = ViewerState::new("v".into(), vocab, 6, 15.0, Some(vec![0, 0, 3, 3, 5, 5]));
@@ -447,6 +487,10 @@ mod tests {
         assert_eq!(s.playhead, 9);
         s.apply(UiCommand::ToggleFollowPlayhead);
         assert_eq!(s.observation_point(), 9);
+        // + and − with the playhead followed: α stays, and the status says why
+        s.apply(UiCommand::AlphaUp);
+        assert_eq!(s.alpha, 0.5);
+        assert!(s.status.contains("follows the playhead"), "{}", s.status);
         s.apply(UiCommand::SecondBack);
         assert_eq!(s.playhead, 0);
         s.apply(UiCommand::GoToEnd);

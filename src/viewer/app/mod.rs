@@ -536,8 +536,8 @@ impl ViewerApp {
                 ui.menu_button(title, |ui| {
                     for cmd in UiCommand::MENU.iter().filter(|c| c.menu() == menu) {
                         let mut button = egui::Button::new(cmd.title());
-                        if let Some(sc) = cmd.shortcut() {
-                            button = button.shortcut_text(ui.ctx().format_shortcut(&sc));
+                        if let Some(text) = cmd.shortcut_text(ui.ctx()) {
+                            button = button.shortcut_text(text);
                         }
                         if ui.add(button).clicked() {
                             commands.push(cmd.clone());
@@ -573,9 +573,7 @@ impl ViewerApp {
                 egui::Grid::new("shortcuts").striped(true).show(ui, |ui| {
                     for cmd in UiCommand::MENU.iter() {
                         ui.label(cmd.title());
-                        ui.monospace(
-                            cmd.shortcut().map(|s| ctx.format_shortcut(&s)).unwrap_or_default(),
-                        );
+                        ui.monospace(cmd.shortcut_text(ctx).unwrap_or_default());
                         ui.end_row();
                     }
                     ui.label(UiCommand::Relabel(0).title());

@@ -5,6 +5,7 @@
 pub mod app;
 pub mod inference;
 pub mod open;
+pub mod palette;
 pub mod plots;
 pub mod state;
 pub mod timeline;

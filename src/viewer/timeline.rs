@@ -17,9 +17,14 @@ pub fn class_color(id: u32, classes: usize) -> Color32 {
     if id as usize >= classes {
         return Color32::from_gray(110);
     }
-    let h = (id as f32 * 0.618_034).fract();
-    let c = egui::ecolor::Hsva::new(h, 0.55, 0.85, 1.0);
-    c.into()
+    let [r, g, b] = super::palette::class_rgb(id);
+    Color32::from_rgb(r, g, b)
+}
+
+/// Black or white, whichever reads on `fill`.
+fn text_on(fill: Color32) -> Color32 {
+    let l = super::palette::lab([fill.r(), fill.g(), fill.b()])[0];
+    if l > 60.0 { Color32::BLACK } else { Color32::WHITE }
 }
 
 pub struct Timeline;
@@ -163,8 +168,9 @@ impl Timeline {
                 );
                 let color = class_color(s.label, row.classes);
                 if row.predicted {
-                    painter.rect_filled(r, 0.0, color.gamma_multiply(0.45));
-                    // hatching marks a prediction even in grayscale
+                    // the class's own colour, as in every track; hatching marks a prediction,
+                    // even in grayscale
+                    painter.rect_filled(r, 0.0, color);
                     let mut x = r.left();
                     while x < r.right() {
                         painter.line_segment(
@@ -172,7 +178,7 @@ impl Timeline {
                                 Pos2::new(x, r.bottom()),
                                 Pos2::new((x + 8.0).min(r.right()), r.top()),
                             ],
-                            Stroke::new(1.0, Color32::from_white_alpha(90)),
+                            Stroke::new(1.5, Color32::from_black_alpha(70)),
                         );
                         x += 8.0;
                     }
@@ -183,6 +189,18 @@ impl Timeline {
                         [Pos2::new(r.left(), y), Pos2::new(r.left(), y + TRACK_HEIGHT)],
                         Stroke::new(1.0, Color32::from_black_alpha(120)),
                     );
+                }
+                // the label's name on the bar when it fits
+                if r.width() > 30.0 {
+                    let galley = painter.layout_no_wrap(
+                        row.name(s.label).to_owned(),
+                        egui::FontId::proportional(10.0),
+                        text_on(color),
+                    );
+                    if galley.size().x + 6.0 <= r.width() {
+                        let pos = Pos2::new(r.left() + 3.0, r.center().y - galley.size().y / 2.0);
+                        painter.galley(pos, galley, text_on(color));
+                    }
                 }
                 if pointer.is_some_and(|p| r.contains(p)) {
                     let name = row.name(s.label);

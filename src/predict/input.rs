@@ -62,7 +62,8 @@ pub fn observed_frames(alpha: f64, frames: usize) -> Result<usize, InputError> {
 }
 
 /// The frame rate of the labels of a dataset the field uses, by the name a checkpoint records
-/// (../shared/data/README.md: Breakfast and DARai 15 fps, 50 Salads 30 fps; GTEA 15 fps).
+/// (../shared/data/README.md: Breakfast and DARai 15 fps, 50 Salads 30 fps; GTEA is not in that
+/// README: 15 fps, the rate MS-TCN's GTEA features are at).
 pub fn dataset_fps(dataset: &str) -> Option<f64> {
     let name = dataset.to_ascii_lowercase();
     if name.contains("salad") {

@@ -129,6 +129,9 @@ pub(super) fn extract(a: &ExtractArgs) -> Result<ExitCode> {
             out.sidecar.video_frames,
             out.sidecar.stride
         );
+        if let Some(early) = &out.sidecar.ends_early {
+            eprintln!("warning: {}: {early} (sidecar: ends_early)", video.display());
+        }
         if let Some(first) = out.sidecar.bad_frames.first() {
             eprintln!(
                 "warning: {} sampled frames could not be decoded (first: frame {first}); their features repeat the previous frame's (sidecar: bad_frames)",

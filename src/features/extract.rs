@@ -68,6 +68,10 @@ pub struct ExtractSidecar {
     /// Sampled frames that could not be decoded (with `--on-bad-frame continue`).
     #[serde(default)]
     pub bad_frames: Vec<usize>,
+    /// Set when the file stops before the length its container declares: the features cover
+    /// `video_frames` of `declared_frames`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ends_early: Option<crate::video::EarlyEnd>,
 }
 
 pub struct Extracted {
@@ -116,8 +120,13 @@ fn decode_batches(
                     push_center_crop(&f.data, f.width, f.height, norm, &mut data);
                     last_good.copy_from_slice(&data[data.len() - plane..]);
                 }
-                Err(e) if opts.on_bad_frame == BadFramePolicy::Stop => {
-                    let _ = tx.send(Err(e.into()));
+                Err(error) if opts.on_bad_frame == BadFramePolicy::Stop => {
+                    let _ = tx.send(Err(match video.metadata.ends_early() {
+                        Some(early) => {
+                            FeatureError::EndsEarly { path: path.to_owned(), early, error }
+                        }
+                        None => error.into(),
+                    }));
                     return;
                 }
                 Err(_) => {
@@ -221,6 +230,7 @@ pub fn extract_video(
         video: video_path.display().to_string(),
         mmant_version: env!("CARGO_PKG_VERSION").to_owned(),
         bad_frames,
+        ends_early: meta.ends_early(),
     };
     let json = serde_json::to_vec_pretty(&sidecar).expect("sidecar serialises");
     let sidecar_path = crate::data::features::FeatureSidecar::path_for(&npy);

@@ -35,6 +35,8 @@ pub enum FeatureError {
     Model { context: String, error: candle_core::Error },
     #[error("{}: interrupted; nothing was written", path.display())]
     Cancelled { path: PathBuf },
+    #[error("{}: {early}; {error} (--on-bad-frame continue extracts what is there and marks it in the sidecar)", path.display())]
+    EndsEarly { path: PathBuf, early: crate::video::EarlyEnd, error: crate::video::VideoError },
 }
 
 impl FeatureError {

@@ -96,18 +96,42 @@ fn rotation(stream: &ffmpeg::format::stream::Stream) -> i32 {
     stream.metadata().get("rotate").and_then(|r| r.parse().ok()).unwrap_or(0)
 }
 
+/// The stream's frame count as its container declares it: `nb_frames` (MP4), else the
+/// stream's or the file's duration (Matroska keeps only that) × the average frame rate. A
+/// truncated copy keeps the original's header, so this is what the file should have had.
+fn declared_frames(
+    stream: &ffmpeg::format::stream::Stream,
+    file_duration_us: i64,
+) -> Option<usize> {
+    if stream.frames() > 0 {
+        return Some(stream.frames() as usize);
+    }
+    let tb = stream.time_base();
+    let seconds = if stream.duration() > 0 && tb.denominator() != 0 {
+        stream.duration() as f64 * tb.numerator() as f64 / tb.denominator() as f64
+    } else if file_duration_us > 0 {
+        file_duration_us as f64 / ffmpeg::ffi::AV_TIME_BASE as f64
+    } else {
+        return None;
+    };
+    let rate = stream.avg_frame_rate();
+    let fps = rate.numerator() as f64 / rate.denominator().max(1) as f64;
+    (fps > 0.0).then(|| (seconds * fps).round() as usize)
+}
+
 impl VideoFile {
     /// Opens a video and builds its frame index (from the packets; by decoding every frame when
     /// some packet has no timestamp).
     pub fn open(path: &Path) -> Result<Self, VideoError> {
         let (mut input, stream) = open_input(path)?;
-        let (time_base, codec, rot) = {
+        let (time_base, codec, rot, declared) = {
             let s = input.stream(stream).expect("stream index from best()");
             let tb = s.time_base();
             (
                 (tb.numerator(), tb.denominator()),
                 s.parameters().id().name().to_owned(),
                 rotation(&s),
+                declared_frames(&s, input.duration()),
             )
         };
         let cached = super::index::cached(path);
@@ -139,6 +163,7 @@ impl VideoFile {
                 variable_fps: false,
                 duration_s: 0.0,
                 rotation: rot,
+                declared_frames: declared,
             },
             decoder,
             index: FrameIndex { pts: vec![], keyframe: vec![], time_base },

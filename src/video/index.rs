@@ -17,6 +17,44 @@ pub struct Metadata {
     pub duration_s: f64,
     /// Clockwise rotation in degrees a player applies (from the display matrix or `rotate` tag).
     pub rotation: i32,
+    /// Frames the container says the stream has (its frame count, else duration × frame rate);
+    /// `None` when it says nothing.
+    #[serde(default)]
+    pub declared_frames: Option<usize>,
+}
+
+/// A file whose stream stops before the length its container declares (a copy cut short).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EarlyEnd {
+    /// Frames in the file (the presentation-timestamp table).
+    pub frames: usize,
+    pub declared_frames: usize,
+    /// Where the frames stop, in seconds from the start.
+    pub stops_at_s: f64,
+}
+
+impl std::fmt::Display for EarlyEnd {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "the file ends early: {} of the {} frames its container declares, stopping at {:.2} s",
+            self.frames, self.declared_frames, self.stops_at_s
+        )
+    }
+}
+
+impl Metadata {
+    /// Set when the container declares clearly more frames than the file has. A few frames'
+    /// difference is normal (edit lists, a count rounded from the duration) and not reported.
+    pub fn ends_early(&self) -> Option<EarlyEnd> {
+        let declared = self.declared_frames?;
+        let early = EarlyEnd {
+            frames: self.frames,
+            declared_frames: declared,
+            stops_at_s: self.duration_s,
+        };
+        (declared > self.frames + (declared / 50).max(2)).then_some(early)
+    }
 }
 
 /// Sorted presentation timestamps (stream time base) and which frames are keyframes.
@@ -142,5 +180,29 @@ mod tests {
         let ix =
             FrameIndex { pts: vec![0, 512, 1536], keyframe: vec![true; 3], time_base: (1, 12800) };
         assert!(ix.rate().1);
+    }
+
+    #[test]
+    fn an_early_end_is_reported_past_a_small_tolerance() {
+        let meta = |frames, declared| Metadata {
+            width: 2,
+            height: 2,
+            codec: "h264".into(),
+            frames,
+            fps: 15.0,
+            variable_fps: false,
+            duration_s: frames as f64 / 15.0,
+            rotation: 0,
+            declared_frames: declared,
+        };
+        assert_eq!(meta(355, None).ends_early(), None, "nothing declared");
+        assert_eq!(meta(353, Some(355)).ends_early(), None, "two frames off: edit lists, rounding");
+        assert_eq!(meta(1000, Some(1020)).ends_early(), None, "2 % off");
+        let e = meta(7, Some(355)).ends_early().expect("cut short");
+        assert_eq!((e.frames, e.declared_frames), (7, 355));
+        assert_eq!(
+            e.to_string(),
+            "the file ends early: 7 of the 355 frames its container declares, stopping at 0.47 s"
+        );
     }
 }

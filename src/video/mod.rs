@@ -20,7 +20,7 @@ mod without_ffmpeg;
 mod worker;
 
 pub use decoder::VideoFile;
-pub use index::{FrameIndex, Metadata};
+pub use index::{EarlyEnd, FrameIndex, Metadata};
 pub use worker::{DecoderWorker, FrameCache, Reply};
 
 use std::path::PathBuf;

@@ -254,6 +254,18 @@ pub struct ViewerState {
     /// key has one (the legend's classes change as the anticipation does; a key must not), free
     /// keys take the ground truth's classes without one, and the user can pin (Ctrl+digit).
     pub digit_keys: [Option<u32>; 9],
+    /// Warnings that stay on screen while their cause lasts (the next status message would
+    /// replace them otherwise).
+    pub notices: Vec<(Notice, String)>,
+}
+
+/// What a persistent notice is about: a newer notice of the same kind replaces it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Notice {
+    /// The video stops before the length its container declares.
+    VideoEndsEarly,
+    /// The video and the labels differ in length.
+    LengthMismatch,
 }
 
 /// An annotation level shown under the ground truth.
@@ -294,6 +306,7 @@ impl ViewerState {
             predictions: None,
             observe_predictions: false,
             digit_keys: [None; 9],
+            notices: Vec::new(),
         }
         .with_digit_keys()
     }
@@ -353,7 +366,13 @@ impl ViewerState {
         let last = self.frames.saturating_sub(1);
         let second = self.fps.round().max(1.0) as usize;
         match cmd {
-            UiCommand::TogglePlay => self.playing = !self.playing,
+            UiCommand::TogglePlay => {
+                // Play at the end starts again from the beginning, as players do
+                if !self.playing && self.playhead + 1 >= self.frames {
+                    self.playhead = 0;
+                }
+                self.playing = !self.playing;
+            }
             UiCommand::StepForward => self.playhead = (self.playhead + 1).min(last),
             UiCommand::StepBack => self.playhead = self.playhead.saturating_sub(1),
             UiCommand::SecondForward => self.playhead = (self.playhead + second).min(last),
@@ -384,13 +403,21 @@ impl ViewerState {
         }
     }
 
-    /// The tracks to draw and export (`predict::tracks`).
+    /// Shows `text` until it is replaced or cleared (`None`).
+    pub fn set_notice(&mut self, kind: Notice, text: Option<String>) {
+        self.notices.retain(|(k, _)| *k != kind);
+        if let Some(text) = text {
+            self.notices.push((kind, text));
+        }
+    }
+
+    /// The tracks to draw and export (`predict::tracks`), cut to the timeline's `frames` (the
+    /// common prefix when the labels are longer than the video).
     pub fn tracks(&self) -> Vec<Track<'_>> {
-        crate::predict::tracks(
-            self.ground_truth.as_deref(),
-            self.predictions.as_deref(),
-            self.anticipation.as_ref(),
-        )
+        let n = self.frames;
+        let (gt, seg) = (self.ground_truth.as_deref(), self.predictions.as_deref());
+        let (gt, seg) = (gt.map(|l| &l[..l.len().min(n)]), seg.map(|l| &l[..l.len().min(n)]));
+        crate::predict::tracks(gt, seg, self.anticipation.as_ref())
     }
 
     /// The classes on screen, in vocabulary order (the digit keys are `digit_keys`, not positions

@@ -1,6 +1,6 @@
 //! Helpers shared by the integration tests.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 /// The real Breakfast / 50 Salads / DARai files beside the project (`../shared/data`), or the
@@ -28,4 +28,55 @@ pub fn stdout(o: &Output) -> String {
 
 pub fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// A 64×48 video whose frame n is gray level 4n (lossless H.264 with B-frames, keyframe every 10).
+pub fn numbered_video(dir: &Path, extra: &[&str]) -> PathBuf {
+    let out = dir.join("numbered.mkv");
+    let mut args = vec![
+        "-y",
+        "-v",
+        "error",
+        "-f",
+        "lavfi",
+        "-i",
+        "color=c=black:s=64x48:r=25:d=2.4,format=gray,geq=lum='N*4'",
+    ];
+    args.extend_from_slice(extra);
+    args.extend_from_slice(&[
+        "-c:v",
+        "libx264",
+        "-qp",
+        "0",
+        "-g",
+        "10",
+        "-bf",
+        "2",
+        "-pix_fmt",
+        "yuv420p",
+        out.to_str().unwrap(),
+    ]);
+    let st = Command::new("ffmpeg")
+        .args(&args)
+        .status()
+        .expect("ffmpeg (scripts/install-deps --test installs it)");
+    assert!(st.success());
+    out
+}
+
+pub fn gray(frame: &mmant::video::RgbFrame) -> f64 {
+    frame.data.iter().map(|&b| b as f64).sum::<f64>() / frame.data.len() as f64
+}
+
+/// The numbered video as a faststart MP4 (its header first, as a download has it) cut to three
+/// quarters of its bytes (its moov header takes most of the first half): the container still declares 60 frames.
+pub fn truncated_numbered_video(dir: &Path) -> PathBuf {
+    let sub = dir.join("faststart");
+    std::fs::create_dir_all(&sub).unwrap();
+    // (named .mkv by numbered_video; -f mp4 makes it an MP4)
+    let whole = numbered_video(&sub, &["-movflags", "+faststart", "-f", "mp4"]);
+    let bytes = std::fs::read(&whole).unwrap();
+    let cut = dir.join("cut.mp4");
+    std::fs::write(&cut, &bytes[..bytes.len() * 3 / 4]).unwrap();
+    cut
 }

@@ -364,6 +364,11 @@ fn a_truncated_video_stops_at_the_first_bad_frame_or_continues_as_asked() {
         .expect("the stream is cut")
         .to_string();
     assert!(err.contains("cut.mp4: frame "), "{err}");
+    assert!(
+        err.contains("the file ends early: ")
+            && err.contains("frames its container declares, stopping at "),
+        "{err}"
+    );
     assert!(!out.exists() || std::fs::read_dir(&out).unwrap().count() == 0, "nothing written");
     let first_bad: usize =
         err.split("frame ").nth(1).unwrap().split(':').next().unwrap().parse().unwrap();
@@ -372,6 +377,13 @@ fn a_truncated_video_stops_at_the_first_bad_frame_or_continues_as_asked() {
         .unwrap();
     assert_eq!(r.sidecar.bad_frames.first(), Some(&first_bad));
     assert_eq!(r.sidecar.samples, r.sidecar.video_frames.div_ceil(10));
+    let early = r.sidecar.ends_early.as_ref().expect("the sidecar marks the early end");
+    assert_eq!(early.frames, r.sidecar.video_frames);
+    let whole = mmant::video::VideoFile::open(&shared_data("..").join("video/v_GGSY1Qvo990.mp4"))
+        .unwrap()
+        .metadata;
+    assert_eq!(early.declared_frames, whole.frames, "the declared length is the uncut file's");
+    assert!(whole.ends_early().is_none(), "a whole file is not reported");
     let f = mmant::data::Features::read(&r.npy, None).unwrap();
     // a bad frame repeats the last good sampled frame's features
     let last_good = (first_bad / 10 - 1) * 10;

@@ -1,48 +1,12 @@
 //! Frame-accurate decoding on generated videos (ffmpeg CLI, installed by scripts/install-deps
 //! --test) and on the real clip in ../shared/video.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
 use mmant::video::VideoFile;
 
-/// A 64×48 video whose frame n is gray level 4n (lossless H.264 with B-frames, keyframe every 10).
-fn numbered_video(dir: &Path, extra: &[&str]) -> PathBuf {
-    let out = dir.join("numbered.mkv");
-    let mut args = vec![
-        "-y",
-        "-v",
-        "error",
-        "-f",
-        "lavfi",
-        "-i",
-        "color=c=black:s=64x48:r=25:d=2.4,format=gray,geq=lum='N*4'",
-    ];
-    args.extend_from_slice(extra);
-    args.extend_from_slice(&[
-        "-c:v",
-        "libx264",
-        "-qp",
-        "0",
-        "-g",
-        "10",
-        "-bf",
-        "2",
-        "-pix_fmt",
-        "yuv420p",
-        out.to_str().unwrap(),
-    ]);
-    let st = Command::new("ffmpeg")
-        .args(&args)
-        .status()
-        .expect("ffmpeg (scripts/install-deps --test installs it)");
-    assert!(st.success());
-    out
-}
-
-fn gray(frame: &mmant::video::RgbFrame) -> f64 {
-    frame.data.iter().map(|&b| b as f64).sum::<f64>() / frame.data.len() as f64
-}
+use crate::common::{gray, numbered_video, truncated_numbered_video};
 
 #[test]
 fn every_frame_is_found_in_any_order() {
@@ -322,4 +286,17 @@ fn a_label_file_is_not_a_video() {
         dir.path().to_str().unwrap(),
     ]);
     assert!(!o.status.success() && crate::common::stderr(&o).contains("not a video"));
+}
+
+#[test]
+fn a_file_cut_short_says_how_many_frames_it_should_have() {
+    let dir = tempfile::tempdir().unwrap();
+    let cut = truncated_numbered_video(dir.path());
+    let meta = VideoFile::open(&cut).unwrap().metadata;
+    let early = meta.ends_early().expect("a cut file is reported");
+    assert_eq!(early.declared_frames, 60);
+    assert!(early.frames < 40 && early.frames == meta.frames, "{early:?}");
+    assert!((early.stops_at_s - meta.frames as f64 / 25.0).abs() < 0.05, "{early:?}");
+    let whole = VideoFile::open(&numbered_video(dir.path(), &[])).unwrap().metadata;
+    assert_eq!((whole.declared_frames, whole.ends_early()), (Some(60), None));
 }

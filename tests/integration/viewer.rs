@@ -124,6 +124,7 @@ fn keyboard_shortcuts_drive_playback_and_the_help_overlay() {
     h.key_press(Key::Space);
     h.run_steps(1);
     assert!(h.state().state.playing);
+    assert!(h.state().state.playhead < 5, "Play at the end starts from the beginning");
 }
 
 #[test]
@@ -444,4 +445,77 @@ fn a_segmentation_output_is_a_track_and_can_be_observed_instead_of_the_ground_tr
     let text = String::from_utf8(bytes).unwrap();
     let rows = text.lines().filter(|l| l.split(',').nth(1) == Some("segmentation")).count();
     assert_eq!(rows, mmant::data::segments(&pred).len(), "the segmentation track is exported");
+}
+
+#[test]
+fn the_frame_counter_is_the_frame_on_screen_during_playback() {
+    // frame n of this video is gray level 4n: its picture says which frame it is
+    let dir = tempfile::tempdir().unwrap();
+    let video = crate::common::numbered_video(dir.path(), &[]);
+    let app = mmant::viewer::viewer_app(None, None, None, Some(&video), None).unwrap();
+    let mut h = harness(app);
+    step_until(&mut h, "the first picture", |a| a.displayed_frame() == Some(0));
+    h.state_mut().state.speed = 2.0;
+    h.key_press(egui::Key::Space);
+    h.step();
+    assert!(h.state().state.playing);
+    let (start, mut checked) = (Instant::now(), 0);
+    while h.state().state.playing {
+        assert!(start.elapsed() < Duration::from_secs(30), "playback stalled");
+        h.step();
+        let a = h.state();
+        let picture = a.displayed_picture().expect("a picture");
+        let on_screen = crate::common::gray(picture) / 4.0;
+        assert!(
+            (on_screen - a.state.playhead as f64).abs() < 0.4,
+            "the counter says frame {} while the picture on screen is frame {on_screen:.1}",
+            a.state.playhead
+        );
+        checked += 1;
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    assert_eq!(h.state().state.playhead, 59, "playback ends on the last frame");
+    assert!(checked > 20, "{checked} steps checked");
+}
+
+#[test]
+fn a_video_and_labels_of_different_lengths_show_their_common_prefix_with_a_lasting_notice() {
+    let dir = tempfile::tempdir().unwrap();
+    let video = crate::common::numbered_video(dir.path(), &[]); // 60 frames
+    let (labels, mapping) = (dir.path().join("v.txt"), dir.path().join("mapping.txt"));
+    std::fs::write(&mapping, "0 SIL\n1 pour_milk\n").unwrap();
+    std::fs::write(&labels, "SIL\n".repeat(30) + &"pour_milk\n".repeat(70)).unwrap();
+    let app =
+        mmant::viewer::viewer_app(Some(&labels), Some(&mapping), None, Some(&video), None).unwrap();
+    let mut h = harness(app);
+    step_until(&mut h, "the video", |a| a.displayed_frame().is_some());
+    let notice = |a: &ViewerApp| a.state.notices.iter().map(|n| n.1.clone()).collect::<String>();
+    assert_eq!(h.state().state.frames, 60);
+    assert!(
+        notice(h.state()).contains("the video has 60 frames, the labels 100: the timeline shows the first 60; the labels' last 40 frames are kept in the file"),
+        "{}",
+        notice(h.state())
+    );
+    h.get_by_label_contains("the video has 60 frames");
+    // later messages do not replace it; an edit keeps the labels past the video
+    h.state_mut().state.apply(UiCommand::Seek(10));
+    h.key_press(egui::Key::Num2);
+    h.run_steps(2);
+    assert!(notice(h.state()).contains("the labels 100"));
+    assert_eq!(h.state().state.ground_truth.as_ref().unwrap().len(), 100);
+    h.state_mut().run_command(UiCommand::Save);
+    let saved = std::fs::read_to_string(&labels).unwrap();
+    assert_eq!(saved.lines().count(), 100, "the labels past the video are saved with the file");
+    assert_eq!(saved.lines().next(), Some("pour_milk"), "the edit is saved");
+}
+
+#[test]
+fn a_video_cut_short_is_said_to_be() {
+    let dir = tempfile::tempdir().unwrap();
+    let cut = crate::common::truncated_numbered_video(dir.path());
+    let app = mmant::viewer::viewer_app(None, None, None, Some(&cut), None).unwrap();
+    let mut h = harness(app);
+    step_until(&mut h, "the video", |a| a.displayed_frame().is_some());
+    h.get_by_label_contains("the file ends early: ");
+    assert!(h.state().state.frames < 40);
 }

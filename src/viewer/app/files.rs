@@ -23,7 +23,9 @@ impl ViewerApp {
         self.video = Some(DecoderWorker::spawn(path.clone(), 256 << 20));
         self.video_path = Some(path);
         self.frame_texture = None;
-        self.shown_frame = None;
+        self.requested_frame = None;
+        self.displayed = None;
+        self.video_frames = None;
     }
 
     pub(super) fn open_checkpoint(&mut self, path: PathBuf) {
@@ -113,16 +115,12 @@ impl ViewerApp {
                 Event::LabelsLoaded(path, Ok((session, recovered))) => {
                     let frames = session.doc.frames();
                     self.state.status = format!("labels: {} ({frames} frames)", path.display());
-                    if frames != self.state.frames && self.video.is_some() {
-                        self.state.status.push_str(&format!("; the video has {} frames", self.state.frames));
-                    }
                     if let Some(r) = recovered {
                         self.state.status = r;
                     }
-                    self.state.frames = frames.max(self.state.frames);
-                    self.state.view = (0.0, self.state.frames as f64);
                     self.annotation = Some(session);
                     self.sync_ground_truth();
+                    self.fit_lengths();
                 }
                 Event::LabelsLoaded(_, Err(e)) | Event::FeaturesLoaded(_, Err(e)) => self.state.status = e,
                 Event::FeaturesLoaded(path, Ok(f)) => {

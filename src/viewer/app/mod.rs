@@ -7,14 +7,14 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::mpsc::{Receiver, Sender, channel};
-use std::time::Instant;
 
-use egui::{ColorImage, TextureHandle, TextureOptions};
+use egui::TextureHandle;
 use serde::{Deserialize, Serialize};
 
 mod editing;
 mod files;
 mod help;
+mod playback;
 
 use super::inference::{self, InferenceWorker};
 use super::plots::Plots;
@@ -23,7 +23,7 @@ use super::timeline::Timeline;
 use crate::annotation::{Edit, Session};
 use crate::data::Features;
 use crate::model::checkpoint::InputKind;
-use crate::video::{self, DecoderWorker};
+use crate::video::DecoderWorker;
 
 /// The kinds of file the viewer opens.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -91,10 +91,13 @@ pub struct ViewerApp {
     video_path: Option<PathBuf>,
     video: Option<DecoderWorker>,
     frame_texture: Option<TextureHandle>,
-    shown_frame: Option<usize>,
-    /// The frame whose picture is on screen.
-    displayed_frame: Option<usize>,
-    clock: Option<Instant>,
+    /// The frame last asked of the decoder.
+    requested_frame: Option<usize>,
+    /// The picture on screen.
+    displayed: Option<Arc<crate::video::RgbFrame>>,
+    /// Frames in the video, once it is open.
+    video_frames: Option<usize>,
+    playback: Option<playback::Playback>,
     features: Option<Arc<Features>>,
     extracting: Option<(usize, usize)>,
     events: (Sender<Event>, Receiver<Event>),
@@ -130,9 +133,10 @@ impl ViewerApp {
             video_path: None,
             video: None,
             frame_texture: None,
-            shown_frame: None,
-            displayed_frame: None,
-            clock: None,
+            requested_frame: None,
+            displayed: None,
+            video_frames: None,
+            playback: None,
             features: None,
             extracting: None,
             events: channel(),
@@ -180,11 +184,6 @@ impl ViewerApp {
         recent.truncate(RECENT_MAX);
         self.settings = Settings { recent, ..settings };
         self
-    }
-
-    /// The frame whose picture is on screen, once the decoder has delivered one.
-    pub fn displayed_frame(&self) -> Option<usize> {
-        self.displayed_frame
     }
 
     /// Commands that are the app's (files, dialogs, panels); the rest change the state.
@@ -330,51 +329,7 @@ impl ViewerApp {
             }
         }
         self.request_anticipation();
-        if let Some(v) = &mut self.video {
-            while let Some(reply) = v.poll() {
-                match reply {
-                    video::Reply::Opened(m) => {
-                        if self.state.ground_truth.is_none() {
-                            self.state.frames = m.frames;
-                            self.state.view = (0.0, m.frames as f64);
-                        } else if m.frames != self.state.frames {
-                            self.state.status = format!(
-                                "the video has {} frames, the labels {}: frame numbers follow the video's decoded pictures",
-                                m.frames, self.state.frames
-                            );
-                        }
-                        if m.fps > 0.0 {
-                            self.state.fps = m.fps;
-                        }
-                    }
-                    video::Reply::Frame { generation, frame } => {
-                        if generation == v.latest() {
-                            self.displayed_frame = Some(frame.index);
-                            let image = ColorImage::from_rgb(
-                                [frame.width as usize, frame.height as usize],
-                                &frame.data,
-                            );
-                            match &mut self.frame_texture {
-                                Some(t) => t.set(image, TextureOptions::LINEAR),
-                                None => {
-                                    self.frame_texture = Some(ctx.load_texture(
-                                        "video-frame",
-                                        image,
-                                        TextureOptions::LINEAR,
-                                    ))
-                                }
-                            }
-                        }
-                    }
-                    video::Reply::Error { message, .. } => self.state.status = message,
-                }
-                ctx.request_repaint();
-            }
-            if self.shown_frame != Some(self.state.playhead) {
-                v.request(self.state.playhead, 0, 0);
-                self.shown_frame = Some(self.state.playhead);
-            }
-        }
+        self.poll_video(ctx);
         if self.extracting.is_some() {
             ctx.request_repaint_after(std::time::Duration::from_millis(200));
         }
@@ -437,32 +392,6 @@ impl ViewerApp {
             w.request(labels, features, self.state.frames);
             self.last_request = Some(key);
         }
-    }
-
-    fn advance_playback(&mut self, ctx: &egui::Context) {
-        if !self.state.playing {
-            self.clock = None;
-            return;
-        }
-        let now = Instant::now();
-        let start = *self.clock.get_or_insert(now);
-        let advance = (now - start).as_secs_f64() * self.state.fps * self.state.speed as f64;
-        if advance >= 1.0 {
-            let next = self.state.playhead + advance as usize;
-            if next >= self.state.frames {
-                self.state.playing = false;
-            }
-            self.state.apply(UiCommand::Seek(next));
-            self.clock = Some(now);
-            // keep the playhead in view
-            let (v0, v1) = self.state.view;
-            if (self.state.playhead as f64) > v1 || (self.state.playhead as f64) < v0 {
-                let w = v1 - v0;
-                let s = (self.state.playhead as f64 - 0.1 * w).max(0.0);
-                self.state.apply(UiCommand::SetView(s, s + w));
-            }
-        }
-        ctx.request_repaint();
     }
 
     /// Shortcuts, unless a text field has the keyboard.
@@ -599,6 +528,9 @@ impl ViewerApp {
             });
         });
         egui::Panel::bottom("status").show(ui, |ui| {
+            for (_, notice) in &self.state.notices {
+                ui.colored_label(ui.visuals().warn_fg_color, notice);
+            }
             ui.horizontal(|ui| {
                 if let Some((done, total)) = self.extracting {
                     ui.add(

@@ -16,15 +16,24 @@ import json
 import sys
 
 
+def cells(line):
+    return [c.strip().strip("*") for c in line.strip().strip("|").split("|")]
+
+
 def grid(path):
-    """The α/β header and the last data row of the eval's MoC grid."""
+    """The eval's MoC grid keyed "α=a β=b": the mean's rows when there are several splits, else
+    the one split's. Reads both layouts `mmant eval` has printed: α rows × β columns
+    ("| split | α | β=0.1 | …", since December 2026) and one row per split ("| split | α=0.1 β=0.1 | …")."""
     lines = open(path).read().splitlines()
-    header = next((i for i, l in enumerate(lines) if l.startswith("| split | α=")), None)
+    header = next((i for i, l in enumerate(lines) if l.startswith("| split | α")), None)
     if header is None or header + 2 >= len(lines):
-        sys.exit(f"{path}: expected a MoC grid (a '| split | α=…' header and a row), found none")
-    cols = [c.strip() for c in lines[header].strip("|").split("|")]
-    row = [c.strip() for c in lines[header + 2].strip("|").split("|")]
-    return dict(zip(cols, row))
+        sys.exit(f"{path}: expected a MoC grid (a '| split | α…' header and a row), found none")
+    cols = cells(lines[header])
+    if cols[1] != "α":  # one row per split, a column per (α, β)
+        return dict(zip(cols, cells(lines[header + 2])))
+    rows = [cells(l) for l in lines[header + 2:] if l.startswith("| ")]
+    split = "mean" if any(r[0] == "mean" for r in rows) else rows[0][0]
+    return {f"α={r[1]} {beta}": value for r in rows if r[0] == split for beta, value in zip(cols[2:], r[2:])}
 
 
 def first_is_current(path):

@@ -340,7 +340,7 @@ impl GridReport {
         Ok(merged)
     }
 
-    /// A Markdown table: one row per split and the mean, one column per (α, β).
+    /// A Markdown table: α rows × β columns, for each split and then their mean.
     pub fn table(&self) -> String {
         let mut out = String::new();
         let _ = writeln!(
@@ -348,18 +348,28 @@ impl GridReport {
             "MoC ×100 — dataset {}, method {}, level {}, observing {}",
             self.dataset, self.method, self.level, self.observation
         );
-        let header: Vec<String> =
-            self.mean.iter().map(|c| format!("α={} β={}", c.alpha, c.beta)).collect();
-        let _ = writeln!(out, "| split | {} |", header.join(" | "));
-        let _ = writeln!(out, "|---|{}", "---|".repeat(header.len()));
+        let betas: Vec<String> = self.betas.iter().map(|b| format!("β={b}")).collect();
+        let _ = writeln!(out, "| split | α | {} |", betas.join(" | "));
+        let _ = writeln!(out, "|---|---|{}", "---|".repeat(betas.len()));
+        let mut rows = |split: &str, cells: &[Cell], bold: bool| {
+            for &alpha in &self.alphas {
+                let row: Vec<String> = self
+                    .betas
+                    .iter()
+                    .map(|&beta| {
+                        let moc = cells.iter().find(|c| c.alpha == alpha && c.beta == beta);
+                        let m = fmt_moc(moc.and_then(|c| c.moc));
+                        if bold { format!("**{m}**") } else { m }
+                    })
+                    .collect();
+                let _ = writeln!(out, "| {split} | {alpha} | {} |", row.join(" | "));
+            }
+        };
         for r in &self.splits {
-            let cells: Vec<String> = r.cells.iter().map(|c| fmt_moc(c.moc)).collect();
-            let _ = writeln!(out, "| {} | {} |", r.split, cells.join(" | "));
+            rows(&r.split, &r.cells, false);
         }
         if self.splits.len() > 1 {
-            let cells: Vec<String> =
-                self.mean.iter().map(|c| format!("**{}**", fmt_moc(c.moc))).collect();
-            let _ = writeln!(out, "| mean | {} |", cells.join(" | "));
+            rows("mean", &self.mean, true);
         }
         if self.splits.iter().any(|r| !r.observed.is_empty()) {
             let _ = writeln!(out, "\nSegmentation of the observed part (MS-TCN metrics):");
@@ -490,7 +500,12 @@ mod tests {
         // α=0.3: observed SIL×3 → window 3..4 pour_milk wrong → 0; 3..8 → 0
         let mocs: Vec<Option<f64>> = r.mean.iter().map(|c| c.moc).collect();
         assert_eq!(mocs, vec![Some(100.0), Some(50.0), Some(0.0), Some(0.0)]);
-        assert!(r.table().contains("| 1 | 100.00 | 50.00 | 0.00 | 0.00 |"), "{}", r.table());
+        let table = r.table();
+        assert!(table.contains("| split | α | β=0.1 | β=0.5 |"), "{table}");
+        assert!(
+            table.contains("| 1 | 0.2 | 100.00 | 50.00 |\n| 1 | 0.3 | 0.00 | 0.00 |"),
+            "{table}"
+        );
         let csv = String::from_utf8(r.csv().unwrap()).unwrap();
         assert!(csv.lines().any(|l| l.ends_with(",1,0.2,0.5,50.0000")), "{csv}");
 

@@ -155,13 +155,19 @@ fn transition_prior_grid_is_complete_and_in_range_on_breakfast_split1() {
     ]);
     let text = stdout(&o);
     assert!(o.status.success(), "{}", stderr(&o));
-    assert!(text.contains("| split | α=0.1 β=0.1 |"), "{text}");
-    let row = text.lines().find(|l| l.starts_with("| 1 |")).expect("split row");
-    let values: Vec<f64> = row.split('|').filter_map(|c| c.trim().parse().ok()).skip(1).collect();
-    assert_eq!(values.len(), 16, "{row}");
-    assert!(values.iter().all(|v| (0.0..=100.0).contains(v)), "{row}");
+    // α rows × β columns
+    assert!(text.contains("| split | α | β=0.1 | β=0.2 | β=0.3 | β=0.5 |"), "{text}");
+    let rows: Vec<&str> = text.lines().filter(|l| l.starts_with("| 1 |")).collect();
+    let alphas: Vec<&str> = rows.iter().map(|r| r.split('|').nth(2).unwrap().trim()).collect();
+    assert_eq!(alphas, ["0.1", "0.2", "0.3", "0.5"], "{text}");
+    let values: Vec<f64> = rows
+        .iter()
+        .flat_map(|r| r.split('|').skip(3).filter_map(|c| c.trim().parse().ok()))
+        .collect();
+    assert_eq!(values.len(), 16, "{text}");
+    assert!(values.iter().all(|v| (0.0..=100.0).contains(v)), "{text}");
     // a method that predicts changes of action cannot score the same in every cell
-    assert!(values.iter().any(|v| (v - values[0]).abs() > 1e-6), "{row}");
+    assert!(values.iter().any(|v| (v - values[0]).abs() > 1e-6), "{text}");
 }
 
 #[test]

@@ -257,6 +257,8 @@ pub struct ViewerState {
     /// Warnings that stay on screen while their cause lasts (the next status message would
     /// replace them otherwise).
     pub notices: Vec<(Notice, String)>,
+    /// What an empty timeline says (what to open to fill it).
+    pub empty_hint: String,
 }
 
 /// What a persistent notice is about: a newer notice of the same kind replaces it.
@@ -307,6 +309,7 @@ impl ViewerState {
             observe_predictions: false,
             digit_keys: [None; 9],
             notices: Vec::new(),
+            empty_hint: "no labels to show: open a label file (File › Open labels)".into(),
         }
         .with_digit_keys()
     }

@@ -10,6 +10,9 @@ use crate::predict::TrackKind;
 pub const TRACK_HEIGHT: f32 = 22.0;
 /// The strip above the tracks where dragging scrubs the playhead.
 const RULER_HEIGHT: f32 = 14.0;
+/// The strip below the tracks that names the two sides of the observation point (apart from
+/// the ruler, whose time labels it would cover).
+const TAG_HEIGHT: f32 = 14.0;
 const LABEL_WIDTH: f32 = 130.0;
 
 /// One stable colour per class (golden-ratio hues); NONE is grey.
@@ -91,11 +94,27 @@ fn rows(state: &ViewerState) -> Vec<Row<'_>> {
 }
 
 impl Timeline {
+    /// The ruler, the rows and the tag strip of a timeline whose top edge is at `top`, top to
+    /// bottom, each apart from the others.
+    pub fn bands(top: f32, rows: usize) -> [egui::Rangef; 3] {
+        let rows_top = top + RULER_HEIGHT;
+        let tag_top = rows_top + rows.max(1) as f32 * (TRACK_HEIGHT + 4.0);
+        [
+            egui::Rangef::new(top, rows_top),
+            egui::Rangef::new(rows_top, tag_top),
+            egui::Rangef::new(tag_top, tag_top + TAG_HEIGHT),
+        ]
+    }
+
     /// Draws the timeline; returns the commands the user gave through it.
     pub fn ui(ui: &mut Ui, state: &ViewerState) -> Vec<UiCommand> {
         let mut commands = Vec::new();
         let rows = rows(state);
-        let height = (rows.len().max(1) as f32) * (TRACK_HEIGHT + 4.0) + 18.0;
+        if rows.is_empty() {
+            ui.weak(&state.empty_hint);
+        }
+        let [_, _, tag_band] = Self::bands(0.0, rows.len());
+        let height = tag_band.max;
         let (rect, response) = ui
             .allocate_exact_size(Vec2::new(ui.available_width(), height), Sense::click_and_drag());
         let painter = ui.painter_at(rect);
@@ -270,13 +289,17 @@ impl Timeline {
                 [Pos2::new(x, rect.top()), Pos2::new(x, rect.bottom())],
                 Stroke::new(2.0, Color32::from_rgb(250, 200, 40)),
             );
+            // "observed" left of the line, "anticipated" right of it, under the tracks
+            let (tag, font) = (Color32::from_rgb(250, 200, 40), FontId::proportional(11.0));
+            let y = Self::bands(rect.top(), rows.len())[2].center();
             painter.text(
-                Pos2::new(x + 3.0, rect.top()),
-                Align2::LEFT_TOP,
-                "observed | anticipated",
-                FontId::proportional(11.0),
-                Color32::from_rgb(250, 200, 40),
+                Pos2::new(x - 4.0, y),
+                Align2::RIGHT_CENTER,
+                "observed",
+                font.clone(),
+                tag,
             );
+            painter.text(Pos2::new(x + 4.0, y), Align2::LEFT_CENTER, "anticipated", font, tag);
         }
         let x = x_of(state.playhead as f64);
         painter.line_segment(

@@ -519,3 +519,69 @@ fn a_video_cut_short_is_said_to_be() {
     h.get_by_label_contains("the file ends early: ");
     assert!(h.state().state.frames < 40);
 }
+
+#[test]
+fn every_character_the_program_prints_has_a_glyph_in_the_bundled_fonts() {
+    // the viewer shows the crate's messages (status, errors, menus, help): every non-ASCII
+    // character in the code outside comments must be drawable, not a tofu box. The command
+    // line's own modules print to a terminal only (its fonts have → and ∈; egui's do not).
+    let terminal_only = ["src/cli", "src/bench", "src/train", "src/eval/diagnose.rs"];
+    let (_dir, app) = labels_only_app();
+    let mut h = harness(app);
+    h.run_steps(1);
+    let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut missing = Vec::new();
+    let mut files = vec![src];
+    while let Some(p) = files.pop() {
+        if p.is_dir() {
+            files.extend(std::fs::read_dir(&p).unwrap().map(|e| e.unwrap().path()));
+            continue;
+        }
+        let relative = p.strip_prefix(env!("CARGO_MANIFEST_DIR")).unwrap();
+        if p.extension().is_none_or(|e| e != "rs")
+            || terminal_only.iter().any(|t| relative.starts_with(t))
+        {
+            continue;
+        }
+        for (n, line) in std::fs::read_to_string(&p).unwrap().lines().enumerate() {
+            let code = line.split("//").next().unwrap();
+            for c in code.chars().filter(|c| !c.is_ascii()) {
+                let font = egui::FontId::proportional(14.0);
+                if !h.ctx.fonts_mut(|f| f.has_glyph(&font, c)) {
+                    missing.push(format!("{c:?} ({}:{})", relative.display(), n + 1));
+                }
+            }
+        }
+    }
+    assert!(missing.is_empty(), "no glyph for: {}", missing.join(", "));
+}
+
+#[test]
+fn an_empty_timeline_says_what_to_open_before_anything_plays() {
+    // a video without labels, a checkpoint that observes labels, the playhead at frame 0
+    let (_dir, _labels, _mapping, model, video) = mmant::demo::files_with_video().unwrap();
+    let app = mmant::viewer::viewer_app(None, None, Some(&model), Some(&video), None).unwrap();
+    let mut h = harness(app);
+    h.state_mut().state.follow_playhead = true;
+    h.run_steps(2);
+    // at once: the generic hint, or already the checkpoint's (it loads in the background)
+    assert!(h.query_all_by_label_contains("(File › Open labels)").count() >= 1);
+    step_until(&mut h, "the checkpoint's input kind", |a| {
+        a.state.empty_hint.contains("observes labels")
+    });
+    assert!(!h.state().state.playing && h.state().state.playhead == 0);
+    // in the timeline and in the status bar
+    let said = "the checkpoint observes labels: open this video's label file";
+    assert_eq!(h.query_all_by_label_contains(said).count(), 2);
+}
+
+#[test]
+fn the_observation_tag_is_drawn_apart_from_the_ruler() {
+    use mmant::viewer::timeline::Timeline;
+    for rows in [0, 1, 4] {
+        let [ruler, tracks, tag] = Timeline::bands(100.0, rows);
+        assert_eq!(ruler.min, 100.0);
+        assert!(ruler.max <= tracks.min && tracks.max <= tag.min, "{ruler:?} {tracks:?} {tag:?}");
+        assert!(tag.span() >= 11.0, "the tag's 11-point text fits its strip");
+    }
+}

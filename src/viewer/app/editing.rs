@@ -56,7 +56,7 @@ impl ViewerApp {
     /// Applies an edit to the ground truth; it shows as done once it is in the journal.
     pub fn edit(&mut self, edit: Edit) {
         let Some(s) = &mut self.annotation else {
-            self.state.status = "no label file to edit: open one (File → Open labels)".into();
+            self.state.status = "no label file to edit: open one (File › Open labels)".into();
             return;
         };
         self.state.status = match s.edit(edit) {

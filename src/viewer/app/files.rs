@@ -144,7 +144,7 @@ impl ViewerApp {
         };
         let Some(weights) = backbone.default_weights().filter(|w| w.exists()) else {
             self.state.status = format!(
-                "the checkpoint observes {backbone} features: open them (File → Open features), or extract them with `mmant extract --backbone {backbone} --weights …`"
+                "the checkpoint observes {backbone} features: open them (File › Open features), or extract them with `mmant extract --backbone {backbone} --weights …`"
             );
             return;
         };

@@ -346,7 +346,7 @@ impl ViewerApp {
             self.labels_version + self.state.observe_predictions as u64 * (1 << 40),
             self.features.is_some(),
         );
-        if self.last_request == Some(key) || observed == 0 {
+        if self.last_request == Some(key) {
             return;
         }
         let (labels, features) = match &input {
@@ -359,7 +359,10 @@ impl ViewerApp {
             {
                 Some(gt) => (gt[..observed.min(gt.len())].to_vec(), None),
                 None => {
-                    self.state.status = "the checkpoint observes labels: open a label file (File → Open labels) to anticipate".into();
+                    // said at once, wherever the playhead is
+                    let hint = "the checkpoint observes labels: open this video's label file (File › Open labels) to see them and what it anticipates";
+                    self.state.status = hint.into();
+                    self.state.empty_hint = hint.into();
                     self.last_request = Some(key);
                     return;
                 }
@@ -381,13 +384,16 @@ impl ViewerApp {
                     if self.extracting.is_none() {
                         match backbone {
                             Some(b) if self.video_path.is_some() => self.extract_features_for(&b.clone()),
-                            _ => self.state.status = "the checkpoint observes features: open the video's .npy (File → Open features)".into(),
+                            _ => self.state.status = "the checkpoint observes features: open the video's .npy (File › Open features)".into(),
                         }
                     }
                     return;
                 }
             },
         };
+        if observed == 0 {
+            return; // nothing observed yet: nothing to anticipate from
+        }
         if let Some(w) = &mut self.inference {
             w.request(labels, features, self.state.frames);
             self.last_request = Some(key);

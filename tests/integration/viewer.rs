@@ -62,7 +62,7 @@ fn anticipation_runs_off_thread_and_follows_alpha() {
     let second = h.state().state.anticipation.clone().unwrap();
     assert_eq!(second.future.len(), frames - at(0.6));
     assert!(
-        h.state().state.status.contains("anticipated from frame"),
+        h.state().model_note.as_deref().is_some_and(|n| n.contains("anticipated from frame")),
         "{}",
         h.state().state.status
     );
@@ -215,7 +215,7 @@ fn the_demo_plays_its_video_and_exports_what_it_shows() {
     step_until(&mut h, "the first anticipation", |a| a.state.anticipation.is_some());
     h.state_mut().state.apply(UiCommand::Seek(500));
     step_until(&mut h, "a decoded video frame", |a| {
-        a.state.status.contains("anticipated") || a.state.playhead == 500
+        a.model_note.is_some() || a.state.playhead == 500
     });
     h.run_steps(20);
     let (bytes, rows) = h.state().state.segments_csv().unwrap();
@@ -584,4 +584,29 @@ fn the_observation_tag_is_drawn_apart_from_the_ruler() {
         assert!(ruler.max <= tracks.min && tracks.max <= tag.min, "{ruler:?} {tracks:?} {tag:?}");
         assert!(tag.span() >= 11.0, "the tag's 11-point text fits its strip");
     }
+}
+
+#[test]
+fn export_without_a_desktop_file_chooser_uses_the_in_window_dialog_and_says_where_it_wrote() {
+    let (dir, mut app) = labels_only_app();
+    if std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_some() {
+        // a desktop session may have a portal, whose dialog would wait for a person
+        app.in_window_dialogs = true;
+    }
+    let mut h = harness(app);
+    h.run_steps(1);
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::E);
+    // no portal here: the desktop dialog answers nothing at once, and the in-window one opens
+    step_until(&mut h, "the in-window dialog", |a| a.in_window_dialog_open());
+    assert!(h.state().in_window_dialogs);
+    h.run_steps(2);
+    h.get_by_label("Save").click();
+    h.run_steps(2);
+    let written = dir.path().join("v_segments.csv");
+    step_until(&mut h, "the export", |_| written.exists());
+    step_until(&mut h, "the status", |a| a.state.status.starts_with("exported"));
+    let status = h.state().state.status.clone();
+    assert!(status.contains(&written.display().to_string()), "{status}");
+    assert!(!h.state().in_window_dialog_open());
+    assert!(std::fs::read_to_string(&written).unwrap().contains("ground_truth"));
 }

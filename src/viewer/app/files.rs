@@ -69,25 +69,6 @@ impl ViewerApp {
         }
     }
 
-    /// Opens a file dialog on a worker thread (rfd), never on the UI thread.
-    pub(super) fn pick(&self, kind: FileKind) {
-        let tx = self.events.0.clone();
-        std::thread::spawn(move || {
-            let dialog = rfd::FileDialog::new();
-            let dialog = match kind {
-                FileKind::Video => {
-                    dialog.add_filter("video", &["mp4", "mkv", "avi", "mov", "webm", "m4v", "mpg"])
-                }
-                FileKind::Labels => {
-                    dialog.add_filter("labels (MS-TCN .txt, segment .csv)", &["txt", "csv"])
-                }
-                FileKind::Features => dialog.add_filter("features", &["npy"]),
-                FileKind::Checkpoint => dialog.add_filter("checkpoint", &["safetensors", "json"]),
-            };
-            let _ = tx.send(Event::Picked(kind, dialog.pick_file()));
-        });
-    }
-
     /// Builds the CSV here (cheap) and writes it on a worker thread, atomically.
     pub(super) fn export(&self, path: PathBuf) {
         let tx = self.events.0.clone();
@@ -105,13 +86,13 @@ impl ViewerApp {
     pub(super) fn handle_events(&mut self) {
         while let Ok(event) = self.events.1.try_recv() {
             match event {
-                Event::Picked(_, None) | Event::ExportTo(None) => {
-                    self.state.status = "no file chosen (if no dialog appeared, no file-chooser portal is running: give files on the command line)".into()
+                Event::Chosen { purpose, path, unseen } => self.chosen(purpose, path, unseen),
+                Event::Exported(Ok((path, rows))) => {
+                    self.state.status = format!("exported {rows} segments to {}", path.display())
                 }
-                Event::Picked(kind, Some(path)) => self.open(kind, path),
-                Event::ExportTo(Some(path)) => self.export(path),
-                Event::Exported(Ok((path, rows))) => self.state.status = format!("exported {rows} segments to {}", path.display()),
-                Event::Exported(Err(e)) => self.state.status = format!("export failed, nothing written: {e}"),
+                Event::Exported(Err(e)) => {
+                    self.state.status = format!("export failed, nothing written: {e}")
+                }
                 Event::LabelsLoaded(path, Ok((session, recovered))) => {
                     let frames = session.doc.frames();
                     self.state.status = format!("labels: {} ({frames} frames)", path.display());
@@ -122,10 +103,18 @@ impl ViewerApp {
                     self.sync_ground_truth();
                     self.fit_lengths();
                 }
-                Event::LabelsLoaded(_, Err(e)) | Event::FeaturesLoaded(_, Err(e)) => self.state.status = e,
+                Event::LabelsLoaded(_, Err(e)) | Event::FeaturesLoaded(_, Err(e)) => {
+                    self.state.status = e
+                }
                 Event::FeaturesLoaded(path, Ok(f)) => {
                     self.extracting = None;
-                    self.state.status = format!("features: {} ({}-d, {} frames{})", path.display(), f.dim, f.frames, f.backbone.as_deref().map(|b| format!(", {b}")).unwrap_or_default());
+                    self.state.status = format!(
+                        "features: {} ({}-d, {} frames{})",
+                        path.display(),
+                        f.dim,
+                        f.frames,
+                        f.backbone.as_deref().map(|b| format!(", {b}")).unwrap_or_default()
+                    );
                     self.features = Some(Arc::new(f));
                     self.last_request = None;
                 }

@@ -11,11 +11,13 @@ use std::sync::mpsc::{Receiver, Sender, channel};
 use egui::TextureHandle;
 use serde::{Deserialize, Serialize};
 
+mod dialogs;
 mod editing;
 mod files;
 mod help;
 mod playback;
 
+use self::dialogs::Purpose;
 use super::inference::{self, InferenceWorker};
 use super::plots::Plots;
 use super::state::{Menu, UiCommand, ViewerState};
@@ -69,8 +71,12 @@ const RECENT_MAX: usize = 10;
 
 /// Results of background tasks (dialogs, file reads and writes, feature extraction).
 enum Event {
-    Picked(FileKind, Option<PathBuf>),
-    ExportTo(Option<PathBuf>),
+    /// A desktop dialog's answer; `unseen`: it answered nothing too fast to have been shown.
+    Chosen {
+        purpose: dialogs::Purpose,
+        path: Option<PathBuf>,
+        unseen: bool,
+    },
     Exported(Result<(PathBuf, usize), String>),
     LabelsLoaded(PathBuf, Result<(Session, Option<String>), String>),
     FeaturesLoaded(PathBuf, Result<Features, String>),
@@ -105,6 +111,8 @@ pub struct ViewerApp {
     plots: Plots,
     /// How the window is drawn (renderer, software adapter), for the status bar.
     pub renderer_note: Option<String>,
+    /// The last anticipation's observation point and latency, for the status bar.
+    pub model_note: Option<String>,
     /// UI-thread CPU time of the last frames, for `mmant bench viewer`.
     pub frame_times_ms: Vec<f64>,
     pub window_title: String,
@@ -119,6 +127,9 @@ pub struct ViewerApp {
     allow_close: bool,
     /// The demo starts playing and following the playhead whatever the saved settings say.
     pub demo: bool,
+    /// No desktop file chooser answered: file dialogs open in the window.
+    pub in_window_dialogs: bool,
+    file_dialog: Option<dialogs::InWindowDialog>,
 }
 
 impl ViewerApp {
@@ -143,6 +154,7 @@ impl ViewerApp {
             show_help: false,
             plots: Plots,
             renderer_note: None,
+            model_note: None,
             frame_times_ms: Vec::new(),
             window_title: format!("mmant — {}", state.video_name),
             annotation: None,
@@ -151,6 +163,8 @@ impl ViewerApp {
             confirm_close: false,
             allow_close: false,
             demo: false,
+            in_window_dialogs: false,
+            file_dialog: None,
             state,
         };
         if let Some(v) = video {
@@ -189,22 +203,11 @@ impl ViewerApp {
     /// Commands that are the app's (files, dialogs, panels); the rest change the state.
     pub fn run_command(&mut self, cmd: UiCommand) {
         match cmd {
-            UiCommand::OpenVideo => self.pick(FileKind::Video),
-            UiCommand::OpenLabels => self.pick(FileKind::Labels),
-            UiCommand::OpenFeatures => self.pick(FileKind::Features),
-            UiCommand::OpenCheckpoint => self.pick(FileKind::Checkpoint),
-            UiCommand::ExportCsv => {
-                let tx = self.events.0.clone();
-                let name = format!("{}_segments.csv", self.state.video_name);
-                std::thread::spawn(move || {
-                    let _ = tx.send(Event::ExportTo(
-                        rfd::FileDialog::new()
-                            .set_file_name(name)
-                            .add_filter("CSV", &["csv"])
-                            .save_file(),
-                    ));
-                });
-            }
+            UiCommand::OpenVideo => self.ask_for_file(Purpose::Open(FileKind::Video)),
+            UiCommand::OpenLabels => self.ask_for_file(Purpose::Open(FileKind::Labels)),
+            UiCommand::OpenFeatures => self.ask_for_file(Purpose::Open(FileKind::Features)),
+            UiCommand::OpenCheckpoint => self.ask_for_file(Purpose::Open(FileKind::Checkpoint)),
+            UiCommand::ExportCsv => self.ask_for_file(Purpose::Export),
             UiCommand::ToggleHelp => self.show_help = !self.show_help,
             UiCommand::Save => self.save(),
             UiCommand::Undo => self.history(false),
@@ -313,10 +316,12 @@ impl ViewerApp {
                     }
                     inference::Reply::Result { generation, view } => {
                         if generation == w.latest() || self.state.anticipation.is_none() {
-                            self.state.status = format!(
+                            // beside the status, not in it: it changes with every frame played
+                            // and would wipe what the user needs to read (an export's path)
+                            self.model_note = Some(format!(
                                 "anticipated from frame {} in {:.0} ms",
                                 view.observed, view.latency_ms
-                            );
+                            ));
                             self.state.anticipation = Some(view);
                         }
                     }
@@ -546,11 +551,11 @@ impl ViewerApp {
                     );
                 }
                 ui.label(&self.state.status);
-                if let Some(note) = &self.renderer_note {
-                    ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
-                        ui.weak(note)
-                    });
-                }
+                ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                    for note in [&self.renderer_note, &self.model_note].into_iter().flatten() {
+                        ui.weak(note);
+                    }
+                });
             });
         });
         egui::Panel::bottom("timeline").show(ui, |ui| {
@@ -598,6 +603,7 @@ impl ViewerApp {
             self.help_overlay(&ctx);
         }
         self.relabel_window(&ctx);
+        self.show_dialog(&ctx);
         self.close_guard(&ctx);
         for c in commands {
             self.run_command(c);

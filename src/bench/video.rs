@@ -3,7 +3,9 @@
 //! Decode: sequential throughput of our decoder (every frame to packed RGB at the native size)
 //! against the ffmpeg command-line tool doing the same (`-pix_fmt rgb24 -f null`) on the same file
 //! in the same run; latency of seeks to random frames, straight from `VideoFile` and through the
-//! viewer's decoder worker, first uncached and then the same frames again from its LRU cache.
+//! viewer's decoder worker, first uncached and then the same frames again from its LRU cache;
+//! scrubbing through the worker as the viewer does (a drag of the ruler at 60 events/s asks for
+//! the nearest picture at hand, a rest or the release for the exact frame).
 //! Extract: frames/s of each backbone at 224×224, beside its floating-point work per frame.
 
 use std::path::{Path, PathBuf};
@@ -17,7 +19,7 @@ use serde::Serialize;
 
 use super::attention::machine_description;
 use crate::features::{Backbone, Network};
-use crate::video::{DecoderWorker, Reply, VideoFile};
+use crate::video::{DecoderWorker, Precision, Reply, VideoFile};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Percentiles {
@@ -48,6 +50,82 @@ pub struct DecodeReport {
     pub seek_direct: Percentiles,
     pub seek_worker_uncached: Percentiles,
     pub seek_worker_cached: Percentiles,
+    pub scrub: ScrubReport,
+}
+
+/// Scrubbing through the decoder worker, from an empty cache.
+#[derive(Debug, Clone, Serialize)]
+pub struct ScrubReport {
+    pub drags: usize,
+    /// Drag events (one per 16 ms, the pointer's rate).
+    pub events: usize,
+    /// From a drag event to a picture for it (the nearest at hand), target p95 ≤ 50 ms.
+    pub picture_per_event: Percentiles,
+    /// Pictures that were the exact frame asked for.
+    pub exact_share: f64,
+    /// From the release to the exact frame, target ≤ 400 ms.
+    pub exact_after_release: Percentiles,
+}
+
+/// Waits for the reply to `generation`: (ms, the frame's index).
+fn reply_to(worker: &DecoderWorker, generation: u64, since: Instant) -> Result<(f64, usize)> {
+    loop {
+        match worker.wait(Duration::from_secs(60)) {
+            Some(Reply::Frame { generation: g, frame }) if g == generation => {
+                return Ok((since.elapsed().as_secs_f64() * 1000.0, frame.index));
+            }
+            Some(Reply::Error { message, .. }) => bail!("{message}"),
+            Some(_) => continue,
+            None => bail!("no reply within 60 s"),
+        }
+    }
+}
+
+/// `drags` drags of the ruler, each 40 events at 60 per second sweeping a random stretch of the
+/// file, resting once midway for the viewer's 150 ms (an exact request, then moving on before
+/// it is done: the decode is interrupted), ending with a release (exact).
+fn scrub(path: &Path, frames: usize, frame_bytes: usize, drags: usize) -> Result<ScrubReport> {
+    let mut worker = DecoderWorker::spawn(path.to_owned(), (256 << 20).max(frame_bytes));
+    match worker.wait(Duration::from_secs(120)) {
+        Some(Reply::Opened(_)) => {}
+        other => bail!("decoder worker did not open {}: {other:?}", path.display()),
+    }
+    let mut state = 0x9E3779B97F4A7C15u64;
+    let mut random = |n: usize| {
+        state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        (state >> 33) as usize % n.max(1)
+    };
+    let (mut per_event, mut exact_hits, mut releases) = (Vec::new(), 0, Vec::new());
+    const EVENTS: usize = 40;
+    for _ in 0..drags {
+        let (from, to) = (random(frames), random(frames));
+        for e in 0..EVENTS {
+            let tick = Instant::now();
+            let k = (from as f64 + (to as f64 - from as f64) * e as f64 / (EVENTS - 1) as f64)
+                .round() as usize;
+            let generation = worker.request_with(k, 0, 0, Precision::Nearby);
+            let (ms, shown) = reply_to(&worker, generation, tick)?;
+            per_event.push(ms);
+            exact_hits += (shown == k) as usize;
+            if e == EVENTS / 2 {
+                // a rest: the exact frame is asked for, and the drag goes on before it comes
+                std::thread::sleep(Duration::from_millis(150));
+                worker.request_with(k, 0, 0, Precision::Exact);
+            }
+            std::thread::sleep(Duration::from_millis(16).saturating_sub(tick.elapsed()));
+        }
+        let release = Instant::now();
+        let generation = worker.request_with(to, 0, 0, Precision::Exact);
+        let (ms, _) = reply_to(&worker, generation, release)?;
+        releases.push(ms);
+    }
+    Ok(ScrubReport {
+        drags,
+        events: per_event.len(),
+        exact_share: exact_hits as f64 / per_event.len().max(1) as f64,
+        picture_per_event: percentiles(per_event),
+        exact_after_release: percentiles(releases),
+    })
 }
 
 /// A 1080p H.264 file with one keyframe every `gop` frames (generated with the ffmpeg tool).
@@ -134,6 +212,8 @@ pub fn run_decode(path: &Path, gop: usize, seeks: usize) -> Result<DecodeReport>
     };
     let uncached = round_trips(&targets)?;
     let cached = round_trips(&targets)?;
+    drop(worker);
+    let scrub = scrub(path, meta.frames, frame_bytes, 12)?;
     Ok(DecodeReport {
         machine: machine_description(),
         video: path.display().to_string(),
@@ -148,6 +228,7 @@ pub fn run_decode(path: &Path, gop: usize, seeks: usize) -> Result<DecodeReport>
         seek_direct: percentiles(direct),
         seek_worker_uncached: percentiles(uncached),
         seek_worker_cached: percentiles(cached),
+        scrub,
     })
 }
 
@@ -177,7 +258,21 @@ impl std::fmt::Display for DecodeReport {
         writeln!(f, "{} seeks to random frames:", self.seeks)?;
         writeln!(f, "  VideoFile::frame            {}", p(&self.seek_direct))?;
         writeln!(f, "  decoder worker, uncached    {}", p(&self.seek_worker_uncached))?;
-        writeln!(f, "  decoder worker, cached      {}", p(&self.seek_worker_cached))
+        writeln!(f, "  decoder worker, cached      {}", p(&self.seek_worker_cached))?;
+        let s = &self.scrub;
+        writeln!(
+            f,
+            "scrubbing ({} drags, {} events at 60/s, from an empty cache; {:.0} % of pictures exact):",
+            s.drags,
+            s.events,
+            100.0 * s.exact_share
+        )?;
+        writeln!(
+            f,
+            "  drag event → a picture      {} (target p95 ≤ 50 ms)",
+            p(&s.picture_per_event)
+        )?;
+        writeln!(f, "  release → the exact frame   {} (target ≤ 400 ms)", p(&s.exact_after_release))
     }
 }
 

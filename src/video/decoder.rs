@@ -252,12 +252,14 @@ impl VideoFile {
         Ok(())
     }
 
-    /// Decodes forward until frame `k`; `self.position` tracks the last delivered frame.
+    /// Decodes forward until frame `k`; `self.position` tracks the last delivered frame. Gives
+    /// up (`Ok(None)`) when `stop()` says so, checked before each packet.
     fn decode_until(
         &mut self,
         k: usize,
         out: &mut ffmpeg::frame::Video,
-    ) -> Result<bool, VideoError> {
+        stop: &mut dyn FnMut() -> bool,
+    ) -> Result<Option<bool>, VideoError> {
         let target = self.index.pts[k];
         let stream = self.stream;
         loop {
@@ -267,10 +269,13 @@ impl VideoFile {
                     self.position = Some(f);
                 }
                 match ts {
-                    Some(t) if t == target => return Ok(true),
-                    Some(t) if t > target => return Ok(false),
+                    Some(t) if t == target => return Ok(Some(true)),
+                    Some(t) if t > target => return Ok(Some(false)),
                     _ => {}
                 }
+            }
+            if stop() {
+                return Ok(None);
             }
             let mut sent = false;
             for (s, packet) in self.input.packets() {
@@ -292,16 +297,29 @@ impl VideoFile {
                 let _ = self.decoder.send_eof();
                 while self.decoder.receive_frame(out).is_ok() {
                     if out.timestamp().or(out.pts()) == Some(target) {
-                        return Ok(true);
+                        return Ok(Some(true));
                     }
                 }
-                return Ok(false);
+                return Ok(Some(false));
             }
         }
     }
 
     /// Frame `k` (presentation order), converted to RGB at `width` × `height` (0 = the video's).
     pub fn frame(&mut self, k: usize, width: u32, height: u32) -> Result<RgbFrame, VideoError> {
+        let never = &mut || false;
+        Ok(self.frame_unless(k, width, height, never)?.expect("never stopped"))
+    }
+
+    /// `frame`, or `None` as soon as `stop()` says so (checked before each packet: a newer
+    /// request need not wait for a long decode to finish).
+    pub fn frame_unless(
+        &mut self,
+        k: usize,
+        width: u32,
+        height: u32,
+        stop: &mut dyn FnMut() -> bool,
+    ) -> Result<Option<RgbFrame>, VideoError> {
         if k >= self.index.len() {
             return Err(VideoError::OutOfRange {
                 path: self.path.clone(),
@@ -316,11 +334,12 @@ impl VideoFile {
         if !forward {
             self.seek_pts(self.index.pts[self.index.keyframe_before(k)])?;
         }
-        let mut found = self.decode_until(k, &mut decoded)?;
+        let Some(mut found) = self.decode_until(k, &mut decoded, stop)? else { return Ok(None) };
         if !found {
             // the demuxer's keyframe was after the target (inexact index): start over from 0
             self.rewind()?;
-            found = self.decode_until(k, &mut decoded)?;
+            let Some(again) = self.decode_until(k, &mut decoded, stop)? else { return Ok(None) };
+            found = again;
         }
         if !found {
             return Err(VideoError::Frame {
@@ -329,7 +348,7 @@ impl VideoFile {
                 reason: format!("no decoded frame has timestamp {}", self.index.pts[k]),
             });
         }
-        self.rgb_of(k, &decoded, width, height)
+        self.rgb_of(k, &decoded, width, height).map(Some)
     }
 
     fn rgb_of(

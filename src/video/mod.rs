@@ -21,7 +21,7 @@ mod worker;
 
 pub use decoder::VideoFile;
 pub use index::{EarlyEnd, FrameIndex, Metadata};
-pub use worker::{DecoderWorker, FrameCache, Reply};
+pub use worker::{DecoderWorker, FrameCache, Precision, Reply};
 
 use std::path::PathBuf;
 
@@ -72,6 +72,13 @@ macro_rules! same_api {
             const _PATH: fn(&$m::VideoFile) -> &Path = $m::VideoFile::path;
             const _FRAME: fn(&mut $m::VideoFile, usize, u32, u32) -> Result<RgbFrame, VideoError> =
                 $m::VideoFile::frame;
+            const _FRAME_UNLESS: for<'a> fn(
+                &mut $m::VideoFile,
+                usize,
+                u32,
+                u32,
+                &'a mut dyn FnMut() -> bool,
+            ) -> Result<Option<RgbFrame>, VideoError> = $m::VideoFile::frame_unless;
             #[allow(dead_code)] // never called: it only has to type-check
             fn fields(f: &$m::VideoFile) -> (FrameIndex, Metadata) {
                 (f.index.clone(), f.metadata.clone())

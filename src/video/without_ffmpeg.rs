@@ -24,6 +24,16 @@ impl VideoFile {
     pub fn frame(&mut self, _k: usize, _width: u32, _height: u32) -> Result<RgbFrame, VideoError> {
         Err(VideoError::NoVideoSupport { path: self.path.clone() })
     }
+
+    pub fn frame_unless(
+        &mut self,
+        _k: usize,
+        _width: u32,
+        _height: u32,
+        _stop: &mut dyn FnMut() -> bool,
+    ) -> Result<Option<RgbFrame>, VideoError> {
+        Err(VideoError::NoVideoSupport { path: self.path.clone() })
+    }
 }
 
 #[cfg(test)]

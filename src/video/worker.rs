@@ -1,12 +1,15 @@
 //! The decoder on its own thread: the UI sends frame requests and polls for replies; it never
 //! waits. Requests that pile up while a frame decodes are dropped except the newest
-//! (latest-request-wins), so scrubbing never queues stale work; an LRU cache bounded in bytes
-//! answers repeated requests without decoding.
+//! (latest-request-wins), and a newer request interrupts a long exact decode, so scrubbing never
+//! waits for stale work; an LRU cache bounded in bytes answers repeated requests without
+//! decoding. While scrubbing, a `Nearby` request is answered at once with the closest picture
+//! at hand, as video editors do: a cached frame, or the keyframe before the target (a keyframe
+//! decodes alone, without the frames before it).
 
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::mpsc::{Receiver, Sender, channel};
+use std::sync::mpsc::{Receiver, Sender, TryRecvError, channel};
 
 use super::{Metadata, RgbFrame, VideoFile};
 
@@ -31,9 +34,18 @@ pub enum Reply {
     },
 }
 
+/// How close to the asked-for frame the answer must be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Precision {
+    Exact,
+    /// The closest of the cached frames and the keyframe at or before the target (scrubbing).
+    Nearby,
+}
+
 struct Request {
     key: Key,
     generation: u64,
+    precision: Precision,
 }
 
 /// Least-recently-used frames, at most `budget` bytes of pixels.
@@ -80,6 +92,15 @@ impl FrameCache {
         }
     }
 
+    /// The cached frame of this size nearest to `frame`.
+    fn nearest(&self, frame: usize, width: u32, height: u32) -> Option<Arc<RgbFrame>> {
+        self.frames
+            .iter()
+            .filter(|(k, _)| k.width == width && k.height == height)
+            .min_by_key(|(k, _)| k.frame.abs_diff(frame))
+            .map(|(_, (f, _))| f.clone())
+    }
+
     pub fn bytes(&self) -> usize {
         self.used
     }
@@ -119,20 +140,44 @@ impl DecoderWorker {
                     }
                 };
                 let mut cache = FrameCache::new(cache_bytes);
-                while let Ok(req) = req_rx.recv() {
-                    let Some(req) = crate::channel::newest(&req_rx, req) else { return };
-                    let reply = match cache.get(&req.key) {
-                        Some(frame) => Reply::Frame { generation: req.generation, frame },
-                        None => match file.frame(req.key.frame, req.key.width, req.key.height) {
-                            Ok(f) => {
-                                let f = Arc::new(f);
-                                cache.insert(req.key, f.clone());
-                                Reply::Frame { generation: req.generation, frame: f }
-                            }
-                            Err(e) => {
-                                Reply::Error { generation: req.generation, message: e.to_string() }
-                            }
+                // a request that interrupted a decode, served next
+                let mut next: Option<Request> = None;
+                // the exact frame of a `Nearby` request answered with another picture, decoded
+                // while no request waits (the drag usually rests there next)
+                let mut speculate: Option<Request> = None;
+                loop {
+                    let req = match next.take() {
+                        Some(r) => r,
+                        None => match (req_rx.try_recv(), speculate.take()) {
+                            (Ok(r), _) => r,
+                            (Err(TryRecvError::Empty), Some(s)) => s,
+                            (Err(TryRecvError::Empty), None) => match req_rx.recv() {
+                                Ok(r) => r,
+                                Err(_) => return,
+                            },
+                            (Err(TryRecvError::Disconnected), _) => return,
                         },
+                    };
+                    let Some(req) = crate::channel::newest(&req_rx, req) else { return };
+                    let mut newer = || match req_rx.try_recv() {
+                        Ok(r) => {
+                            next = Some(r);
+                            true
+                        }
+                        Err(_) => false,
+                    };
+                    let picture = serve(&mut file, &mut cache, &req, &mut newer);
+                    let reply = match picture {
+                        Ok(Some(frame)) => {
+                            if frame.index != req.key.frame {
+                                speculate = Some(Request { precision: Precision::Exact, ..req });
+                            }
+                            Reply::Frame { generation: req.generation, frame }
+                        }
+                        Ok(None) => continue, // interrupted: the newer request is next
+                        Err(e) => {
+                            Reply::Error { generation: req.generation, message: e.to_string() }
+                        }
                     };
                     if rep_tx.send(reply).is_err() {
                         return;
@@ -145,10 +190,20 @@ impl DecoderWorker {
 
     /// Asks for frame `k` at `width` × `height` (0 = native); returns the request's generation.
     pub fn request(&mut self, frame: usize, width: u32, height: u32) -> u64 {
+        self.request_with(frame, width, height, Precision::Exact)
+    }
+
+    /// `request`, or with `Precision::Nearby` the closest picture that can be shown at once.
+    pub fn request_with(
+        &mut self,
+        frame: usize,
+        width: u32,
+        height: u32,
+        precision: Precision,
+    ) -> u64 {
         self.generation += 1;
-        let _ = self
-            .requests
-            .send(Request { key: Key { frame, width, height }, generation: self.generation });
+        let key = Key { frame, width, height };
+        let _ = self.requests.send(Request { key, generation: self.generation, precision });
         self.generation
     }
 
@@ -166,6 +221,38 @@ impl DecoderWorker {
     pub fn wait(&self, timeout: std::time::Duration) -> Option<Reply> {
         self.replies.recv_timeout(timeout).ok()
     }
+}
+
+/// The picture for `req`: from the cache, the keyframe before it (`Nearby`), or decoded exactly;
+/// `None` when `newer()` interrupted the decode.
+fn serve(
+    file: &mut VideoFile,
+    cache: &mut FrameCache,
+    req: &Request,
+    newer: &mut dyn FnMut() -> bool,
+) -> Result<Option<Arc<RgbFrame>>, super::VideoError> {
+    let Key { frame: k, width, height } = req.key;
+    if let Some(f) = cache.get(&req.key) {
+        return Ok(Some(f));
+    }
+    let target = match req.precision {
+        Precision::Exact => k,
+        Precision::Nearby => {
+            let keyframe = file.index.keyframe_before(k);
+            match cache.nearest(k, width, height) {
+                Some(f) if f.index.abs_diff(k) <= k - keyframe => return Ok(Some(f)),
+                _ => keyframe,
+            }
+        }
+    };
+    let key = Key { frame: target, ..req.key };
+    if let Some(f) = cache.get(&key) {
+        return Ok(Some(f));
+    }
+    let Some(f) = file.frame_unless(target, width, height, newer)? else { return Ok(None) };
+    let f = Arc::new(f);
+    cache.insert(key, f.clone());
+    Ok(Some(f))
 }
 
 #[cfg(test)]

@@ -49,6 +49,9 @@ pub enum UiCommand {
         to: usize,
     },
     Seek(usize),
+    /// Moves the playhead while the ruler is dragged: the picture may be a nearby frame until
+    /// the drag pauses or ends (then a `Seek`).
+    Scrub(usize),
     SetAlpha(f32),
     /// Visible frame range of the timeline.
     SetView(f64, f64),
@@ -133,6 +136,7 @@ impl UiCommand {
             UiCommand::NextLevel => "Edit the next level",
             UiCommand::MoveBoundary { .. } => "Move boundary",
             UiCommand::Seek(_) => "Seek",
+            UiCommand::Scrub(_) => "Scrub",
             UiCommand::SetAlpha(_) => "Set observation rate",
             UiCommand::SetView(..) => "Set timeline view",
         }
@@ -259,6 +263,8 @@ pub struct ViewerState {
     pub notices: Vec<(Notice, String)>,
     /// What an empty timeline says (what to open to fill it).
     pub empty_hint: String,
+    /// The ruler is being dragged.
+    pub scrubbing: bool,
 }
 
 /// What a persistent notice is about: a newer notice of the same kind replaces it.
@@ -309,6 +315,7 @@ impl ViewerState {
             observe_predictions: false,
             digit_keys: [None; 9],
             notices: Vec::new(),
+            scrubbing: false,
             empty_hint: "no labels to show: open a label file (File › Open labels)".into(),
         }
         .with_digit_keys()
@@ -368,6 +375,20 @@ impl ViewerState {
     pub fn apply(&mut self, cmd: UiCommand) {
         let last = self.frames.saturating_sub(1);
         let second = self.fps.round().max(1.0) as usize;
+        let moves_playhead = matches!(
+            cmd,
+            UiCommand::Seek(_)
+                | UiCommand::StepForward
+                | UiCommand::StepBack
+                | UiCommand::SecondForward
+                | UiCommand::SecondBack
+                | UiCommand::GoToStart
+                | UiCommand::GoToEnd
+                | UiCommand::TogglePlay
+        );
+        if moves_playhead {
+            self.scrubbing = false;
+        }
         match cmd {
             UiCommand::TogglePlay => {
                 // Play at the end starts again from the beginning, as players do
@@ -385,6 +406,10 @@ impl ViewerState {
             UiCommand::Slower => self.speed = (self.speed / 2.0).max(0.25),
             UiCommand::Faster => self.speed = (self.speed * 2.0).min(4.0),
             UiCommand::Seek(f) => self.playhead = f.min(last),
+            UiCommand::Scrub(f) => {
+                self.playhead = f.min(last);
+                self.scrubbing = true;
+            }
             UiCommand::SetAlpha(a) => self.alpha = a.clamp(0.0, 1.0),
             // following the playhead, the playhead is the observation point: α would change
             // nothing visible, so say so instead

@@ -334,8 +334,11 @@ impl Timeline {
             } else {
                 ui.memory(|m| m.data.get_temp::<bool>(response.id)).unwrap_or(false)
             };
-            if response.clicked() || (response.dragged() && on_ruler) {
-                commands.push(UiCommand::Seek(frame_of(p.x).round().max(0.0) as usize));
+            let frame = frame_of(p.x).round().max(0.0) as usize;
+            if response.clicked() || (response.drag_stopped() && on_ruler) {
+                commands.push(UiCommand::Seek(frame));
+            } else if response.dragged() && on_ruler {
+                commands.push(UiCommand::Scrub(frame));
             } else if response.dragged() {
                 let frames_per_px = (v1 - v0) / area.width().max(1.0) as f64;
                 let dx = -response.drag_delta().x as f64 * frames_per_px;

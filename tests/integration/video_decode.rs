@@ -300,3 +300,35 @@ fn a_file_cut_short_says_how_many_frames_it_should_have() {
     let whole = VideoFile::open(&numbered_video(dir.path(), &[])).unwrap().metadata;
     assert_eq!((whole.declared_frames, whole.ends_early()), (Some(60), None));
 }
+
+#[test]
+fn scrubbing_gets_the_nearest_picture_at_once_then_the_exact_frame() {
+    use mmant::video::{DecoderWorker, Precision, Reply};
+    use std::time::Duration;
+    let dir = tempfile::tempdir().unwrap();
+    let mut w = DecoderWorker::spawn(numbered_video(dir.path(), &[]), 8 << 20); // keyframe every 10
+    assert!(matches!(w.wait(Duration::from_secs(20)), Some(Reply::Opened(_))));
+    let mut pictures = |w: &mut DecoderWorker, k: usize, n: usize| {
+        let g = w.request_with(k, 0, 0, Precision::Nearby);
+        let mut shown = Vec::new();
+        while shown.len() < n {
+            match w.wait(Duration::from_secs(20)) {
+                // the exact frame of an earlier request may still arrive: the viewer drops it
+                Some(Reply::Frame { generation, .. }) if generation < g => {}
+                Some(Reply::Frame { generation, frame }) if generation == g => {
+                    assert!((gray(&frame) - 4.0 * frame.index as f64).abs() < 1.5);
+                    shown.push(frame.index);
+                }
+                other => panic!("frame {k}: {other:?}"),
+            }
+        }
+        shown
+    };
+    // nothing cached: the keyframe before 37 (it decodes alone), then, with no newer request
+    // waiting, the exact frame
+    assert_eq!(pictures(&mut w, 37, 2), [30, 37]);
+    // 30 and 37 cached: the nearest of them no farther than the keyframe
+    assert_eq!(pictures(&mut w, 33, 2), [30, 33]);
+    assert_eq!(pictures(&mut w, 36, 1), [37], "37 is nearer than 33, 30");
+    assert_eq!(pictures(&mut w, 59, 2), [50, 59], "no cached frame within 59 − 50 of 59");
+}

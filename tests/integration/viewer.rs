@@ -610,3 +610,67 @@ fn export_without_a_desktop_file_chooser_uses_the_in_window_dialog_and_says_wher
     assert!(!h.state().in_window_dialog_open());
     assert!(std::fs::read_to_string(&written).unwrap().contains("ground_truth"));
 }
+
+#[test]
+fn dragging_the_ruler_scrubs_and_the_release_shows_the_exact_frame() {
+    let dir = tempfile::tempdir().unwrap();
+    let video = crate::common::numbered_video(dir.path(), &[]); // frame n is gray 4n
+    let app = mmant::viewer::viewer_app(None, None, None, Some(&video), None).unwrap();
+    let mut h = harness(app);
+    step_until(&mut h, "the first picture", |a| a.displayed_frame() == Some(0));
+    h.run_steps(5); // the layout settles (the status line)
+    // the ruler: the topmost point of the timeline where a click seeks
+    let ruler = (0..200)
+        .map(|dy| egui::pos2(600.0, 400.0 + dy as f32))
+        .find(|&p| {
+            let before = h.state().state.playhead;
+            h.event(egui::Event::PointerMoved(p));
+            for pressed in [true, false] {
+                h.event(egui::Event::PointerButton {
+                    pos: p,
+                    button: egui::PointerButton::Primary,
+                    pressed,
+                    modifiers: Default::default(),
+                });
+            }
+            h.run_steps(1);
+            h.state().state.playhead != before
+        })
+        .expect("a click on the ruler seeks")
+        // (egui takes a click a few points outside a widget as on it; a drag must start inside)
+        + egui::vec2(0.0, 7.0);
+    h.state_mut().state.apply(UiCommand::Seek(0));
+    h.run_steps(1);
+    // from x = 200, right of the track names
+    h.event(egui::Event::PointerMoved(ruler - egui::vec2(400.0, 0.0)));
+    h.run_steps(1);
+    h.event(egui::Event::PointerButton {
+        pos: ruler - egui::vec2(400.0, 0.0),
+        button: egui::PointerButton::Primary,
+        pressed: true,
+        modifiers: Default::default(),
+    });
+    let mut seen = Vec::new();
+    for i in 1..=20 {
+        h.event(egui::Event::PointerMoved(ruler - egui::vec2(400.0 - 25.0 * i as f32, 0.0)));
+        h.run_steps(1);
+        assert!(i < 3 || h.state().state.scrubbing, "a drag on the ruler scrubs");
+        seen.extend(h.state().displayed_frame());
+    }
+    let end = ruler + egui::vec2(100.0, 0.0);
+    h.event(egui::Event::PointerButton {
+        pos: end,
+        button: egui::PointerButton::Primary,
+        pressed: false,
+        modifiers: Default::default(),
+    });
+    h.run_steps(1);
+    assert!(!h.state().state.scrubbing, "the release ends the scrub");
+    let target = h.state().state.playhead;
+    assert!(target > 20, "the playhead followed the drag: {target}");
+    step_until(&mut h, "the exact frame", |a| a.displayed_frame() == Some(target));
+    let picture = h.state().displayed_picture().unwrap();
+    assert!((crate::common::gray(picture) / 4.0 - target as f64).abs() < 0.4);
+    assert!(!h.state().picture_is_approximate());
+    assert!(seen.len() >= 10, "pictures came during the drag: {seen:?}");
+}

@@ -97,8 +97,10 @@ pub struct ViewerApp {
     video_path: Option<PathBuf>,
     video: Option<DecoderWorker>,
     frame_texture: Option<TextureHandle>,
-    /// The frame last asked of the decoder.
-    requested_frame: Option<usize>,
+    /// The frame last asked of the decoder, and how exactly.
+    requested_frame: Option<(usize, crate::video::Precision)>,
+    /// While scrubbing: the playhead and when it last moved.
+    scrubbed: Option<(usize, std::time::Instant)>,
     /// The picture on screen.
     displayed: Option<Arc<crate::video::RgbFrame>>,
     /// Frames in the video, once it is open.
@@ -145,6 +147,7 @@ impl ViewerApp {
             video: None,
             frame_texture: None,
             requested_frame: None,
+            scrubbed: None,
             displayed: None,
             video_frames: None,
             playback: None,
@@ -582,12 +585,29 @@ impl ViewerApp {
                 .default_size(300.0)
                 .show(ui, |ui| self.plots.ui(ui, &self.state));
         }
+        let approximate = self.picture_is_approximate().then(|| self.displayed_frame()).flatten();
         egui::CentralPanel::default().show(ui, |ui| match &self.frame_texture {
             Some(t) => {
                 let size = t.size_vec2();
                 let scale =
                     (ui.available_width() / size.x).min(ui.available_height() / size.y).max(0.1);
-                ui.centered_and_justified(|ui| ui.image((t.id(), size * scale)));
+                let image = ui.centered_and_justified(|ui| ui.image((t.id(), size * scale))).inner;
+                if let Some(shown) = approximate {
+                    // said over the picture: a label must not be judged on another frame
+                    let text =
+                        format!("nearby frame {shown} (frame {} is decoding)", self.state.playhead);
+                    let at = egui::Align2::CENTER_TOP
+                        .align_size_within_rect(size * scale, image.rect)
+                        .min;
+                    let galley = ui.painter().layout_no_wrap(
+                        text,
+                        egui::FontId::proportional(14.0),
+                        egui::Color32::WHITE,
+                    );
+                    let bg = egui::Rect::from_min_size(at, galley.size() + egui::vec2(8.0, 4.0));
+                    ui.painter().rect_filled(bg, 2.0, egui::Color32::from_black_alpha(180));
+                    ui.painter().galley(at + egui::vec2(4.0, 2.0), galley, egui::Color32::WHITE);
+                }
             }
             None => {
                 ui.centered_and_justified(|ui| {

@@ -4,12 +4,15 @@
 //! on the frame the user saw, however long decoding takes.
 
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use egui::{ColorImage, TextureOptions};
 
 use super::ViewerApp;
-use crate::video::{self, RgbFrame};
+use crate::video::{self, Precision, RgbFrame};
+
+/// A drag of the ruler that rests this long asks for the exact frame.
+const SCRUB_PAUSE: Duration = Duration::from_millis(150);
 use crate::viewer::state::{Notice, UiCommand};
 
 /// The playback clock: frame `from + elapsed · fps · speed` is due.
@@ -108,13 +111,36 @@ impl ViewerApp {
             }
             ctx.request_repaint();
         }
-        let wanted = self.playback.as_ref().map_or(self.state.playhead, |p| p.due);
+        let now = Instant::now();
+        let playhead = self.state.playhead;
+        if !self.state.scrubbing {
+            self.scrubbed = None;
+        } else if self.scrubbed.is_none_or(|(f, _)| f != playhead) {
+            self.scrubbed = Some((playhead, now));
+        }
+        // while the ruler moves: the nearest picture at hand; once it rests: the exact frame
+        let moving = self.scrubbed.is_some_and(|(_, at)| now - at < SCRUB_PAUSE);
+        let wanted = match &self.playback {
+            Some(p) => (p.due, Precision::Exact),
+            None if moving => (playhead, Precision::Nearby),
+            None => (playhead, Precision::Exact),
+        };
+        if moving {
+            ctx.request_repaint_after(SCRUB_PAUSE);
+        }
         if let Some(v) = &mut self.video
             && self.requested_frame != Some(wanted)
         {
-            v.request(wanted, 0, 0);
+            v.request_with(wanted.0, 0, 0, wanted.1);
             self.requested_frame = Some(wanted);
         }
+    }
+
+    /// The picture on screen is a nearby frame, not the playhead's (while scrubbing, or until
+    /// the decoder delivers).
+    pub fn picture_is_approximate(&self) -> bool {
+        self.playback.is_none()
+            && self.displayed.as_ref().is_some_and(|d| d.index != self.state.playhead)
     }
 
     fn show_picture(&mut self, ctx: &egui::Context, frame: Arc<RgbFrame>) {

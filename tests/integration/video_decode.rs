@@ -308,7 +308,7 @@ fn scrubbing_gets_the_nearest_picture_at_once_then_the_exact_frame() {
     let dir = tempfile::tempdir().unwrap();
     let mut w = DecoderWorker::spawn(numbered_video(dir.path(), &[]), 8 << 20); // keyframe every 10
     assert!(matches!(w.wait(Duration::from_secs(20)), Some(Reply::Opened(_))));
-    let mut pictures = |w: &mut DecoderWorker, k: usize, n: usize| {
+    let pictures = |w: &mut DecoderWorker, k: usize, n: usize| {
         let g = w.request_with(k, 0, 0, Precision::Nearby);
         let mut shown = Vec::new();
         while shown.len() < n {

@@ -13,6 +13,7 @@ mod decoder;
 mod decoder;
 // compiled in tests too, where `same_api` checks it against the real one
 mod index;
+mod thumbnails;
 #[cfg(all(test, feature = "video"))]
 #[allow(dead_code)] // only its API and its errors are used, by the tests below
 #[path = "without_ffmpeg.rs"]
@@ -21,6 +22,7 @@ mod worker;
 
 pub use decoder::VideoFile;
 pub use index::{EarlyEnd, FrameIndex, Metadata};
+pub use thumbnails::{MAX_THUMBNAILS, THUMBNAIL_HEIGHT, ThumbnailWorker, thumbnail_frames};
 pub use worker::{DecoderWorker, FrameCache, Precision, Reply};
 
 use std::path::PathBuf;

@@ -13,6 +13,11 @@ const RULER_HEIGHT: f32 = 14.0;
 /// The strip below the tracks that names the two sides of the observation point (apart from
 /// the ruler, whose time labels it would cover).
 const TAG_HEIGHT: f32 = 14.0;
+/// The strip of keyframe thumbnails between the ruler and the tracks, when the video has them.
+const STRIP_HEIGHT: f32 = 36.0;
+
+/// A keyframe's thumbnail: its frame and its texture.
+pub type Thumbnail = (usize, egui::TextureHandle);
 const LABEL_WIDTH: f32 = 130.0;
 
 /// One stable colour per class (golden-ratio hues); NONE is grey.
@@ -94,27 +99,30 @@ fn rows(state: &ViewerState) -> Vec<Row<'_>> {
 }
 
 impl Timeline {
-    /// The ruler, the rows and the tag strip of a timeline whose top edge is at `top`, top to
-    /// bottom, each apart from the others.
-    pub fn bands(top: f32, rows: usize) -> [egui::Rangef; 3] {
-        let rows_top = top + RULER_HEIGHT;
+    /// The ruler, the thumbnail strip (empty without `strip`), the rows and the tag strip of a
+    /// timeline whose top edge is at `top`, top to bottom, each apart from the others.
+    pub fn bands(top: f32, rows: usize, strip: bool) -> [egui::Rangef; 4] {
+        let strip_top = top + RULER_HEIGHT;
+        let rows_top = strip_top + if strip { STRIP_HEIGHT + 4.0 } else { 0.0 };
         let tag_top = rows_top + rows.max(1) as f32 * (TRACK_HEIGHT + 4.0);
         [
-            egui::Rangef::new(top, rows_top),
+            egui::Rangef::new(top, strip_top),
+            egui::Rangef::new(strip_top, rows_top),
             egui::Rangef::new(rows_top, tag_top),
             egui::Rangef::new(tag_top, tag_top + TAG_HEIGHT),
         ]
     }
 
-    /// Draws the timeline; returns the commands the user gave through it.
-    pub fn ui(ui: &mut Ui, state: &ViewerState) -> Vec<UiCommand> {
+    /// Draws the timeline and the `thumbnails` (sorted by frame); returns the commands the user
+    /// gave through it.
+    pub fn ui(ui: &mut Ui, state: &ViewerState, thumbnails: &[Thumbnail]) -> Vec<UiCommand> {
         let mut commands = Vec::new();
         let rows = rows(state);
         if rows.is_empty() {
             ui.weak(&state.empty_hint);
         }
-        let [_, _, tag_band] = Self::bands(0.0, rows.len());
-        let height = tag_band.max;
+        let strip = !thumbnails.is_empty();
+        let height = Self::bands(0.0, rows.len(), strip)[3].max;
         let (rect, response) = ui
             .allocate_exact_size(Vec2::new(ui.available_width(), height), Sense::click_and_drag());
         let painter = ui.painter_at(rect);
@@ -161,7 +169,37 @@ impl Timeline {
             t += step;
         }
         let pointer = response.hover_pos();
-        let row_y = |i: usize| rect.top() + RULER_HEIGHT + i as f32 * (TRACK_HEIGHT + 4.0);
+        let [_, strip_band, rows_band, tag_band] = Self::bands(rect.top(), rows.len(), strip);
+        // thumbnails at their frames, as many as fit side by side at this zoom
+        let mut free_from = area.left();
+        for (frame, texture) in thumbnails {
+            let x = x_of(*frame as f64);
+            let size = texture.size_vec2();
+            let width = STRIP_HEIGHT * size.x / size.y.max(1.0);
+            if x < free_from || x > area.right() {
+                continue;
+            }
+            let r =
+                Rect::from_min_size(Pos2::new(x, strip_band.min), Vec2::new(width, STRIP_HEIGHT));
+            let uv = Rect::from_min_max(
+                Pos2::ZERO,
+                Pos2::new(((area.right() - x) / width).min(1.0), 1.0),
+            );
+            let shown =
+                Rect::from_min_max(r.min, Pos2::new(r.right().min(area.right()), r.bottom()));
+            painter.image(texture.id(), shown, uv, Color32::WHITE);
+            free_from = r.right() + 1.0;
+        }
+        if strip {
+            painter.text(
+                Pos2::new(rect.left() + 4.0, strip_band.center()),
+                Align2::LEFT_CENTER,
+                "keyframes",
+                FontId::proportional(13.0),
+                ui.visuals().weak_text_color(),
+            );
+        }
+        let row_y = |i: usize| rows_band.min + i as f32 * (TRACK_HEIGHT + 4.0);
         for (i, row) in rows.iter().enumerate() {
             let y = row_y(i);
             let text_color = if row.editing {
@@ -245,7 +283,7 @@ impl Timeline {
         }
         // dragging a boundary of an editable row moves it (the shared edge of both neighbours)
         let near_boundary = |p: Pos2| -> Option<(usize, usize)> {
-            let i = ((p.y - rect.top() - RULER_HEIGHT) / (TRACK_HEIGHT + 4.0)).floor();
+            let i = ((p.y - rows_band.min) / (TRACK_HEIGHT + 4.0)).floor();
             let row = rows.get(i.max(0.0) as usize).filter(|_| i >= 0.0)?;
             let level = row.level?;
             row.segments
@@ -291,7 +329,7 @@ impl Timeline {
             );
             // "observed" left of the line, "anticipated" right of it, under the tracks
             let (tag, font) = (Color32::from_rgb(250, 200, 40), FontId::proportional(11.0));
-            let y = Self::bands(rect.top(), rows.len())[2].center();
+            let y = tag_band.center();
             painter.text(
                 Pos2::new(x - 4.0, y),
                 Align2::RIGHT_CENTER,

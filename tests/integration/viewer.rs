@@ -578,11 +578,15 @@ fn an_empty_timeline_says_what_to_open_before_anything_plays() {
 #[test]
 fn the_observation_tag_is_drawn_apart_from_the_ruler() {
     use mmant::viewer::timeline::Timeline;
-    for rows in [0, 1, 4] {
-        let [ruler, tracks, tag] = Timeline::bands(100.0, rows);
+    for (rows, strip) in [(0, false), (1, true), (4, false), (4, true)] {
+        let [ruler, thumbnails, tracks, tag] = Timeline::bands(100.0, rows, strip);
         assert_eq!(ruler.min, 100.0);
-        assert!(ruler.max <= tracks.min && tracks.max <= tag.min, "{ruler:?} {tracks:?} {tag:?}");
+        assert!(
+            ruler.max <= thumbnails.min && thumbnails.max <= tracks.min && tracks.max <= tag.min,
+            "{ruler:?} {thumbnails:?} {tracks:?} {tag:?}"
+        );
         assert!(tag.span() >= 11.0, "the tag's 11-point text fits its strip");
+        assert_eq!(thumbnails.span() > 0.0, strip);
     }
 }
 
@@ -673,4 +677,15 @@ fn dragging_the_ruler_scrubs_and_the_release_shows_the_exact_frame() {
     assert!((crate::common::gray(picture) / 4.0 - target as f64).abs() < 0.4);
     assert!(!h.state().picture_is_approximate());
     assert!(seen.len() >= 10, "pictures came during the drag: {seen:?}");
+}
+
+#[test]
+fn the_timeline_shows_a_strip_of_keyframe_thumbnails() {
+    let dir = tempfile::tempdir().unwrap();
+    let video = crate::common::numbered_video(dir.path(), &[]); // keyframes 0, 10, …, 50
+    let app = mmant::viewer::viewer_app(None, None, None, Some(&video), None).unwrap();
+    let mut h = harness(app);
+    step_until(&mut h, "six thumbnails", |a| a.thumbnail_frames().len() == 6);
+    assert_eq!(h.state().thumbnail_frames(), [0, 10, 20, 30, 40, 50]);
+    h.run_steps(2);
 }

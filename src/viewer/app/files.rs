@@ -21,6 +21,8 @@ impl ViewerApp {
     pub(super) fn open_video(&mut self, path: PathBuf) {
         self.remember(FileKind::Video, &path);
         self.video = Some(DecoderWorker::spawn(path.clone(), 256 << 20));
+        self.thumbnail_worker = Some(crate::video::ThumbnailWorker::spawn(path.clone()));
+        self.thumbnails.clear();
         self.video_path = Some(path);
         self.frame_texture = None;
         self.requested_frame = None;

@@ -105,6 +105,9 @@ pub struct ViewerApp {
     displayed: Option<Arc<crate::video::RgbFrame>>,
     /// Frames in the video, once it is open.
     video_frames: Option<usize>,
+    thumbnail_worker: Option<crate::video::ThumbnailWorker>,
+    /// Keyframe thumbnails for the timeline's strip, sorted by frame.
+    thumbnails: Vec<crate::viewer::timeline::Thumbnail>,
     playback: Option<playback::Playback>,
     features: Option<Arc<Features>>,
     extracting: Option<(usize, usize)>,
@@ -150,6 +153,8 @@ impl ViewerApp {
             scrubbed: None,
             displayed: None,
             video_frames: None,
+            thumbnail_worker: None,
+            thumbnails: Vec::new(),
             playback: None,
             features: None,
             extracting: None,
@@ -563,7 +568,7 @@ impl ViewerApp {
         });
         egui::Panel::bottom("timeline").show(ui, |ui| {
             let hover = ui.input(|i| (i.pointer.hover_pos(), i.smooth_scroll_delta.y));
-            commands.extend(Timeline::ui(ui, &self.state));
+            commands.extend(Timeline::ui(ui, &self.state, &self.thumbnails));
             if let (Some(pos), dy) = hover
                 && dy != 0.0
                 && ui.max_rect().contains(pos)

@@ -71,6 +71,7 @@ impl ViewerApp {
     /// Decoder replies → picture, playhead and notices; then asks for the frame wanted now (the
     /// due one while playing, the playhead otherwise).
     pub(super) fn poll_video(&mut self, ctx: &egui::Context) {
+        self.poll_thumbnails(ctx);
         let Some(v) = &self.video else { return };
         let latest = v.latest();
         let replies: Vec<video::Reply> = std::iter::from_fn(|| v.poll()).collect();
@@ -141,6 +142,30 @@ impl ViewerApp {
     pub fn picture_is_approximate(&self) -> bool {
         self.playback.is_none()
             && self.displayed.as_ref().is_some_and(|d| d.index != self.state.playhead)
+    }
+
+    /// New keyframe thumbnails → textures of the timeline's strip.
+    fn poll_thumbnails(&mut self, ctx: &egui::Context) {
+        let Some(w) = &self.thumbnail_worker else { return };
+        let (made, done) = w.poll();
+        if done {
+            self.thumbnail_worker = None;
+        } else {
+            // the strip fills in while nothing else asks for a frame
+            ctx.request_repaint_after(Duration::from_millis(250));
+        }
+        for f in made {
+            let image = ColorImage::from_rgb([f.width as usize, f.height as usize], &f.data);
+            let texture =
+                ctx.load_texture(format!("keyframe-{}", f.index), image, TextureOptions::LINEAR);
+            let at = self.thumbnails.partition_point(|(k, _)| *k < f.index);
+            self.thumbnails.insert(at, (f.index, texture));
+        }
+    }
+
+    /// The keyframe thumbnails made so far (tests).
+    pub fn thumbnail_frames(&self) -> Vec<usize> {
+        self.thumbnails.iter().map(|(k, _)| *k).collect()
     }
 
     fn show_picture(&mut self, ctx: &egui::Context, frame: Arc<RgbFrame>) {

@@ -74,8 +74,8 @@ fn reply_to(worker: &DecoderWorker, generation: u64, since: Instant) -> Result<(
             Some(Reply::Frame { generation: g, frame }) if g == generation => {
                 return Ok((since.elapsed().as_secs_f64() * 1000.0, frame.index));
             }
-            Some(Reply::Error { message, .. }) => bail!("{message}"),
-            Some(_) => continue,
+            Some(Reply::Error { generation: g, message }) if g == generation => bail!("{message}"),
+            Some(_) => continue, // a picture or an error for an earlier request
             None => bail!("no reply within 60 s"),
         }
     }

@@ -24,6 +24,8 @@ pub struct MemoryRow {
     pub frames_shown: usize,
     pub rss_before_mb: f64,
     pub peak_rss_mb: f64,
+    /// Keyframe thumbnails made for the timeline's strip by the end (at most 600).
+    pub thumbnails: usize,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -235,8 +237,11 @@ pub fn run(
                     shown += 1;
                 }
             }
+            // the thumbnail strip finishes too: its memory is part of the bound
+            frames_until(&ctx, &mut app, t0, Duration::from_secs(300), |a| !a.thumbnails_pending());
             let (_, peak) = rss_mb();
             Some(MemoryRow {
+                thumbnails: app.thumbnail_frames().len(),
                 video: path.display().to_string(),
                 frames,
                 duration_s: frames as f64 / app.state.fps.max(1e-9),
@@ -313,8 +318,14 @@ impl std::fmt::Display for ViewerBenchReport {
         if let Some(m) = &self.memory {
             writeln!(
                 f,
-                "memory, {} ({} frames, {:.0} s): {} frames shown at 12 places, RSS {:.0} MiB before, peak {:.0} MiB",
-                m.video, m.frames, m.duration_s, m.frames_shown, m.rss_before_mb, m.peak_rss_mb
+                "memory, {} ({} frames, {:.0} s): {} frames shown at 12 places, RSS {:.0} MiB before, peak {:.0} MiB, with {} keyframe thumbnails",
+                m.video,
+                m.frames,
+                m.duration_s,
+                m.frames_shown,
+                m.rss_before_mb,
+                m.peak_rss_mb,
+                m.thumbnails
             )?;
         }
         Ok(())

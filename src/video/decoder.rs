@@ -96,24 +96,19 @@ fn rotation(stream: &ffmpeg::format::stream::Stream) -> i32 {
     stream.metadata().get("rotate").and_then(|r| r.parse().ok()).unwrap_or(0)
 }
 
-/// The stream's frame count as its container declares it: `nb_frames` (MP4), else the
-/// stream's or the file's duration (Matroska keeps only that) × the average frame rate. A
-/// truncated copy keeps the original's header, so this is what the file should have had.
-fn declared_frames(
-    stream: &ffmpeg::format::stream::Stream,
-    file_duration_us: i64,
-) -> Option<usize> {
+/// The stream's frame count as its container declares it: `nb_frames` (MP4), else the video
+/// stream's own duration × its average frame rate. A truncated copy keeps the original's
+/// header, so this is what the file should have had. The file's duration is not used: audio
+/// may run past the video. (Matroska declares neither: its cut copies are not detected.)
+fn declared_frames(stream: &ffmpeg::format::stream::Stream) -> Option<usize> {
     if stream.frames() > 0 {
         return Some(stream.frames() as usize);
     }
     let tb = stream.time_base();
-    let seconds = if stream.duration() > 0 && tb.denominator() != 0 {
-        stream.duration() as f64 * tb.numerator() as f64 / tb.denominator() as f64
-    } else if file_duration_us > 0 {
-        file_duration_us as f64 / ffmpeg::ffi::AV_TIME_BASE as f64
-    } else {
+    if stream.duration() <= 0 || tb.denominator() == 0 {
         return None;
-    };
+    }
+    let seconds = stream.duration() as f64 * tb.numerator() as f64 / tb.denominator() as f64;
     let rate = stream.avg_frame_rate();
     let fps = rate.numerator() as f64 / rate.denominator().max(1) as f64;
     (fps > 0.0).then(|| (seconds * fps).round() as usize)
@@ -131,7 +126,7 @@ impl VideoFile {
                 (tb.numerator(), tb.denominator()),
                 s.parameters().id().name().to_owned(),
                 rotation(&s),
-                declared_frames(&s, input.duration()),
+                declared_frames(&s),
             )
         };
         let cached = super::index::cached(path);
@@ -334,11 +329,19 @@ impl VideoFile {
         if !forward {
             self.seek_pts(self.index.pts[self.index.keyframe_before(k)])?;
         }
-        let Some(mut found) = self.decode_until(k, &mut decoded, stop)? else { return Ok(None) };
+        // an interrupted decode may hold frames it was told to discard (those before its
+        // target): the next request seeks rather than read on from there
+        let Some(mut found) = self.decode_until(k, &mut decoded, stop)? else {
+            self.position = None;
+            return Ok(None);
+        };
         if !found {
             // the demuxer's keyframe was after the target (inexact index): start over from 0
             self.rewind()?;
-            let Some(again) = self.decode_until(k, &mut decoded, stop)? else { return Ok(None) };
+            let Some(again) = self.decode_until(k, &mut decoded, stop)? else {
+                self.position = None;
+                return Ok(None);
+            };
             found = again;
         }
         if !found {

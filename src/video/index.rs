@@ -45,9 +45,10 @@ impl std::fmt::Display for EarlyEnd {
 
 impl Metadata {
     /// Set when the container declares clearly more frames than the file has. A few frames'
-    /// difference is normal (edit lists, a count rounded from the duration) and not reported.
+    /// difference is normal (edit lists, a count rounded from the duration) and not reported;
+    /// nor is a variable-frame-rate file, whose count from duration × average rate is no count.
     pub fn ends_early(&self) -> Option<EarlyEnd> {
-        let declared = self.declared_frames?;
+        let declared = self.declared_frames.filter(|_| !self.variable_fps)?;
         let early = EarlyEnd {
             frames: self.frames,
             declared_frames: declared,

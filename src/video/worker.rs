@@ -159,12 +159,21 @@ impl DecoderWorker {
                         },
                     };
                     let Some(req) = crate::channel::newest(&req_rx, req) else { return };
-                    let mut newer = || match req_rx.try_recv() {
-                        Ok(r) => {
+                    // a newer request interrupts a decode unless it lies ahead in the same GOP:
+                    // playback's next frames must not cancel the one being decoded, or a
+                    // decoder slower than the clock would never show a picture
+                    let (target, len) = (req.key.frame, file.index.len());
+                    let next_keyframe =
+                        (target + 1..len).find(|&i| file.index.keyframe[i]).unwrap_or(len);
+                    let mut newer = || {
+                        while let Ok(r) = req_rx.try_recv() {
                             next = Some(r);
-                            true
                         }
-                        Err(_) => false,
+                        next.as_ref().is_some_and(|n| {
+                            n.precision == Precision::Nearby
+                                || n.key.frame < target
+                                || n.key.frame >= next_keyframe
+                        })
                     };
                     let picture = serve(&mut file, &mut cache, &req, &mut newer);
                     let reply = match picture {

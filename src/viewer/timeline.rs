@@ -362,8 +362,11 @@ impl Timeline {
             }
         });
         // click: seek; drag on the ruler strip above the tracks: scrub; drag on the tracks: pan
-        if let Some(p) =
-            response.interact_pointer_pos().filter(|p| p.x >= area.left() && dragging.is_none())
+        // (a drag may end left of the tracks, over their names: it still ends the scrub)
+        let dragging_on = response.dragged() || response.drag_stopped();
+        if let Some(p) = response
+            .interact_pointer_pos()
+            .filter(|p| (p.x >= area.left() || dragging_on) && dragging.is_none())
         {
             let on_ruler = if response.drag_started() {
                 let r = p.y < rect.top() + RULER_HEIGHT;

@@ -593,7 +593,8 @@ fn the_observation_tag_is_drawn_apart_from_the_ruler() {
 #[test]
 fn export_without_a_desktop_file_chooser_uses_the_in_window_dialog_and_says_where_it_wrote() {
     let (dir, mut app) = labels_only_app();
-    if std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_some() {
+    let bus = std::env::var_os("XDG_RUNTIME_DIR").map(|d| std::path::Path::new(&d).join("bus"));
+    if std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_some() || bus.is_some_and(|b| b.exists()) {
         // a desktop session may have a portal, whose dialog would wait for a person
         app.in_window_dialogs = true;
     }
@@ -659,7 +660,10 @@ fn dragging_the_ruler_scrubs_and_the_release_shows_the_exact_frame() {
         h.event(egui::Event::PointerMoved(ruler - egui::vec2(400.0 - 25.0 * i as f32, 0.0)));
         h.run_steps(1);
         assert!(i < 3 || h.state().state.scrubbing, "a drag on the ruler scrubs");
-        seen.extend(h.state().displayed_frame());
+        let shown = h.state().displayed_frame().filter(|&k| k != 0);
+        if shown.is_some() && seen.last() != shown.as_ref() {
+            seen.extend(shown);
+        }
     }
     let end = ruler + egui::vec2(100.0, 0.0);
     h.event(egui::Event::PointerButton {
@@ -676,7 +680,7 @@ fn dragging_the_ruler_scrubs_and_the_release_shows_the_exact_frame() {
     let picture = h.state().displayed_picture().unwrap();
     assert!((crate::common::gray(picture) / 4.0 - target as f64).abs() < 0.4);
     assert!(!h.state().picture_is_approximate());
-    assert!(seen.len() >= 10, "pictures came during the drag: {seen:?}");
+    assert!(seen.len() >= 3, "new pictures came during the drag: {seen:?}");
 }
 
 #[test]

@@ -1,7 +1,8 @@
 //! File dialogs: the desktop's (rfd: the XDG portal on Linux), on a worker thread, or mmant's
 //! own in-window one when no desktop file chooser answers. A desktop dialog that comes back
 //! empty sooner than a person could cancel it was never shown: from then on, for this run, the
-//! in-window dialog opens instead. (egui_file, the one maintained dialog crate for this egui,
+//! in-window dialog opens instead; `MMANT_FILE_DIALOG=window` asks for it from the start (a
+//! portal that hangs instead of failing cannot be told from a person taking their time). (egui_file, the one maintained dialog crate for this egui,
 //! draws emoji that egui's bundled fonts lack; this one uses none.) Folders are listed on a
 //! worker thread, so a slow mount never stalls the window.
 
@@ -204,7 +205,8 @@ impl InWindowDialog {
                     ui.add(egui::TextEdit::singleline(&mut self.name).desired_width(f32::INFINITY));
                 });
                 let chosen = self.folder.join(&self.name);
-                let exists = chosen.is_file();
+                // from the listing, not the file system: the UI thread never waits on a mount
+                let exists = self.listing.files.contains(&self.name);
                 if self.purpose == Purpose::Export && exists {
                     ui.colored_label(ui.visuals().warn_fg_color, "this replaces the existing file");
                 }
@@ -263,7 +265,11 @@ impl ViewerApp {
                     "no desktop file chooser answered: mmant's own dialog opens instead".into();
                 self.open_in_window_dialog(purpose);
             }
-            None => self.state.status = "no file chosen".into(),
+            None => {
+                self.state.status =
+                    "no file chosen (no dialog appeared? MMANT_FILE_DIALOG=window uses mmant's own)"
+                        .into()
+            }
         }
     }
 

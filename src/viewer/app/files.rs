@@ -23,6 +23,11 @@ impl ViewerApp {
         self.video = Some(DecoderWorker::spawn(path.clone(), 256 << 20));
         self.thumbnail_worker = Some(crate::video::ThumbnailWorker::spawn(path.clone()));
         self.thumbnails.clear();
+        // the old video's playback clock, scrub and failed frame mean nothing for this one
+        self.state.playing = false;
+        self.playback = None;
+        self.scrubbed = None;
+        self.failed_frame = None;
         self.video_path = Some(path);
         self.frame_texture = None;
         self.requested_frame = None;

@@ -101,6 +101,8 @@ pub struct ViewerApp {
     requested_frame: Option<(usize, crate::video::Precision)>,
     /// While scrubbing: the playhead and when it last moved.
     scrubbed: Option<(usize, std::time::Instant)>,
+    /// The last frame the decoder could not decode.
+    failed_frame: Option<usize>,
     /// The picture on screen.
     displayed: Option<Arc<crate::video::RgbFrame>>,
     /// Frames in the video, once it is open.
@@ -151,6 +153,7 @@ impl ViewerApp {
             frame_texture: None,
             requested_frame: None,
             scrubbed: None,
+            failed_frame: None,
             displayed: None,
             video_frames: None,
             thumbnail_worker: None,
@@ -171,7 +174,7 @@ impl ViewerApp {
             confirm_close: false,
             allow_close: false,
             demo: false,
-            in_window_dialogs: false,
+            in_window_dialogs: std::env::var("MMANT_FILE_DIALOG").is_ok_and(|v| v == "window"),
             file_dialog: None,
             state,
         };

@@ -102,13 +102,19 @@ impl ViewerApp {
                     // the file did not open: the timeline goes on from the labels alone
                     self.state.status = message;
                     self.video = None;
+                    self.thumbnail_worker = None;
+                    self.video_frames = None;
+                    self.state.set_notice(Notice::VideoEndsEarly, None);
+                    self.fit_lengths();
                     return;
                 }
-                video::Reply::Error { message, .. } => {
+                video::Reply::Error { generation, message } if generation == latest => {
                     // playback waits for pictures: a frame that cannot be decoded stops it
                     self.state.playing = false;
                     self.state.status = message;
+                    self.failed_frame = self.requested_frame.map(|(k, _)| k);
                 }
+                video::Reply::Error { .. } => {} // about a frame no longer wanted
             }
             ctx.request_repaint();
         }
@@ -161,6 +167,11 @@ impl ViewerApp {
             let at = self.thumbnails.partition_point(|(k, _)| *k < f.index);
             self.thumbnails.insert(at, (f.index, texture));
         }
+    }
+
+    /// Thumbnails are still being made.
+    pub fn thumbnails_pending(&self) -> bool {
+        self.thumbnail_worker.is_some()
     }
 
     /// The keyframe thumbnails made so far (tests).

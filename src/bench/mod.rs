@@ -2,5 +2,6 @@
 
 pub mod attention;
 pub mod model;
+pub mod train;
 pub mod video;
 pub mod viewer;

@@ -14,6 +14,8 @@ pub enum BenchCommand {
     Attention(BenchAttentionArgs),
     /// m&m-Ant forward latency and training throughput, explicit vs fused attention
     Model(BenchModelArgs),
+    /// Training examples/s of mmant and of a PyTorch twin on the same batches and initial weights (A B B A), and whether their per-step losses agree
+    Train(BenchTrainArgs),
     /// Decode throughput vs the ffmpeg tool, and seek latency (direct, worker uncached/cached)
     Decode(BenchDecodeArgs),
     /// Feature-extraction throughput of each backbone at 224×224 beside its FLOPs per frame
@@ -85,6 +87,33 @@ pub struct BenchModelArgs {
     /// 16 on Breakfast it exceeds 24 GiB)
     #[arg(long)]
     pub train_explicit: bool,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct BenchTrainArgs {
+    /// Breakfast's root: rows for m&m-Ant and FUTR on its first split at D 128, batch 16
+    #[arg(long)]
+    pub breakfast: Option<PathBuf>,
+    /// 50 Salads' root: rows for m&m-Ant and FUTR on its first split at D 128 and D 512, batch 8
+    #[arg(long)]
+    pub salads: Option<PathBuf>,
+    /// Examples per row, spread over the length distribution of the split's training cuts
+    #[arg(long, default_value_t = 480)]
+    pub examples: usize,
+    /// Steps whose losses are compared with PyTorch's, dropout off (0: no check)
+    #[arg(long, default_value_t = 20)]
+    pub check_steps: usize,
+    /// Only these models
+    #[arg(long, value_delimiter = ',', default_values_t = vec!["mmant".to_owned(), "futr".to_owned()])]
+    pub models: Vec<String>,
+    /// Python interpreter with torch and numpy (default: $MMANT_PYTHON, then python3)
+    #[arg(long)]
+    pub python: Option<PathBuf>,
+    /// Skip PyTorch even when it is available
+    #[arg(long)]
+    pub no_torch: bool,
     #[arg(long)]
     pub json: bool,
 }
@@ -172,6 +201,60 @@ fn model(a: &BenchModelArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+fn train(a: &BenchTrainArgs) -> Result<ExitCode> {
+    use crate::bench::train::TrainBenchConfig;
+    use crate::train::{ModelKind, TrainConfig};
+    let mut rows = Vec::new();
+    let models: Vec<ModelKind> = a
+        .models
+        .iter()
+        .map(|m| match m.as_str() {
+            "mmant" => Ok(ModelKind::Mmant),
+            "futr" => Ok(ModelKind::Futr),
+            other => bail!("--models: expected mmant or futr, found {other:?}"),
+        })
+        .collect::<Result<_>>()?;
+    for (root, widths) in [(&a.breakfast, &[128][..]), (&a.salads, &[128, 512][..])] {
+        let Some(root) = root else { continue };
+        for &d_model in widths {
+            for &model in &models {
+                let name =
+                    root.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+                let batch = TrainConfig::for_dataset(&name, model, PathBuf::new()).batch_size;
+                let row = TrainBenchConfig {
+                    model,
+                    d_model,
+                    batch,
+                    examples: a.examples,
+                    check_steps: a.check_steps,
+                };
+                rows.push((root.clone(), row));
+            }
+        }
+    }
+    if rows.is_empty() {
+        bail!(
+            "nothing to time: give --breakfast and/or --salads (dataset roots, e.g. ../shared/data/breakfast)"
+        );
+    }
+    let (python, note) = if a.no_torch {
+        (None, Some("PyTorch skipped (--no-torch)".to_owned()))
+    } else {
+        match crate::bench::attention::find_torch_python(a.python.clone()) {
+            Some(p) => (Some(p), None),
+            None => (
+                None,
+                Some(
+                    "no Python with torch found (pass --python or set MMANT_PYTHON): mmant only"
+                        .to_owned(),
+                ),
+            ),
+        }
+    };
+    let report = crate::bench::train::run(&rows, python, note)?;
+    print_report(&report, a.json)
+}
+
 fn viewer(a: &BenchViewerArgs) -> Result<ExitCode> {
     let dir = tempfile::tempdir()?;
     let video = match (&a.memory_video, a.no_memory) {
@@ -192,6 +275,7 @@ pub(super) fn run(command: &BenchCommand) -> Result<ExitCode> {
     match command {
         BenchCommand::Attention(a) => attention(a),
         BenchCommand::Model(a) => model(a),
+        BenchCommand::Train(a) => train(a),
         BenchCommand::Decode(a) => decode(a),
         BenchCommand::Viewer(a) => viewer(a),
         BenchCommand::Extract(a) => extract(a),

@@ -497,3 +497,31 @@ fn a_stopped_and_resumed_run_ends_as_an_uninterrupted_one() {
     assert!(stderr(&o).contains("so the optimizer moments restart"), "{}", stderr(&o));
     assert_eq!(losses(&other).len(), 4);
 }
+
+#[test]
+fn bench_train_times_both_models_on_the_same_batches() {
+    // the synthetic dataset, ours only (PyTorch is optional and absent in CI): the command runs
+    // end to end and reports a throughput per model
+    let dir = tempfile::tempdir().unwrap();
+    synthetic_dataset(dir.path());
+    let o = mmant(&[
+        "bench",
+        "train",
+        "--breakfast",
+        dir.path().to_str().unwrap(),
+        "--examples",
+        "12",
+        "--check-steps",
+        "2",
+        "--no-torch",
+        "--json",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let report: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let rows = report["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), 2, "{report}");
+    for r in rows {
+        assert!(r["ours_examples_per_s"].as_f64().unwrap() > 0.0, "{r}");
+        assert!(r["torch_examples_per_s"].is_null() && r["max_loss_rel_diff"].is_null(), "{r}");
+    }
+}

@@ -164,14 +164,7 @@ pub fn run(
             let mut m = checkpoint::build(&model_cfg, vb)?;
             m.set_attention(how);
             blocks::ROWS_BY_PRODUCT.store(by_product, std::sync::atomic::Ordering::Relaxed);
-            let vars: Vec<_> = vm
-                .data()
-                .lock()
-                .unwrap()
-                .iter()
-                .filter(|(k, _)| k.as_str() != "text_table")
-                .map(|(k, v)| (k.clone(), v.clone()))
-                .collect();
+            let vars = train::trainable_vars(&vm);
             let mut opt = AdamW::new(
                 vars,
                 ParamsAdamW { lr: 1e-4, weight_decay: 5e-3, ..Default::default() },

@@ -139,14 +139,7 @@ fn ours(
     let model =
         checkpoint::build(model_cfg, init::seeded_var_builder(&vm, cfg.seed, &Device::Cpu))?;
     vm.load(initial)?;
-    let vars: Vec<(String, Var)> = vm
-        .data()
-        .lock()
-        .unwrap()
-        .iter()
-        .filter(|(k, _)| k.as_str() != "text_table")
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
+    let vars = train::trainable_vars(&vm);
     let mut opt = AdamW::new(
         vars,
         ParamsAdamW { lr: cfg.lr, weight_decay: cfg.weight_decay, ..Default::default() },

@@ -241,6 +241,15 @@ pub fn length_bucketed_batches(
     batches
 }
 
+/// The variables the optimizer updates: all but the fixed label-text table.
+pub fn trainable_vars(varmap: &VarMap) -> Vec<(String, Var)> {
+    let vars = varmap.data().lock().unwrap();
+    vars.iter()
+        .filter(|(k, _)| k.as_str() != "text_table")
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect()
+}
+
 /// One batch's losses.
 pub struct Losses {
     pub total: Tensor,
@@ -330,14 +339,7 @@ pub fn train(ds: &Dataset, cfg: &TrainConfig, dev: &Device) -> Result<(Model, Ve
         .context_with(|| format!("creating {}", cfg.out.display()))?;
     let stem = cfg.out.join("model");
     let log_path = cfg.out.join("log.jsonl");
-    let trainable: Vec<(String, Var)> = varmap
-        .data()
-        .lock()
-        .unwrap()
-        .iter()
-        .filter(|(k, _)| k.as_str() != "text_table")
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
+    let trainable = trainable_vars(&varmap);
     let mut opt = AdamW::new(
         trainable,
         ParamsAdamW { lr: cfg.lr, weight_decay: cfg.weight_decay, ..Default::default() },

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
-use candle_core::Tensor;
+use candle_core::{Tensor, Var};
 use serde::Serialize;
 
 use crate::model::{AttentionImpl, attention, attention_explicit_inference};
@@ -17,6 +17,9 @@ pub struct AttentionBenchConfig {
     pub heads: usize,
     pub batch: usize,
     pub repeats: usize,
+    /// Time forward + backward (the gradients of q, k and v for a fixed output gradient), as
+    /// training runs it, instead of the forward alone.
+    pub backward: bool,
     /// A Python interpreter with torch and numpy; None = do not run PyTorch.
     pub python: Option<PathBuf>,
 }
@@ -43,6 +46,8 @@ pub struct AttentionBenchReport {
     pub heads: usize,
     pub model_dim: usize,
     pub repeats: usize,
+    /// Whether the times are forward + backward (the compared values are then dL/dq).
+    pub backward: bool,
     pub torch: Option<String>,
     pub torch_note: Option<String>,
     pub rows: Vec<AttentionRow>,
@@ -108,6 +113,25 @@ fn random(shape: &[usize], seed: u64) -> candle_core::Result<Tensor> {
     crate::model::init::uniform_tensor(shape, -1.0, 1.0, seed)
 }
 
+/// dL/dq of L = Σ attention(q, k, v) ⊙ grad_out: one forward and one backward pass, as in
+/// training (the gradients of k and v are computed in the same pass).
+fn grad_q(
+    q: &Tensor,
+    k: &Tensor,
+    v: &Tensor,
+    grad_out: &Tensor,
+    scale: f64,
+    how: AttentionImpl,
+) -> candle_core::Result<Tensor> {
+    let (q, k, v) = (Var::from_tensor(q)?, Var::from_tensor(k)?, Var::from_tensor(v)?);
+    let o = attention(q.as_tensor(), k.as_tensor(), v.as_tensor(), None, scale, how)?;
+    let grads = (o * grad_out)?.sum_all()?.backward()?;
+    grads
+        .get(q.as_tensor())
+        .cloned()
+        .ok_or_else(|| candle_core::Error::Msg("attention: no gradient for q".into()))
+}
+
 fn save(dir: &Path, name: &str, t: &Tensor) -> anyhow::Result<()> {
     let shape: Vec<u64> = t.dims().iter().map(|&d| d as u64).collect();
     let data = t.flatten_all()?.to_vec1::<f32>()?;
@@ -139,14 +163,31 @@ pub fn run(cfg: &AttentionBenchConfig) -> anyhow::Result<AttentionBenchReport> {
     for &t in &cfg.sizes {
         let shape = [cfg.batch, cfg.heads, t, hd];
         let (q, k, v) = (random(&shape, 1)?, random(&shape, 2)?, random(&shape, 3)?);
-        let explicit_ms = median_ms(cfg.repeats, || {
-            attention_explicit_inference(&q, &k, &v, None, scale).unwrap()
-        });
-        let fused_ms = median_ms(cfg.repeats, || {
-            attention(&q, &k, &v, None, scale, AttentionImpl::Auto).unwrap()
-        });
-        let fused = attention(&q, &k, &v, None, scale, AttentionImpl::Auto)?;
-        let explicit = attention_explicit_inference(&q, &k, &v, None, scale)?;
+        let (explicit_ms, fused_ms, fused, explicit) = if cfg.backward {
+            let grad_out = random(&shape, 4)?;
+            let explicit_ms = median_ms(cfg.repeats, || {
+                grad_q(&q, &k, &v, &grad_out, scale, AttentionImpl::Explicit).unwrap()
+            });
+            let fused_ms = median_ms(cfg.repeats, || {
+                grad_q(&q, &k, &v, &grad_out, scale, AttentionImpl::Auto).unwrap()
+            });
+            if cfg.python.is_some() {
+                save(dir.path(), &format!("g_{t}.npy"), &grad_out)?;
+            }
+            let fused = grad_q(&q, &k, &v, &grad_out, scale, AttentionImpl::Auto)?;
+            let explicit = grad_q(&q, &k, &v, &grad_out, scale, AttentionImpl::Explicit)?;
+            (explicit_ms, fused_ms, fused, explicit)
+        } else {
+            let explicit_ms = median_ms(cfg.repeats, || {
+                attention_explicit_inference(&q, &k, &v, None, scale).unwrap()
+            });
+            let fused_ms = median_ms(cfg.repeats, || {
+                attention(&q, &k, &v, None, scale, AttentionImpl::Auto).unwrap()
+            });
+            let fused = attention(&q, &k, &v, None, scale, AttentionImpl::Auto)?;
+            let explicit = attention_explicit_inference(&q, &k, &v, None, scale)?;
+            (explicit_ms, fused_ms, fused, explicit)
+        };
         let diff = (&fused - &explicit)?.abs()?.flatten_all()?.max(0)?.to_scalar::<f32>()?;
         if cfg.python.is_some() {
             for (name, x) in [("q", &q), ("k", &k), ("v", &v), ("fused", &fused)] {
@@ -176,6 +217,7 @@ pub fn run(cfg: &AttentionBenchConfig) -> anyhow::Result<AttentionBenchReport> {
             .arg(dir.path())
             .arg(rayon::current_num_threads().to_string())
             .arg(cfg.repeats.to_string())
+            .arg(if cfg.backward { "backward" } else { "forward" })
             .output()?;
         if out.status.success() {
             let parsed: TorchOut = serde_json::from_slice(&out.stdout)?;
@@ -202,6 +244,7 @@ pub fn run(cfg: &AttentionBenchConfig) -> anyhow::Result<AttentionBenchReport> {
         heads: cfg.heads,
         model_dim: cfg.model_dim,
         repeats: cfg.repeats,
+        backward: cfg.backward,
         torch,
         torch_note,
         rows,
@@ -212,7 +255,12 @@ impl std::fmt::Display for AttentionBenchReport {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         writeln!(
             f,
-            "attention, batch {}, {} heads, D = {} (head dim {}), median of {} runs",
+            "attention {}, batch {}, {} heads, D = {} (head dim {}), median of {} runs",
+            if self.backward {
+                "forward + backward (times of both passes; |Δ| compares dL/dq)"
+            } else {
+                "forward"
+            },
             self.batch,
             self.heads,
             self.model_dim,

@@ -133,6 +133,9 @@ pub struct BenchAttentionArgs {
     /// Timed runs per measurement (the median is reported)
     #[arg(long, default_value_t = 10)]
     pub repeats: usize,
+    /// Time forward + backward, as training runs it (and compare dL/dq)
+    #[arg(long)]
+    pub backward: bool,
     /// Python interpreter with torch and numpy (default: $MMANT_PYTHON, then python3)
     #[arg(long)]
     pub python: Option<PathBuf>,
@@ -159,6 +162,7 @@ fn attention(a: &BenchAttentionArgs) -> Result<ExitCode> {
         heads: a.heads,
         batch: a.batch,
         repeats: a.repeats,
+        backward: a.backward,
         python,
     })?;
     if a.json {

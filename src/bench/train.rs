@@ -101,7 +101,7 @@ fn write_npy(path: &Path, t: &Tensor) -> Result<()> {
     Ok(())
 }
 
-fn write_batch(dir: &Path, b: &Batch) -> Result<()> {
+pub fn write_batch(dir: &Path, b: &Batch) -> Result<()> {
     std::fs::create_dir_all(dir)?;
     let tensors = [
         ("x", &b.x),

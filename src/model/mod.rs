@@ -9,6 +9,7 @@ pub mod checkpoint;
 pub mod decode;
 pub mod futr;
 pub mod init;
+pub mod layer_norm;
 pub mod mmant;
 pub mod remaining_duration;
 

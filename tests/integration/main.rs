@@ -5,6 +5,7 @@ mod common;
 
 mod annotation;
 mod architecture;
+mod autograd;
 mod backbone_parity;
 mod bad_input;
 mod cli_errors;

@@ -55,15 +55,14 @@ impl Dropout {
 /// but from one bulk fill of the generator's words and a loop that vectorises: the per-element
 /// draw was 5 % of a training step.
 fn keep_mask(rng: &mut super::init::SeededRng, n: usize, keep: f32) -> Vec<f32> {
-    let mut bytes = vec![0u8; 4 * n];
-    rand::RngCore::fill_bytes(rng, &mut bytes);
+    // `fill` draws the same words as `fill_bytes` (little-endian), into a buffer that the
+    // map below reuses in place for the f32 mask
+    let mut words = vec![0u32; n];
+    rand::Rng::fill(rng, words.as_mut_slice());
     let scale = 1.0 / keep;
-    bytes
-        .chunks_exact(4)
-        .map(|w| {
-            let u = u32::from_le_bytes([w[0], w[1], w[2], w[3]]);
-            if (u >> 8) as f32 * (1.0 / 16_777_216.0) < keep { scale } else { 0.0 }
-        })
+    words
+        .into_iter()
+        .map(|u| if (u >> 8) as f32 * (1.0 / 16_777_216.0) < keep { scale } else { 0.0 })
         .collect()
 }
 

@@ -178,7 +178,12 @@ pub fn run(
                 let refs: Vec<&examples::Example> =
                     chunk.iter().map(|&i| &prepared.examples[i]).collect();
                 let batch = examples::collate(&refs, &source, 8, 10.0, &Device::Cpu)?;
-                let l = train::batch_losses(&m, &batch, Some(&drop), 0.5, true, 1.0)?;
+                let l = train::batch_losses(
+                    &m,
+                    &batch,
+                    Some(&drop),
+                    train::LossWeights { tcl: 0.5, use_tcl: true, ..train::LossWeights::PLAIN },
+                )?;
                 opt.backward_step(&l.total)?;
             }
             let seconds = started.elapsed().as_secs_f64();

@@ -145,11 +145,17 @@ fn ours(
         ParamsAdamW { lr: cfg.lr, weight_decay: cfg.weight_decay, ..Default::default() },
     )?;
     let drop = Dropout::new(dropout, cfg.seed);
+    // the PyTorch reference implements the paper's total, not the code's confidence mixing
+    let weights = train::LossWeights { confidence_mixing: false, ..train::LossWeights::of(cfg, 0) };
     let mut parts = Vec::with_capacity(batches.len());
     let started = Instant::now();
     for b in batches {
-        let l =
-            train::batch_losses(&model, b, Some(&drop), tcl_w, cfg.use_tcl, cfg.duration_weight)?;
+        let l = train::batch_losses(
+            &model,
+            b,
+            Some(&drop),
+            train::LossWeights { tcl: tcl_w, ..weights },
+        )?;
         opt.backward_step(&l.total)?;
         parts.push(l.parts);
     }

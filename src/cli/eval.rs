@@ -9,7 +9,8 @@ use clap::Args;
 
 use super::{check_fractions, open, write_results};
 use crate::data::Split;
-use crate::eval::{self, Baseline, GridConfig, GridReport, MethodError};
+use crate::eval::oracle::QueryOracle;
+use crate::eval::{self, Anticipator, Baseline, GridConfig, GridReport, MethodError};
 use crate::model::{anticipate, checkpoint};
 use crate::train::remaining_duration::{FirstSegmentTiming, fit_estimate};
 
@@ -28,7 +29,7 @@ pub struct MergeResultsArgs {
 }
 
 #[derive(Debug, Args)]
-#[command(group(clap::ArgGroup::new("method").required(true).args(["baseline", "checkpoint", "segmentation"])))]
+#[command(group(clap::ArgGroup::new("method").required(true).args(["baseline", "checkpoint", "segmentation", "oracle_queries"])))]
 pub struct EvalArgs {
     /// Dataset root
     #[arg(long)]
@@ -46,6 +47,14 @@ pub struct EvalArgs {
     /// replaced by each split's name, so `--split all` can use one checkpoint per split
     #[arg(long, conflicts_with = "segmentation")]
     pub checkpoint: Option<String>,
+    /// Not a method: the ceiling that M queries and FUTR's decoding put on any model. The true
+    /// future is cut to M queries as training cuts it and decoded from perfectly confident
+    /// outputs (it reads the test videos' future); results named `oracle-m<M>`
+    #[arg(long, value_name = "M", conflicts_with_all = ["segmentation", "checkpoint", "baseline"], value_parser = clap::value_parser!(u64).range(1..))]
+    pub oracle_queries: Option<u64>,
+    /// Stride τ of the oracle's cut (default: the dataset's, as training uses)
+    #[arg(long, requires = "oracle_queries")]
+    pub oracle_stride: Option<usize>,
     /// Score a folder of segmentation outputs (MS-TCN prediction files) instead of anticipating
     #[arg(long, value_name = "DIR")]
     pub segmentation: Option<PathBuf>,
@@ -164,7 +173,7 @@ pub(super) fn eval(a: &EvalArgs) -> Result<ExitCode> {
     };
     let level = ds.level_index(&a.level)?;
     let classes = ds.levels[level].vocab.len();
-    let (method, make): (&str, Box<eval::MethodFactory>) = if let Some(template) = &a.checkpoint {
+    let (method, make): (String, Box<eval::MethodFactory>) = if let Some(template) = &a.checkpoint {
         // the first split's checkpoint tells whether features are needed
         let first =
             checkpoint::read_meta(Path::new(&template.replace("{split}", &splits[0].name)))?;
@@ -177,12 +186,33 @@ pub(super) fn eval(a: &EvalArgs) -> Result<ExitCode> {
             a.level.clone(),
             ds.levels[level].vocab.names().to_vec(),
         );
-        (anticipate::method_name(&first), Box::new(make))
+        (anticipate::method_name(&first).to_owned(), Box::new(make))
+    } else if let Some(queries) = a.oracle_queries {
+        let queries = queries as usize;
+        let stride = a.oracle_stride.unwrap_or_else(|| {
+            crate::train::TrainConfig::for_dataset(
+                &ds.name,
+                crate::train::ModelKind::Mmant,
+                PathBuf::new(),
+            )
+            .stride
+        });
+        let ds = &ds;
+        let make = move |split: &Split, _: &[&[u32]]| {
+            let truth = split
+                .test
+                .iter()
+                .map(|v| Ok((v.clone(), ds.load_video(v, None)?.levels.swap_remove(level))))
+                .collect::<Result<_, crate::data::DataError>>()
+                .map_err(MethodError::new)?;
+            Ok(Box::new(QueryOracle { queries, stride, classes, truth }) as Box<dyn Anticipator>)
+        };
+        (format!("oracle-m{queries}"), Box::new(make))
     } else {
         let baseline =
             a.baseline.expect("clap requires --baseline, --checkpoint or --segmentation");
         (
-            baseline.name(),
+            baseline.name().to_owned(),
             Box::new(move |_: &Split, train: &[&[u32]]| Ok(baseline.fit(train, classes))),
         )
     };
@@ -194,7 +224,7 @@ pub(super) fn eval(a: &EvalArgs) -> Result<ExitCode> {
             let timed = eval::baselines::with_timed_first_segment(make, fit);
             (format!("{method}-{}", timing.suffix()), timed)
         }
-        None => (method.to_owned(), make),
+        None => (method, make),
     };
     if a.diagnose {
         for report in eval::diagnose::first_segment_per_split(

@@ -85,6 +85,23 @@ pub struct TrainArgs {
     /// instead of from zeros
     #[arg(long)]
     pub queries_from_segmentation: bool,
+    /// m&m-Ant variant, not in the paper: pool the fused tokens most recent first, so the first
+    /// query summarises the end of the observation (the paper's pool puts the oldest first)
+    #[arg(long)]
+    pub pool_recent_first: bool,
+    /// m&m-Ant variant from a commented-out line of the official code: add the sinusoidal table
+    /// to the fused tokens before pooling them into queries
+    #[arg(long)]
+    pub pool_sinusoid: bool,
+    /// m&m-Ant variant, not in the paper: scale the embedded inputs by √D before the sinusoidal
+    /// table is added (the table is otherwise several times louder than one-hot label inputs)
+    #[arg(long)]
+    pub embed_scale: bool,
+    /// m&m-Ant: the official code's total loss, (1 − 1/w̄)·[(1 − f)·L_focal + f·L_tcl] +
+    /// (1/w̄)·[L_act + L_dur + L_seg], with w̄ the mean over tokens of 1 where the segmentation
+    /// and fine labels are both right, 5 elsewhere (default: the paper's sum, f on L_tcl only)
+    #[arg(long)]
+    pub confidence_mixing: bool,
     /// Weight of L_act on a sample whose first future action is not the one in progress
     /// (default: FUTR 1, as FUTR's code; m&m-Ant 10, as the m&m-Ant code)
     #[arg(long)]
@@ -112,6 +129,12 @@ pub struct TrainArgs {
     /// split; for watching, not for choosing an epoch) every N epochs and at the end; 0: never
     #[arg(long, default_value_t = config::HELD_OUT_EVERY)]
     pub held_out_every: usize,
+    /// Carve this fraction of the split's training videos out for validation (the same videos
+    /// for every seed and variant; never a test video), score every epoch on them and keep the
+    /// best epoch as <out>/best.{safetensors,json}, which records the epoch and why; model.* stays
+    /// the last epoch. 0: train on all training videos, as the papers
+    #[arg(long, default_value_t = 0.0)]
+    pub val_fraction: f64,
     /// Observation rates at which each training video is cut (FUTR's three; the m&m-Ant code
     /// cuts ten: 0.2,0.25,0.3,0.35,0.4,0.45,0.5,0.55,0.6,0.65)
     #[arg(long, value_delimiter = ',', default_values_t = config::ALPHAS.to_vec())]
@@ -128,6 +151,9 @@ pub struct TrainArgs {
 
 pub(super) fn run(a: &TrainArgs) -> Result<ExitCode> {
     check_fractions("alphas", &a.alphas)?;
+    if !(0.0..0.5).contains(&a.val_fraction) {
+        bail!("--val-fraction: expected a fraction in [0, 0.5), found {}", a.val_fraction);
+    }
     if a.query_slots && a.model != ModelKind::Mmant {
         bail!(
             "--query-slots is a variant of m&m-Ant's queries; FUTR's queries are learned slot embeddings already"
@@ -136,6 +162,13 @@ pub(super) fn run(a: &TrainArgs) -> Result<ExitCode> {
     if a.end_relative_positions && a.model != ModelKind::Futr {
         bail!(
             "--end-relative-positions is a variant of FUTR's learnable positions; m&m-Ant adds a sinusoidal table to its inputs as well"
+        );
+    }
+    if (a.pool_recent_first || a.pool_sinusoid || a.embed_scale || a.confidence_mixing)
+        && a.model != ModelKind::Mmant
+    {
+        bail!(
+            "--pool-recent-first, --pool-sinusoid, --embed-scale and --confidence-mixing are variants of m&m-Ant"
         );
     }
     if a.no_input_sinusoid && a.model != ModelKind::Mmant {
@@ -180,11 +213,16 @@ pub(super) fn run(a: &TrainArgs) -> Result<ExitCode> {
         input_sinusoid: !a.no_input_sinusoid,
         end_relative_positions: a.end_relative_positions,
         queries_from_segmentation: a.queries_from_segmentation,
+        pool_recent_first: a.pool_recent_first,
+        pool_sinusoid: a.pool_sinusoid,
+        embed_scale: a.embed_scale,
+        confidence_mixing: a.confidence_mixing,
         decoder_layers: a.decoder_layers.map(|n| n as usize),
         text_table: a.text_table.clone(),
         resume: a.resume,
         stop_after: a.stop_after.map(|n| n as usize),
         held_out_every: a.held_out_every,
+        val_fraction: a.val_fraction,
         ..defaults
     };
     eprintln!("config: {}", serde_json::to_string(&cfg)?);

@@ -47,6 +47,20 @@ pub struct CheckpointMeta {
     pub epochs: usize,
     pub git_commit: Option<String>,
     pub mmant_version: String,
+    /// Set on a checkpoint kept for its validation score (`train --val-fraction`): which epoch
+    /// and why. None on the last epoch's checkpoint.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub selected: Option<Selection>,
+}
+
+/// Why a checkpoint was kept.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Selection {
+    pub epoch: usize,
+    /// Mean MoC (α 0.2 and 0.3, β 0.1–0.5, ground truth observed) on the validation videos.
+    pub val_moc: f64,
+    pub val_videos: Vec<String>,
+    pub rule: String,
 }
 
 /// The safetensors framing (an 8-byte little-endian header length, then a JSON header), checked

@@ -56,6 +56,20 @@ pub struct Config {
     /// the pooled fused tokens stay their positional part.
     #[serde(default)]
     pub queries_from_segmentation: bool,
+    /// Variant, not in the paper: pooled bin i covers the i-th M-th of the observation counted
+    /// from its end, so the first query summarises the most recent tokens (the paper's pool,
+    /// an adaptive average pool, puts the oldest first).
+    #[serde(default)]
+    pub pool_recent_first: bool,
+    /// Variant from a commented-out line of the official code: add the sinusoidal table to the
+    /// fused tokens before pooling, so that each pooled query carries its bin's position.
+    #[serde(default)]
+    pub pool_sinusoid: bool,
+    /// Variant, not in the paper: scale the embedded inputs by √D before the sinusoidal table
+    /// is added (as the transformer tutorial the official `position.py` comes from does): the
+    /// class-dependent part of ReLU(W·onehot) is otherwise 6–12 times quieter than the table.
+    #[serde(default)]
+    pub embed_scale: bool,
 }
 
 fn default_true() -> bool {
@@ -104,6 +118,9 @@ impl Config {
             query_slots: false,
             input_sinusoid: true,
             queries_from_segmentation: false,
+            pool_recent_first: false,
+            pool_sinusoid: false,
+            embed_scale: false,
         }
     }
 }
@@ -132,8 +149,15 @@ pub struct MmAnt {
 }
 
 /// The masked adaptive average pool as a matrix: row i of sample b averages the valid tokens
-/// [⌊i·L/M⌋, ⌈(i+1)·L/M⌉) where L is the sample's valid length. Returns [B, M, S].
-pub fn pool_matrix(lengths: &[usize], s: usize, m: usize, dev: &Device) -> Result<Tensor> {
+/// [⌊i·L/M⌋, ⌈(i+1)·L/M⌉) where L is the sample's valid length; with `recent_first` the rows
+/// come in the opposite order (row 0 averages the last bin). Returns [B, M, S].
+pub fn pool_matrix(
+    lengths: &[usize],
+    s: usize,
+    m: usize,
+    recent_first: bool,
+    dev: &Device,
+) -> Result<Tensor> {
     let mut w = vec![0f32; lengths.len() * m * s];
     for (b, &len) in lengths.iter().enumerate() {
         if len == 0 {
@@ -143,8 +167,9 @@ pub fn pool_matrix(lengths: &[usize], s: usize, m: usize, dev: &Device) -> Resul
             let lo = (i * len) / m;
             let hi = ((i + 1) * len).div_ceil(m).min(len).max(lo + 1);
             let n = (hi - lo) as f32;
+            let row = if recent_first { m - 1 - i } else { i };
             for t in lo..hi {
-                w[(b * m + i) * s + t] = 1.0 / n;
+                w[(b * m + row) * s + t] = 1.0 / n;
             }
         }
     }
@@ -165,8 +190,7 @@ impl MmAnt {
                 "pos_embedding",
                 xavier_uniform(&pos_shape),
             )?,
-            sinusoid: cfg
-                .input_sinusoid
+            sinusoid: (cfg.input_sinusoid || cfg.pool_sinusoid)
                 .then(|| sinusoidal_table(cfg.max_pos_len, d, vb.device()))
                 .transpose()?,
             encoder: (0..cfg.seg_layers)
@@ -254,9 +278,11 @@ impl MmAnt {
         let (d, m) = (self.cfg.d_model, self.cfg.queries);
         let pos = self.pos_embedding.narrow(1, 0, s)?;
         let x0 = self.input_embed.forward(x)?.relu()?;
-        let x0 = match &self.sinusoid {
-            Some(table) => x0.broadcast_add(&table.narrow(0, 0, s)?)?,
-            None => x0,
+        let x0 = if self.cfg.embed_scale { (x0 * (d as f64).sqrt())? } else { x0 };
+        let table = self.sinusoid.as_ref().map(|t| t.narrow(0, 0, s)).transpose()?;
+        let x0 = match &table {
+            Some(table) if self.cfg.input_sinusoid => x0.broadcast_add(table)?,
+            _ => x0,
         };
         let mut h = x0.clone();
         for layer in &self.encoder {
@@ -290,7 +316,11 @@ impl MmAnt {
                     }
                     _ => fusion.forward(&vis, &pos, mask, drop)?,
                 };
-                let pool = pool_matrix(&lengths, s, m, x.device())?;
+                let z = match &table {
+                    Some(table) if self.cfg.pool_sinusoid => z.broadcast_add(table)?,
+                    _ => z,
+                };
+                let pool = pool_matrix(&lengths, s, m, self.cfg.pool_recent_first, x.device())?;
                 let pooled = pool.matmul(&z)?;
                 let query_pos = match &self.query_embed {
                     Some(slots) => pooled.broadcast_add(&slots.embeddings().unsqueeze(0)?)?,
@@ -364,12 +394,19 @@ mod tests {
 
     #[test]
     fn pool_bins_cover_valid_tokens() {
-        let w = pool_matrix(&[4, 2, 0], 4, 2, &Device::Cpu).unwrap().to_vec3::<f32>().unwrap();
+        let w =
+            pool_matrix(&[4, 2, 0], 4, 2, false, &Device::Cpu).unwrap().to_vec3::<f32>().unwrap();
         assert_eq!(w[0], vec![vec![0.5, 0.5, 0.0, 0.0], vec![0.0, 0.0, 0.5, 0.5]]);
         assert_eq!(w[1], vec![vec![1.0, 0.0, 0.0, 0.0], vec![0.0, 1.0, 0.0, 0.0]]);
         assert!(w[2].iter().flatten().all(|v| *v == 0.0));
+        // most recent first: the same bins, the rows reversed
+        let r =
+            pool_matrix(&[4, 2, 0], 4, 2, true, &Device::Cpu).unwrap().to_vec3::<f32>().unwrap();
+        for b in 0..3 {
+            assert_eq!(r[b], w[b].iter().rev().cloned().collect::<Vec<_>>());
+        }
         // fewer tokens than queries: every bin still has a token
-        let w = pool_matrix(&[3], 3, 8, &Device::Cpu).unwrap().to_vec3::<f32>().unwrap();
+        let w = pool_matrix(&[3], 3, 8, false, &Device::Cpu).unwrap().to_vec3::<f32>().unwrap();
         assert!(w[0].iter().all(|row| (row.iter().sum::<f32>() - 1.0).abs() < 1e-6));
     }
 
@@ -424,5 +461,52 @@ mod tests {
         let a = with.forward(&x, None, None).unwrap().seg.to_vec3::<f32>().unwrap();
         let b = without.forward(&x, None, None).unwrap().seg.to_vec3::<f32>().unwrap();
         assert_ne!(a, b, "the table must reach the segmentation");
+    }
+
+    #[test]
+    fn pool_and_embedding_variants_are_off_by_default_change_the_output_and_add_no_parameters() {
+        let dev = Device::Cpu;
+        let mut cfg = Config::paper(5, 5, 5, 3, 16);
+        cfg.max_pos_len = 32;
+        // checkpoints written before the switches existed load as the paper's model
+        let mut old = serde_json::to_value(&cfg).unwrap();
+        for k in ["pool_recent_first", "pool_sinusoid", "embed_scale"] {
+            assert_eq!(old[k], serde_json::Value::Bool(false), "{k}");
+            old.as_object_mut().unwrap().remove(k);
+        }
+        assert_eq!(serde_json::from_value::<Config>(old).unwrap(), cfg);
+
+        let varmap = candle_nn::VarMap::new();
+        let paper = MmAnt::new(&cfg, VarBuilder::from_varmap(&varmap, DType::F32, &dev)).unwrap();
+        let vars = varmap.all_vars().len();
+        let x = Tensor::randn(0f32, 1.0, (2, 12, 5), &dev).unwrap();
+        let out = |m: &MmAnt| m.forward(&x, None, None).unwrap().action.to_vec3::<f32>().unwrap();
+        let base = out(&paper);
+        let variants: [fn(&mut Config); 4] = [
+            |c| c.pool_recent_first = true,
+            |c| c.pool_sinusoid = true,
+            |c| c.embed_scale = true,
+            |c| {
+                c.input_sinusoid = false;
+                c.pool_sinusoid = true;
+            },
+        ];
+        for (i, variant) in variants.iter().enumerate() {
+            let mut c = cfg.clone();
+            variant(&mut c);
+            let m = MmAnt::new(&c, VarBuilder::from_varmap(&varmap, DType::F32, &dev)).unwrap();
+            assert_eq!(varmap.all_vars().len(), vars, "variant {i} adds no parameter");
+            assert_ne!(out(&m), base, "variant {i} must change the anticipation");
+        }
+        // recent-first pooling and padding: a padded example is anticipated as it is alone
+        testing::a_padded_example_is_anticipated_as_it_is_alone(
+            &model_with(|c| {
+                c.pool_recent_first = true;
+                c.pool_sinusoid = true;
+                c.embed_scale = true;
+            })
+            .0,
+            5,
+        );
     }
 }

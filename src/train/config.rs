@@ -68,6 +68,18 @@ pub struct TrainConfig {
     /// observed token (blocks::SegmentationQueries).
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub queries_from_segmentation: bool,
+    /// m&m-Ant variants (mmant::Config): the most recent bin pooled first, the sinusoidal table
+    /// added before pooling, the embedded inputs scaled by √D. Left out of the saved settings
+    /// when off, so runs from before the options resume.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub pool_recent_first: bool,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub pool_sinusoid: bool,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub embed_scale: bool,
+    /// The official m&m-Ant code's total loss (train::LossWeights::confidence_mixing).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub confidence_mixing: bool,
     /// Decoder layers (FUTR's decoder, m&m-Ant's L_ant); None = the model's default.
     pub decoder_layers: Option<usize>,
     /// [K, text_dim] label-name embeddings (safetensors with an `embeddings` tensor).
@@ -78,6 +90,11 @@ pub struct TrainConfig {
     pub stop_after: Option<usize>,
     /// Score the checkpoint on held-out videos every N epochs (0: never).
     pub held_out_every: usize,
+    /// Carve this fraction of the training videos out for validation, score every epoch on
+    /// them and keep the best epoch as `best.*` (0: train on all, keep the last). Left out of
+    /// the saved settings at 0, so runs from before the option resume.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub val_fraction: f64,
 }
 
 /// The papers' settings that do not depend on the dataset.
@@ -144,14 +161,23 @@ impl TrainConfig {
             input_sinusoid: true,
             end_relative_positions: false,
             queries_from_segmentation: false,
+            pool_recent_first: false,
+            pool_sinusoid: false,
+            embed_scale: false,
+            confidence_mixing: false,
             decoder_layers: None,
             text_table: None,
             out,
             resume: false,
             stop_after: None,
             held_out_every: HELD_OUT_EVERY,
+            val_fraction: 0.0,
         }
     }
+}
+
+fn is_zero(f: &f64) -> bool {
+    *f == 0.0
 }
 
 fn is_one(w: &f32) -> bool {

@@ -8,8 +8,9 @@ use crate::data::Dataset;
 use crate::model::checkpoint;
 
 /// The epoch's checkpoint on held-out videos (ground truth observed, α 0.2 and 0.3, β 0.1–0.5).
-/// Breakfast and 50 Salads have no validation split, so these are the split's test videos: for
-/// watching a run, never for choosing an epoch (the last epoch is the one evaluated).
+/// With `--val-fraction` these are validation videos carved from the training videos, and the
+/// best epoch is kept as `best.*`. Otherwise, Breakfast and 50 Salads having no validation
+/// split, they are the split's test videos: for watching a run, never for choosing an epoch.
 #[derive(Debug, Clone, Serialize)]
 pub struct HeldOutScore {
     /// "val" or "test".
@@ -34,8 +35,23 @@ impl HeldOut {
 
     pub(super) fn load(ds: &Dataset, cfg: &TrainConfig, level: usize) -> Result<Self> {
         let split = ds.select_splits(&cfg.split)?[0];
-        let (videos_from, names) =
-            if split.val.is_empty() { ("test", &split.test) } else { ("val", &split.val) };
+        let carved: Vec<String> = if cfg.val_fraction > 0.0 {
+            let train: Vec<&String> = split.train.iter().collect();
+            super::carve_validation(&train, cfg.val_fraction, &cfg.split)
+                .1
+                .into_iter()
+                .cloned()
+                .collect()
+        } else {
+            vec![]
+        };
+        let (videos_from, names) = if !carved.is_empty() {
+            ("val (carved from training)", &carved)
+        } else if split.val.is_empty() {
+            ("test", &split.test)
+        } else {
+            ("val", &split.val)
+        };
         let feature_dim =
             matches!(cfg.input, InputChoice::Features).then_some(cfg.feature_dim).flatten();
         let videos = names
@@ -59,6 +75,10 @@ impl HeldOut {
         )?;
         h.last_observed_moc = report.mean_moc();
         Ok(h)
+    }
+
+    pub(super) fn names(&self) -> Vec<String> {
+        self.videos.iter().map(|v| v.name.clone()).collect()
     }
 
     fn views(&self) -> Vec<crate::eval::diagnose::HeldOutVideo<'_>> {

@@ -14,7 +14,7 @@ pub mod tcl;
 use std::io::Write as _;
 use std::time::Instant;
 
-use candle_core::{DType, Device, Tensor, Var};
+use candle_core::{D, DType, Device, Tensor, Var};
 use candle_nn::{ParamsAdamW, VarMap};
 use rand::seq::SliceRandom;
 use serde::Serialize;
@@ -99,11 +99,40 @@ pub fn training_videos<'a>(ds: &'a Dataset, split: &str) -> Result<Vec<&'a Strin
     }
 }
 
+/// Splits a split's training videos into (train, validation): `fraction` of them (rounded, at
+/// least one, never all) for validation, drawn by a generator seeded with the split's name only,
+/// so that every seed and variant trained on the split selects its epoch on the same videos.
+/// No test video is ever among them.
+pub fn carve_validation<'a>(
+    videos: &[&'a String],
+    fraction: f64,
+    split: &str,
+) -> (Vec<&'a String>, Vec<&'a String>) {
+    if fraction <= 0.0 || videos.len() < 2 {
+        return (videos.to_vec(), vec![]);
+    }
+    let n_val = ((fraction * videos.len() as f64).round() as usize).clamp(1, videos.len() - 1);
+    let mut order: Vec<usize> = (0..videos.len()).collect();
+    order.shuffle(&mut init::seeded_rng(0, &format!("validation-videos-{split}")));
+    let chosen: std::collections::HashSet<usize> = order[..n_val].iter().copied().collect();
+    let (mut train, mut val) = (Vec::new(), Vec::new());
+    for (i, v) in videos.iter().enumerate() {
+        if chosen.contains(&i) { val.push(*v) } else { train.push(*v) }
+    }
+    (train, val)
+}
+
+/// The videos a run trains on: the split's training videos less the carved validation ones.
+pub fn fitted_videos<'a>(ds: &'a Dataset, cfg: &TrainConfig) -> Result<Vec<&'a String>> {
+    let videos = training_videos(ds, &cfg.split)?;
+    Ok(carve_validation(&videos, cfg.val_fraction, &cfg.split).0)
+}
+
 /// Reads the training videos of the split and cuts the examples.
 pub fn prepare(ds: &Dataset, cfg: &TrainConfig) -> Result<Prepared> {
     let level = ds.level_index(&cfg.level)?;
     let fine_level = cfg.fine_level.as_deref().map(|f| ds.level_index(f)).transpose()?;
-    let videos = training_videos(ds, &cfg.split)?;
+    let videos = fitted_videos(ds, cfg)?;
     let classes = ds.levels[level].vocab.len();
     let fine_classes = fine_level.map_or(classes, |f| ds.levels[f].vocab.len());
     let feature_dim = match cfg.input {
@@ -213,6 +242,9 @@ pub fn model_config(cfg: &TrainConfig, p: &Prepared, text_dim: usize) -> ModelCo
             c.query_slots = cfg.query_slots;
             c.input_sinusoid = cfg.input_sinusoid;
             c.queries_from_segmentation = cfg.queries_from_segmentation;
+            c.pool_recent_first = cfg.pool_recent_first;
+            c.pool_sinusoid = cfg.pool_sinusoid;
+            c.embed_scale = cfg.embed_scale;
             if let Some(n) = cfg.decoder_layers {
                 c.ant_layers = n;
             }
@@ -257,38 +289,98 @@ pub struct Losses {
     pub parts: [f64; 7],
 }
 
-/// `duration_w` weighs L_dur in the total (the papers: 1); the reported part stays unweighted.
+/// How a batch's loss parts are weighted into the total.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LossWeights {
+    /// f(e), the triangular schedule of the temporal consistency loss at this epoch.
+    pub tcl: f64,
+    pub use_tcl: bool,
+    /// The weight of L_dur (the papers: 1); the reported part stays unweighted.
+    pub duration: f32,
+    /// The official m&m-Ant code's total (model_spec §3):
+    /// `(1 − 1/w̄)·[(1 − f)·L_focal + f·L_tcl] + (1/w̄)·[L_act + L_dur + L_seg]`, with w̄ the
+    /// batch mean over valid tokens of 1 where both the fine and the segmentation argmax are
+    /// right, 5 elsewhere (no gradient through w̄). Off: every part weight 1 and f on L_tcl
+    /// only, the paper's text.
+    pub confidence_mixing: bool,
+}
+
+impl LossWeights {
+    /// The run's weights at `epoch`.
+    pub fn of(cfg: &TrainConfig, epoch: usize) -> Self {
+        LossWeights {
+            tcl: schedule::tcl_weight(epoch, cfg.epochs),
+            use_tcl: cfg.use_tcl,
+            duration: cfg.duration_weight,
+            confidence_mixing: cfg.confidence_mixing,
+        }
+    }
+
+    /// Every part at weight 1, TCL off: the losses as the reference check compares them.
+    pub const PLAIN: LossWeights =
+        LossWeights { tcl: 0.0, use_tcl: false, duration: 1.0, confidence_mixing: false };
+}
+
+/// w̄ of the official m&m-Ant code: the mean over valid tokens of 1 where the segmentation and
+/// the fine argmax both match their targets, 5 elsewhere.
+fn mean_confidence_weight(seg: &Tensor, fine: &Tensor, batch: &examples::Batch) -> Result<f64> {
+    let right = |logits: &Tensor, target: &Tensor| -> Result<Tensor> {
+        Ok(logits.argmax(D::Minus1)?.eq(target)?.to_dtype(DType::F32)?)
+    };
+    let both = (right(seg, &batch.past)? * right(fine, &batch.past_fine)?)?;
+    let valid = &batch.past_valid;
+    let n = valid.sum_all()?.to_scalar::<f32>()? as f64;
+    if n == 0.0 {
+        return Ok(1.0);
+    }
+    let right_n = (both * valid)?.sum_all()?.to_scalar::<f32>()? as f64;
+    Ok((right_n + 5.0 * (n - right_n)) / n)
+}
+
 pub fn batch_losses(
     model: &Model,
     batch: &examples::Batch,
     drop: Option<&Dropout>,
-    tcl_w: f64,
-    use_tcl: bool,
-    duration_w: f32,
+    w: LossWeights,
 ) -> Result<Losses> {
     let out = model.forward(&batch.x, Some(&batch.mask), drop)?;
     let seg = losses::weighted_cross_entropy(&out.seg, &batch.past, &batch.past_valid)?;
     let act_w = batch.target_valid.broadcast_mul(&batch.weight.unsqueeze(1)?)?;
     let action = losses::weighted_cross_entropy(&out.action, &batch.target, &act_w)?;
     let duration = losses::duration(&out.duration, &batch.duration, &batch.duration_valid)?;
-    let mut total = if duration_w == 1.0 {
+    let mut total = if w.duration == 1.0 {
         ((&seg + &action)? + &duration)?
     } else {
-        ((&seg + &action)? + (&duration * duration_w as f64)?)?
+        ((&seg + &action)? + (&duration * w.duration as f64)?)?
     };
     let (mut fine_v, mut intra_v, mut inter_v) = (0.0, 0.0, 0.0);
     if let Some(fine) = &out.fine {
         let f = losses::focal(fine, &batch.past_fine, &batch.past_valid)?;
         fine_v = f.to_scalar::<f32>()? as f64;
-        total = (total + f)?;
-        if use_tcl && tcl_w > 0.0 {
+        let tcl = if w.use_tcl && w.tcl > 0.0 {
             let lists: Vec<&[u32]> = batch.fine_lists.iter().map(Vec::as_slice).collect();
             let iv = tcl::Intervals::from_labels(&lists, batch.x.dim(1)?);
             let (intra, inter) = tcl::temporal_consistency(fine, &iv)?;
             intra_v = intra.to_scalar::<f32>()? as f64;
             inter_v = inter.to_scalar::<f32>()? as f64;
-            total = (total + ((intra + inter)? * tcl_w)?)?;
-        }
+            Some((intra + inter)?)
+        } else {
+            None
+        };
+        total = if w.confidence_mixing {
+            let w_bar = mean_confidence_weight(&out.seg, fine, batch)?;
+            let aux = match &tcl {
+                Some(t) => ((&f * (1.0 - w.tcl))? + (t * w.tcl)?)?,
+                None => f,
+            };
+            ((aux * (1.0 - 1.0 / w_bar))? + (total * (1.0 / w_bar))?)?
+        } else {
+            let total = (total + f)?;
+            match tcl {
+                Some(t) => (total + (t * w.tcl)?)?,
+                None => total,
+            }
+        };
     }
     let parts = [
         total.to_scalar::<f32>()? as f64,
@@ -401,6 +493,14 @@ pub fn train(ds: &Dataset, cfg: &TrainConfig, dev: &Device) -> Result<(Model, Ve
         epochs,
         git_commit: checkpoint::git_commit(),
         mmant_version: env!("CARGO_PKG_VERSION").into(),
+        selected: None,
+    };
+    let best_stem = cfg.out.join("best");
+    // a resumed run keeps selecting against the best epoch it had
+    let mut best = if cfg.resume && cfg.val_fraction > 0.0 {
+        checkpoint::read_meta(&best_stem).ok().and_then(|m| m.selected)
+    } else {
+        None
     };
     eprintln!(
         "training {:?} on {} split {} ({} examples, input {:?}, seed {}), {} parameters",
@@ -418,7 +518,8 @@ pub fn train(ds: &Dataset, cfg: &TrainConfig, dev: &Device) -> Result<(Model, Ve
             .sum::<usize>()
     );
     // a run on every video has nothing held out
-    let held_out = if cfg.held_out_every > 0 && cfg.split != ALL_VIDEOS {
+    let held_out = if (cfg.held_out_every > 0 || cfg.val_fraction > 0.0) && cfg.split != ALL_VIDEOS
+    {
         Some(HeldOut::load(ds, cfg, level)?)
     } else {
         None
@@ -451,15 +552,14 @@ pub fn train(ds: &Dataset, cfg: &TrainConfig, dev: &Device) -> Result<(Model, Ve
         let batches_of_epoch = length_bucketed_batches(&examples, cfg.batch_size, &mut epoch_rng);
         let lr = schedule::learning_rate(cfg.lr, epoch, cfg.warmup, cfg.epochs);
         opt.set_learning_rate(lr);
-        let tcl_w = schedule::tcl_weight(epoch, cfg.epochs);
+        let weights = LossWeights::of(cfg, epoch);
         let started = Instant::now();
         let mut sums = [0f64; 7];
         let mut batches = 0usize;
         for chunk in &batches_of_epoch {
             let batch_examples: Vec<&Example> = chunk.iter().map(|&i| &examples[i]).collect();
             let batch = collate(&batch_examples, &source, cfg.queries, cfg.transition_weight, dev)?;
-            let l =
-                batch_losses(&model, &batch, Some(&drop), tcl_w, cfg.use_tcl, cfg.duration_weight)?;
+            let l = batch_losses(&model, &batch, Some(&drop), weights)?;
             if !l.parts[0].is_finite() {
                 invalid!(
                     "epoch {epoch}: the loss is {} (seg {}, action {}, duration {})",
@@ -482,7 +582,7 @@ pub fn train(ds: &Dataset, cfg: &TrainConfig, dev: &Device) -> Result<(Model, Ve
         let mut log = EpochLog {
             epoch: epoch + 1,
             lr,
-            tcl_weight: tcl_w,
+            tcl_weight: weights.tcl,
             loss: sums[0] / n,
             seg: sums[1] / n,
             action: sums[2] / n,
@@ -498,11 +598,36 @@ pub fn train(ds: &Dataset, cfg: &TrainConfig, dev: &Device) -> Result<(Model, Ve
         // checkpoint and says so, instead of resuming new weights with an old epoch count
         resume::save_state(&cfg.out, epoch + 1, &opt, &drop)?;
         checkpoint::save(&stem, &varmap, &meta(epoch + 1))?;
-        if let Some(h) = held_out
-            .as_ref()
-            .filter(|_| (epoch + 1) % cfg.held_out_every == 0 || epoch + 1 == cfg.epochs)
-        {
-            log.held_out = Some(h.score(&stem, dev)?);
+        let selecting = cfg.val_fraction > 0.0;
+        if let Some(h) = held_out.as_ref().filter(|_| {
+            selecting
+                || (cfg.held_out_every > 0
+                    && ((epoch + 1) % cfg.held_out_every == 0 || epoch + 1 == cfg.epochs))
+        }) {
+            let score = h.score(&stem, dev)?;
+            if selecting
+                && let Some(moc) = score.moc
+                && best.as_ref().is_none_or(|b| moc > b.val_moc)
+            {
+                let selection = checkpoint::Selection {
+                    epoch: epoch + 1,
+                    val_moc: moc,
+                    val_videos: h.names(),
+                    rule: format!(
+                        "the highest mean MoC on the {} validation videos carved from split {}'s training videos (--val-fraction {}); the earliest epoch on a tie",
+                        h.names().len(),
+                        cfg.split,
+                        cfg.val_fraction
+                    ),
+                };
+                checkpoint::save(
+                    &best_stem,
+                    &varmap,
+                    &CheckpointMeta { selected: Some(selection.clone()), ..meta(epoch + 1) },
+                )?;
+                best = Some(selection);
+            }
+            log.held_out = Some(score);
         }
         let line = serde_json::to_string(&log).expect("the epoch log serialises");
         writeln!(log_file, "{line}").context_with(|| format!("writing {}", log_path.display()))?;
@@ -633,6 +758,70 @@ mod tests {
     }
 
     #[test]
+    fn the_validation_carve_is_fixed_per_split_disjoint_and_never_everything() {
+        let names: Vec<String> = (0..40).map(|i| format!("v{i}")).collect();
+        let refs: Vec<&String> = names.iter().collect();
+        let (train, val) = carve_validation(&refs, 0.1, "1");
+        assert_eq!((train.len(), val.len()), (36, 4));
+        assert!(val.iter().all(|v| !train.contains(v)));
+        assert_eq!(carve_validation(&refs, 0.1, "1"), (train.clone(), val.clone()));
+        assert_ne!(carve_validation(&refs, 0.1, "2").1, val, "each split its own videos");
+        // training order is kept; off and tiny inputs carve nothing or leave one to train on
+        assert!(
+            train.windows(2).all(
+                |w| refs.iter().position(|r| r == &w[0]) < refs.iter().position(|r| r == &w[1])
+            )
+        );
+        assert_eq!(carve_validation(&refs, 0.0, "1").1.len(), 0);
+        let (t, v) = carve_validation(&refs[..2], 0.49, "1");
+        assert_eq!((t.len(), v.len()), (1, 1));
+        assert_eq!(carve_validation(&refs[..1], 0.3, "1").0.len(), 1);
+    }
+
+    #[test]
+    fn confidence_mixing_weighs_the_parts_by_the_mean_token_weight() {
+        let cfg =
+            TrainConfig { model: ModelKind::Mmant, use_fine: true, queries: 8, ..config(false) };
+        let p = prepared(&cfg);
+        let varmap = VarMap::new();
+        let model = checkpoint::build(
+            &model_config(&cfg, &p, 384),
+            init::seeded_var_builder(&varmap, cfg.seed, &Device::Cpu),
+        )
+        .unwrap();
+        let batch_examples: Vec<&Example> = p.examples.iter().take(4).collect();
+        let batch = examples::collate(
+            &batch_examples,
+            &TokenSource::OneHot { classes: p.classes },
+            cfg.queries,
+            cfg.transition_weight,
+            &Device::Cpu,
+        )
+        .unwrap();
+        // w̄ counted here from the argmaxes, token by token
+        let out = model.forward(&batch.x, Some(&batch.mask), None).unwrap();
+        let argmax = |t: &Tensor| t.argmax(D::Minus1).unwrap().to_vec2::<u32>().unwrap();
+        let (seg, fine) = (argmax(&out.seg), argmax(out.fine.as_ref().unwrap()));
+        let (mut n, mut weight) = (0.0, 0.0);
+        for (b, e) in batch_examples.iter().enumerate() {
+            for t in 0..e.past.len() {
+                n += 1.0;
+                weight +=
+                    if seg[b][t] == e.past[t] && fine[b][t] == e.past_fine[t] { 1.0 } else { 5.0 };
+            }
+        }
+        let w_bar: f64 = weight / n;
+        assert!(w_bar > 1.0, "an untrained model is wrong somewhere");
+        let mixed = LossWeights { confidence_mixing: true, ..LossWeights::PLAIN };
+        let parts = batch_losses(&model, &batch, None, mixed).unwrap().parts;
+        let main = parts[1] + parts[2] + parts[3];
+        let expected = (1.0 - 1.0 / w_bar) * parts[4] + main / w_bar;
+        assert!((parts[0] - expected).abs() < 1e-4 * expected, "{} vs {expected}", parts[0]);
+        let plain = batch_losses(&model, &batch, None, LossWeights::PLAIN).unwrap().parts;
+        assert!((plain[0] - (main + plain[4])).abs() < 1e-4 * plain[0]);
+    }
+
+    #[test]
     fn the_duration_weight_scales_only_the_duration_loss() {
         let cfg = config(false);
         let p = prepared(&cfg);
@@ -651,8 +840,11 @@ mod tests {
             &Device::Cpu,
         )
         .unwrap();
-        let one = batch_losses(&model, &batch, None, 0.0, false, 1.0).unwrap().parts;
-        let three = batch_losses(&model, &batch, None, 0.0, false, 3.0).unwrap().parts;
+        let one = batch_losses(&model, &batch, None, LossWeights::PLAIN).unwrap().parts;
+        let three =
+            batch_losses(&model, &batch, None, LossWeights { duration: 3.0, ..LossWeights::PLAIN })
+                .unwrap()
+                .parts;
         assert!(one[3] > 1e-4, "an untrained model's duration loss: {}", one[3]);
         assert_eq!(one[1..], three[1..], "the parts are reported unweighted");
         assert!(

@@ -415,6 +415,136 @@ fn ablation_switches_reach_the_checkpoint_config() {
         &["--model", "futr", "--transition-weight", "0"],
         "--transition-weight: expected a positive weight, found 0",
     );
+    refused(&["--model", "futr", "--pool-recent-first"], "are variants of m&m-Ant");
+    refused(&["--model", "mmant", "--val-fraction", "0.7"], "--val-fraction: expected a fraction");
+
+    // issue 30's m&m-Ant switches
+    let out = dir.path().join("mmant-variants");
+    train(
+        &data,
+        &out,
+        "mmant",
+        "1",
+        &[
+            "--no-text",
+            "--held-out-every",
+            "0",
+            "--pool-recent-first",
+            "--pool-sinusoid",
+            "--embed-scale",
+            "--confidence-mixing",
+        ],
+    );
+    let m = config(&out);
+    for k in ["pool_recent_first", "pool_sinusoid", "embed_scale"] {
+        assert_eq!(m[k], true, "{k}: {m}");
+    }
+    assert_eq!(settings(&out)["confidence_mixing"], true);
+    assert!(losses(&out).iter().all(|l| l.is_finite()));
+}
+
+#[test]
+fn a_validation_carve_keeps_the_best_epoch_and_says_why() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("toy");
+    synthetic_dataset(&data);
+    let out = dir.path().join("val");
+    train(&data, &out, "futr", "3", &["--val-fraction", "0.25", "--held-out-every", "0"]);
+    let best: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("best.json")).unwrap()).unwrap();
+    let selected = &best["selected"];
+    let epoch = selected["epoch"].as_u64().unwrap();
+    assert!((1..=3).contains(&epoch), "{selected}");
+    // 12 training videos, a quarter carved out; never a test video (v12–v15)
+    let val: Vec<&str> =
+        selected["val_videos"].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
+    assert_eq!(val.len(), 3, "{selected}");
+    assert!(val.iter().all(|v| v[1..].parse::<u32>().unwrap() < 12), "{val:?}");
+    assert!(selected["rule"].as_str().unwrap().contains("validation"));
+    // every epoch was scored on those videos, and the kept one scored highest (earliest on a tie)
+    let log = std::fs::read_to_string(out.join("log.jsonl")).unwrap();
+    let scores: Vec<f64> = log
+        .lines()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).unwrap();
+            assert_eq!(v["held_out"]["videos_from"], "val (carved from training)");
+            v["held_out"]["moc"].as_f64().unwrap()
+        })
+        .collect();
+    assert_eq!(scores.len(), 3);
+    let max = scores.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    assert_eq!(scores.iter().position(|&s| s == max).unwrap() + 1, epoch as usize);
+    assert_eq!(selected["val_moc"].as_f64().unwrap(), max);
+    // the last epoch stays model.*, unmarked, and the kept one evaluates
+    let last: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("model.json")).unwrap()).unwrap();
+    assert!(last.get("selected").is_none());
+    let results = dir.path().join("res");
+    let o = mmant(&[
+        "eval",
+        "--data",
+        data.to_str().unwrap(),
+        "--split",
+        "1",
+        "--checkpoint",
+        out.join("best").to_str().unwrap(),
+        "--out",
+        results.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+}
+
+#[test]
+fn the_query_oracle_scores_near_perfect_with_enough_queries() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("toy");
+    synthetic_dataset(&data);
+    let res = dir.path().join("res");
+    let o = mmant(&[
+        "eval",
+        "--data",
+        data.to_str().unwrap(),
+        "--split",
+        "1",
+        "--oracle-queries",
+        "8",
+        "--oracle-stride",
+        "1",
+        "--json",
+        "--out",
+        res.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let grid: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(grid["method"], "oracle-m8");
+    let cells = grid["splits"][0]["cells"].as_array().unwrap();
+    assert!(!cells.is_empty());
+    for c in cells {
+        let moc = c["moc"].as_f64().unwrap();
+        assert!(moc > 95.0, "{c}");
+    }
+    // one query keeps the action in progress over the whole horizon
+    let o = mmant(&[
+        "eval",
+        "--data",
+        data.to_str().unwrap(),
+        "--split",
+        "1",
+        "--oracle-queries",
+        "1",
+        "--json",
+        "--out",
+        res.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let grid: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let worst = grid["splits"][0]["cells"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["moc"].as_f64().unwrap())
+        .fold(f64::INFINITY, f64::min);
+    assert!(worst < 90.0, "one query cannot describe four segments: {grid}");
 }
 
 #[test]

@@ -84,14 +84,8 @@ fn main() -> Result<()> {
     let (mut fwd, mut bwd, mut upd) = (Vec::new(), Vec::new(), Vec::new());
     for step in 0..steps + 3 {
         let t0 = Instant::now();
-        let l = train::batch_losses(
-            &model,
-            &batch,
-            Some(&drop),
-            tcl_w,
-            tcfg.use_tcl,
-            tcfg.duration_weight,
-        )?;
+        let weights = train::LossWeights { tcl: tcl_w, ..train::LossWeights::of(&tcfg, 0) };
+        let l = train::batch_losses(&model, &batch, Some(&drop), weights)?;
         let t1 = Instant::now();
         let grads = l.total.backward()?;
         let t2 = Instant::now();

@@ -50,7 +50,8 @@ pub struct TrainArgs {
     /// Stride τ (default: 3 for Breakfast, 6 for 50 Salads, 15 for DARai)
     #[arg(long)]
     pub stride: Option<usize>,
-    /// Number of queries M (default: 8; FUTR on 50 Salads: 20)
+    /// Number of queries M (default: 8; on 50 Salads 20, FUTR's choice, for m&m-Ant too, whose
+    /// paper's 8 caps a perfect model at 53 MoC there: docs/results/query-cap-oracle.md)
     #[arg(long)]
     pub queries: Option<usize>,
     /// Model dimension D (default: 512 for 50 Salads, 128 otherwise)

@@ -75,6 +75,11 @@ pub struct EvalArgs {
     /// Folder for the CSV and JSON results
     #[arg(long, default_value = "results")]
     pub out: PathBuf,
+    /// Also write every test video's frames at each α in MS-TCN's text layout (one label name per
+    /// frame for the whole video: observed, then anticipated; NONE where no action is
+    /// anticipated) to DIR/split-<k>/alpha-<α>/<video>.txt, for scoring with other MoC code
+    #[arg(long, value_name = "DIR", conflicts_with = "segmentation")]
+    pub write_predictions: Option<PathBuf>,
     /// Print JSON instead of the table
     #[arg(long)]
     pub json: bool,
@@ -170,6 +175,7 @@ pub(super) fn eval(a: &EvalArgs) -> Result<ExitCode> {
         observed_dir: a.observed.as_ref().and_then(Observed::dir).cloned(),
         background: a.background.clone(),
         feature_dim: None,
+        write_predictions: a.write_predictions.clone(),
     };
     let level = ds.level_index(&a.level)?;
     let classes = ds.levels[level].vocab.len();

@@ -54,6 +54,11 @@ pub struct GridConfig {
     pub background: Vec<String>,
     /// Load features of this dimension for anticipators that observe features.
     pub feature_dim: Option<usize>,
+    /// Also write every test video's frames at each α, in MS-TCN's text layout (one label name
+    /// per frame, the whole video: the observed frames as observed, then the anticipated ones;
+    /// NONE where the model anticipates no action), to
+    /// `<dir>/split-<k>/alpha-<α>/<video>.txt`, so that any MoC code can score them.
+    pub write_predictions: Option<PathBuf>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -64,6 +69,29 @@ pub enum EvalError {
     Anticipation(#[from] AnticipationError),
     #[error("preparing the method for split {split}: {error}")]
     Method { split: String, error: MethodError },
+    #[error("writing the predictions to {path}: {error}")]
+    Write { path: PathBuf, error: std::io::Error },
+}
+
+/// Writes one video's observed and anticipated frames as label names, one per line.
+fn write_prediction(
+    path: &std::path::Path,
+    observed: &[u32],
+    future: &[u32],
+    vocab: &crate::data::Vocabulary,
+) -> Result<(), EvalError> {
+    let mut text = String::with_capacity(16 * (observed.len() + future.len()));
+    for &id in observed.iter().chain(future) {
+        text.push_str(vocab.name(id).unwrap_or("NONE"));
+        text.push('\n');
+    }
+    let write = || -> std::io::Result<()> {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        crate::fsutil::write_atomic(path, text.as_bytes())
+    };
+    write().map_err(|error| EvalError::Write { path: path.to_owned(), error })
 }
 
 /// Why per-split reports cannot be put in one table.
@@ -217,6 +245,13 @@ pub fn evaluate_method(
                     features: features.get(video.as_str()),
                     total_frames: gt.len(),
                 })?;
+                if let Some(dir) = &cfg.write_predictions {
+                    let path = dir
+                        .join(format!("split-{}", split.name))
+                        .join(format!("alpha-{alpha}"))
+                        .join(format!("{video}.txt"));
+                    write_prediction(&path, &observed_source[..observed], &future, vocab)?;
+                }
                 for (b, &beta) in cfg.betas.iter().enumerate() {
                     counts[a][b].add(gt, observed, &future, eval_window(alpha, beta, gt.len()));
                 }
@@ -493,8 +528,18 @@ mod tests {
             observed_dir: None,
             background: vec![],
             feature_dim: None,
+            write_predictions: Some(dir.path().join("pred")),
         };
         let r = evaluate(&ds, &splits, Baseline::LastObserved, &cfg).unwrap();
+        // the written frames: the whole video, observed then anticipated
+        let written =
+            std::fs::read_to_string(dir.path().join("pred/split-1/alpha-0.2/P02_milk.txt"))
+                .unwrap();
+        assert_eq!(written, "SIL\n".repeat(10));
+        let written =
+            std::fs::read_to_string(dir.path().join("pred/split-1/alpha-0.3/P02_milk.txt"))
+                .unwrap();
+        assert_eq!(written.lines().count(), 10);
         // α=0.2: observed SIL SIL, predicts SIL: window β=.1 is frame 2 (SIL) → 100; β=.5 frames 2..7:
         // SIL right (1/1), pour_milk 0/4 → MoC 50
         // α=0.3: observed SIL×3 → window 3..4 pour_milk wrong → 0; 3..8 → 0
@@ -517,7 +562,7 @@ mod tests {
             format!("{}\nSIL pour_milk pour_milk\n", crate::data::RECOGNITION_HEADER),
         )
         .unwrap();
-        let cfg = GridConfig { observed_dir: Some(rec), ..cfg };
+        let cfg = GridConfig { observed_dir: Some(rec), write_predictions: None, ..cfg };
         let r = evaluate(&ds, &splits, Baseline::LastObserved, &cfg).unwrap();
         // 3 recognized frames vs 10: the last label is repeated, so α=0.2 observes SIL pour_milk
         assert_eq!(r.warnings.len(), 1, "{:?}", r.warnings);

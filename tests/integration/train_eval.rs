@@ -513,10 +513,19 @@ fn the_query_oracle_scores_near_perfect_with_enough_queries() {
         "--json",
         "--out",
         res.to_str().unwrap(),
+        "--write-predictions",
+        dir.path().join("pred").to_str().unwrap(),
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
     let grid: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(grid["method"], "oracle-m8");
+    // the written frames of a test video: as many as its ground truth, observed part as is
+    let truth = std::fs::read_to_string(data.join("groundTruth/v12.txt")).unwrap();
+    let written =
+        std::fs::read_to_string(dir.path().join("pred/split-1/alpha-0.2/v12.txt")).unwrap();
+    assert_eq!(written.lines().count(), truth.lines().count());
+    let observed = (0.2 * truth.lines().count() as f64) as usize;
+    assert!(written.lines().take(observed).eq(truth.lines().take(observed)));
     let cells = grid["splits"][0]["cells"].as_array().unwrap();
     assert!(!cells.is_empty());
     for c in cells {

@@ -1,27 +1,38 @@
-//! The matrix products of one training step (batch 16 × 233 tokens = 3 728 rows, D 128, FFN 512)
-//! through candle's CPU matmul: median of 21 of each, in ms and GFLOP/s. Its PyTorch twin is
-//! `scripts/reference/torch_gemm_shapes.py`; BENCHMARKS.md compares the two (issue 29).
+//! The matrix products of one training step through candle's CPU matmul: median of 21 of each,
+//! in ms and GFLOP/s. By default Breakfast's (batch 16 × 233 tokens = 3 728 rows, D 128, FFN
+//! 512); `ROWS D` for others, e.g. `5096 512` for 50 Salads at D 512 (batch 8 × 637 tokens, FFN
+//! 2048). Its PyTorch twin is `scripts/reference/torch_gemm_shapes.py` (same arguments);
+//! BENCHMARKS.md compares the two (issue 29).
 //!
-//! `cargo run --release --example gemm_shapes`
+//! `cargo run --release --example gemm_shapes [-- ROWS D]`
 
 use candle_core::{Device, Tensor};
 use std::time::Instant;
 
-/// (m, k, n, lhs transposed): the forward/input-gradient shapes, then the weight-gradient ones
-/// (gradᵀ · x, whose left operand is a transposed view).
-const SHAPES: [(usize, usize, usize, bool); 6] = [
-    (3728, 128, 128, false),
-    (3728, 128, 512, false),
-    (3728, 512, 128, false),
-    (128, 3728, 128, true),
-    (512, 3728, 128, true),
-    (128, 3728, 512, true),
-];
+/// (m, k, n, lhs transposed) for `rows` tokens at width `d` (FFN 4d): the forward and
+/// input-gradient shapes, then the weight-gradient ones (gradᵀ · x, whose left operand is a
+/// transposed view).
+fn shapes(rows: usize, d: usize) -> [(usize, usize, usize, bool); 6] {
+    [
+        (rows, d, d, false),
+        (rows, d, 4 * d, false),
+        (rows, 4 * d, d, false),
+        (d, rows, d, true),
+        (4 * d, rows, d, true),
+        (d, rows, 4 * d, true),
+    ]
+}
 
 fn main() -> anyhow::Result<()> {
     mmant::tune_allocator();
     let dev = Device::Cpu;
-    for (m, k, n, lhs_transposed) in SHAPES {
+    let args: Vec<usize> = std::env::args().skip(1).map(|a| a.parse()).collect::<Result<_, _>>()?;
+    let (rows, d) = match args[..] {
+        [] => (3728, 128),
+        [rows, d] => (rows, d),
+        _ => anyhow::bail!("usage: gemm_shapes [ROWS D]"),
+    };
+    for (m, k, n, lhs_transposed) in shapes(rows, d) {
         let a = if lhs_transposed {
             Tensor::randn(0f32, 1.0, (k, m), &dev)?.t()?
         } else {

@@ -1,24 +1,29 @@
 """PyTorch twin of examples/gemm_shapes.rs: the matrix products of one training step, median of 21.
 
-Usage: python scripts/reference/torch_gemm_shapes.py   (2 threads, as the Rust side uses here)
+Usage: python scripts/reference/torch_gemm_shapes.py [ROWS D]   (2 threads, as the Rust side here)
 """
+import sys
 import time
 
 import torch
 
-SHAPES = [
-    (3728, 128, 128, False),
-    (3728, 128, 512, False),
-    (3728, 512, 128, False),
-    (128, 3728, 128, True),
-    (512, 3728, 128, True),
-    (128, 3728, 512, True),
-]
+
+
+def shapes(rows, d):
+    return [
+        (rows, d, d, False),
+        (rows, d, 4 * d, False),
+        (rows, 4 * d, d, False),
+        (d, rows, d, True),
+        (4 * d, rows, d, True),
+        (d, rows, 4 * d, True),
+    ]
 
 
 def main():
     torch.set_num_threads(2)
-    for m, k, n, lhs_transposed in SHAPES:
+    rows, d = (int(sys.argv[1]), int(sys.argv[2])) if len(sys.argv) == 3 else (3728, 128)
+    for m, k, n, lhs_transposed in shapes(rows, d):
         a = torch.randn(k, m).t() if lhs_transposed else torch.randn(m, k)
         b = torch.randn(k, n)
         for _ in range(3):

@@ -44,8 +44,20 @@ impl Dropout {
                 .to_dtype(x.dtype())?;
             return (x * mask)? / keep as f64;
         }
-        let mask = keep_mask(&mut self.rng.lock().unwrap(), x.elem_count(), keep);
-        x * Tensor::from_vec(mask, x.shape(), x.device())?
+        match self.cpu_mask(x)? {
+            Some(mask) => x * mask,
+            None => Ok(x.clone()),
+        }
+    }
+
+    /// The next mask for a tensor shaped as `x`, drawn from the CPU generator (values 1/keep
+    /// or 0); None when nothing is dropped. Used by [`Dropout::apply`] and by fused ops.
+    pub fn cpu_mask(&self, x: &Tensor) -> Result<Option<Tensor>> {
+        if self.p <= 0.0 {
+            return Ok(None);
+        }
+        let mask = keep_mask(&mut self.rng.lock().unwrap(), x.elem_count(), 1.0 - self.p);
+        Ok(Some(Tensor::from_vec(mask, x.shape(), x.device())?))
     }
 }
 
@@ -279,7 +291,7 @@ impl FeedForward {
     }
 
     pub fn forward(&self, x: &Tensor, drop: Option<&Dropout>) -> Result<Tensor> {
-        let h = dropout(&self.linear1.forward(x)?.relu()?, drop)?;
+        let h = super::relu::relu_dropout(&self.linear1.forward(x)?, drop)?;
         self.linear2.forward(&h)
     }
 }

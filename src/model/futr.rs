@@ -157,7 +157,7 @@ impl Futr {
             );
         }
         let pos = self.positions(b, s, mask)?;
-        let mut h = self.input_embed.forward(x)?.relu()?;
+        let mut h = super::relu::relu_dropout(&self.input_embed.forward(x)?, None)?;
         for layer in &self.encoder {
             h = layer.forward(&h, &pos, mask, drop)?;
         }

@@ -277,7 +277,7 @@ impl MmAnt {
         }
         let (d, m) = (self.cfg.d_model, self.cfg.queries);
         let pos = self.pos_embedding.narrow(1, 0, s)?;
-        let x0 = self.input_embed.forward(x)?.relu()?;
+        let x0 = super::relu::relu_dropout(&self.input_embed.forward(x)?, None)?;
         let x0 = if self.cfg.embed_scale { (x0 * (d as f64).sqrt())? } else { x0 };
         let table = self.sinusoid.as_ref().map(|t| t.narrow(0, 0, s)).transpose()?;
         let x0 = match &table {

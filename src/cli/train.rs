@@ -88,11 +88,11 @@ pub struct TrainArgs {
     pub queries_from_segmentation: bool,
     /// m&m-Ant variant, not in the paper: pool the fused tokens most recent first, so the first
     /// query summarises the end of the observation (the paper's pool puts the oldest first)
-    #[arg(long)]
+    #[arg(long, conflicts_with = "no_fine")]
     pub pool_recent_first: bool,
     /// m&m-Ant variant from a commented-out line of the official code: add the sinusoidal table
     /// to the fused tokens before pooling them into queries
-    #[arg(long)]
+    #[arg(long, conflicts_with = "no_fine")]
     pub pool_sinusoid: bool,
     /// m&m-Ant variant, not in the paper: scale the embedded inputs by √D before the sinusoidal
     /// table is added (the table is otherwise several times louder than one-hot label inputs)
@@ -101,7 +101,7 @@ pub struct TrainArgs {
     /// m&m-Ant: the official code's total loss, (1 − 1/w̄)·[(1 − f)·L_focal + f·L_tcl] +
     /// (1/w̄)·[L_act + L_dur + L_seg], with w̄ the mean over tokens of 1 where the segmentation
     /// and fine labels are both right, 5 elsewhere (default: the paper's sum, f on L_tcl only)
-    #[arg(long)]
+    #[arg(long, conflicts_with = "no_fine")]
     pub confidence_mixing: bool,
     /// Weight of L_act on a sample whose first future action is not the one in progress
     /// (default: FUTR 1, as FUTR's code; m&m-Ant 10, as the m&m-Ant code)

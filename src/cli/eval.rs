@@ -9,8 +9,8 @@ use clap::Args;
 
 use super::{check_fractions, open, write_results};
 use crate::data::Split;
-use crate::eval::oracle::QueryOracle;
 use crate::eval::{self, Anticipator, Baseline, GridConfig, GridReport, MethodError};
+use crate::model::oracle::QueryOracle;
 use crate::model::{anticipate, checkpoint};
 use crate::train::remaining_duration::{FirstSegmentTiming, fit_estimate};
 

@@ -6,7 +6,6 @@ pub mod anticipator;
 pub mod baselines;
 pub mod diagnose;
 pub mod moc;
-pub mod oracle;
 pub mod recognition;
 pub mod segmentation;
 

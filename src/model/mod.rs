@@ -11,6 +11,7 @@ pub mod futr;
 pub mod init;
 pub mod layer_norm;
 pub mod mmant;
+pub mod oracle;
 pub mod relu;
 pub mod remaining_duration;
 

@@ -6,9 +6,9 @@
 
 use std::collections::HashMap;
 
-use super::anticipator::{AnticipationError, Anticipator, Observation};
+use super::decode::decode;
 use crate::data::segments;
-use crate::model::decode::decode;
+use crate::eval::{AnticipationError, Anticipator, Observation};
 
 #[derive(Debug, Clone)]
 pub struct QueryOracle {

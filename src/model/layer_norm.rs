@@ -11,7 +11,7 @@
 use candle_core::{CpuStorage, CustomOp3, Layout, Result, Shape, Tensor, bail};
 use rayon::prelude::*;
 
-use crate::custom_op::f32_slice;
+use crate::custom_op::{f32_slice, with_f32};
 
 /// Rows per block of the weight and bias gradient reduction.
 const ROWS_PER_BLOCK: usize = 64;
@@ -221,16 +221,6 @@ pub fn backward(x: &[f32], w: &[f32], dy: &[f32], eps: f32) -> (Vec<f32>, Vec<f3
     (dx, dw, db)
 }
 
-/// A contiguous f32 CPU tensor's values, borrowed (no copy) for the duration of `f`.
-fn with_f32<R>(t: &Tensor, what: &str, f: impl FnOnce(&[f32]) -> Result<R>) -> Result<R> {
-    let t = t.contiguous()?;
-    let (storage, layout) = t.storage_and_layout();
-    match &*storage {
-        candle_core::Storage::Cpu(s) => f(f32_slice(s, layout, "layer norm", what)?),
-        _ => bail!("layer norm: {what} must be on the CPU"),
-    }
-}
-
 impl CustomOp3 for LayerNormOp {
     fn name(&self) -> &'static str {
         "mmant-layer-norm"
@@ -259,9 +249,11 @@ impl CustomOp3 for LayerNormOp {
         _res: &Tensor,
         grad_res: &Tensor,
     ) -> Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
-        let (dx, dw, db) = with_f32(x, "the input", |xs| {
-            with_f32(weight, "the weight", |ws| {
-                with_f32(grad_res, "the output gradient", |gs| Ok(backward(xs, ws, gs, self.eps)))
+        let (dx, dw, db) = with_f32(x, "layer norm", "the input", |xs| {
+            with_f32(weight, "layer norm", "the weight", |ws| {
+                with_f32(grad_res, "layer norm", "the output gradient", |gs| {
+                    Ok(backward(xs, ws, gs, self.eps))
+                })
             })
         })?;
         let dev = x.device();

@@ -11,7 +11,7 @@ use candle_core::{CpuStorage, CustomOp1, CustomOp2, DType, Layout, Result, Shape
 use rayon::prelude::*;
 
 use super::blocks::Dropout;
-use crate::custom_op::f32_slice;
+use crate::custom_op::{f32_slice, with_f32};
 
 /// Elements per parallel chunk: large enough that the work outweighs a task.
 const CHUNK: usize = 1 << 15;
@@ -31,15 +31,6 @@ pub fn relu_dropout(x: &Tensor, drop: Option<&Dropout>) -> Result<Tensor> {
 struct Relu;
 
 struct ReluMask;
-
-fn with_f32<R>(t: &Tensor, what: &str, f: impl FnOnce(&[f32]) -> Result<R>) -> Result<R> {
-    let t = t.contiguous()?;
-    let (storage, layout) = t.storage_and_layout();
-    match &*storage {
-        candle_core::Storage::Cpu(s) => f(f32_slice(s, layout, "relu", what)?),
-        _ => bail!("relu: {what} must be on the CPU"),
-    }
-}
 
 fn relu_forward(x: &[f32], mask: Option<&[f32]>) -> Vec<f32> {
     let mut out = vec![0f32; x.len()];
@@ -95,8 +86,8 @@ impl CustomOp1 for Relu {
     }
 
     fn bwd(&self, x: &Tensor, _res: &Tensor, grad_res: &Tensor) -> Result<Option<Tensor>> {
-        let dx = with_f32(x, "the input", |xs| {
-            with_f32(grad_res, "the output gradient", |gs| Ok(relu_backward(xs, gs, None)))
+        let dx = with_f32(x, "relu", "the input", |xs| {
+            with_f32(grad_res, "relu", "the output gradient", |gs| Ok(relu_backward(xs, gs, None)))
         })?;
         Ok(Some(Tensor::from_vec(dx, x.shape(), x.device())?))
     }
@@ -129,9 +120,11 @@ impl CustomOp2 for ReluMask {
         _res: &Tensor,
         grad_res: &Tensor,
     ) -> Result<(Option<Tensor>, Option<Tensor>)> {
-        let dx = with_f32(x, "the input", |xs| {
-            with_f32(mask, "the dropout mask", |ms| {
-                with_f32(grad_res, "the output gradient", |gs| Ok(relu_backward(xs, gs, Some(ms))))
+        let dx = with_f32(x, "relu", "the input", |xs| {
+            with_f32(mask, "relu", "the dropout mask", |ms| {
+                with_f32(grad_res, "relu", "the output gradient", |gs| {
+                    Ok(relu_backward(xs, gs, Some(ms)))
+                })
             })
         })?;
         // the mask is drawn, not learned

@@ -778,26 +778,38 @@ mod tests {
         assert_eq!(carve_validation(&refs[..1], 0.3, "1").0.len(), 1);
     }
 
-    #[test]
-    fn confidence_mixing_weighs_the_parts_by_the_mean_token_weight() {
-        let cfg =
-            TrainConfig { model: ModelKind::Mmant, use_fine: true, queries: 8, ..config(false) };
-        let p = prepared(&cfg);
+    /// The toy examples and an untrained model of `cfg`.
+    fn prepared_model(cfg: &TrainConfig) -> (Prepared, Model) {
+        let p = prepared(cfg);
         let varmap = VarMap::new();
         let model = checkpoint::build(
-            &model_config(&cfg, &p, 384),
+            &model_config(cfg, &p, 384),
             init::seeded_var_builder(&varmap, cfg.seed, &Device::Cpu),
         )
         .unwrap();
+        (p, model)
+    }
+
+    /// A batch of the first four examples.
+    fn first_batch(cfg: &TrainConfig, p: &Prepared) -> examples::Batch {
         let batch_examples: Vec<&Example> = p.examples.iter().take(4).collect();
-        let batch = examples::collate(
+        examples::collate(
             &batch_examples,
             &TokenSource::OneHot { classes: p.classes },
             cfg.queries,
             cfg.transition_weight,
             &Device::Cpu,
         )
-        .unwrap();
+        .unwrap()
+    }
+
+    #[test]
+    fn confidence_mixing_weighs_the_parts_by_the_mean_token_weight() {
+        let cfg =
+            TrainConfig { model: ModelKind::Mmant, use_fine: true, queries: 8, ..config(false) };
+        let (p, model) = prepared_model(&cfg);
+        let batch_examples: Vec<&Example> = p.examples.iter().take(4).collect();
+        let batch = first_batch(&cfg, &p);
         // w̄ counted here from the argmaxes, token by token
         let out = model.forward(&batch.x, Some(&batch.mask), None).unwrap();
         let argmax = |t: &Tensor| t.argmax(D::Minus1).unwrap().to_vec2::<u32>().unwrap();
@@ -824,22 +836,8 @@ mod tests {
     #[test]
     fn the_duration_weight_scales_only_the_duration_loss() {
         let cfg = config(false);
-        let p = prepared(&cfg);
-        let varmap = VarMap::new();
-        let model = checkpoint::build(
-            &model_config(&cfg, &p, 384),
-            init::seeded_var_builder(&varmap, cfg.seed, &Device::Cpu),
-        )
-        .unwrap();
-        let batch_examples: Vec<&Example> = p.examples.iter().take(4).collect();
-        let batch = examples::collate(
-            &batch_examples,
-            &TokenSource::OneHot { classes: p.classes },
-            cfg.queries,
-            cfg.transition_weight,
-            &Device::Cpu,
-        )
-        .unwrap();
+        let (p, model) = prepared_model(&cfg);
+        let batch = first_batch(&cfg, &p);
         let one = batch_losses(&model, &batch, None, LossWeights::PLAIN).unwrap().parts;
         let three =
             batch_losses(&model, &batch, None, LossWeights { duration: 3.0, ..LossWeights::PLAIN })

@@ -67,6 +67,11 @@ fn losses(out: &Path) -> Vec<f64> {
 }
 
 fn eval_checkpoint(data: &Path, ckpt: &Path) -> serde_json::Value {
+    eval_stem(data, &ckpt.join("model"))
+}
+
+/// The grid of the checkpoint `<stem>.{json,safetensors}` on split 1.
+fn eval_stem(data: &Path, stem: &Path) -> serde_json::Value {
     let results = tempfile::tempdir().unwrap();
     let o = mmant(&[
         "eval",
@@ -75,7 +80,7 @@ fn eval_checkpoint(data: &Path, ckpt: &Path) -> serde_json::Value {
         "--split",
         "1",
         "--checkpoint",
-        ckpt.join("model").to_str().unwrap(),
+        stem.to_str().unwrap(),
         "--alphas",
         "0.2,0.3",
         "--out",
@@ -479,19 +484,7 @@ fn a_validation_carve_keeps_the_best_epoch_and_says_why() {
     let last: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(out.join("model.json")).unwrap()).unwrap();
     assert!(last.get("selected").is_none());
-    let results = dir.path().join("res");
-    let o = mmant(&[
-        "eval",
-        "--data",
-        data.to_str().unwrap(),
-        "--split",
-        "1",
-        "--checkpoint",
-        out.join("best").to_str().unwrap(),
-        "--out",
-        results.to_str().unwrap(),
-    ]);
-    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(eval_stem(&data, &out.join("best"))["splits"].is_array());
 }
 
 #[test]
@@ -500,29 +493,31 @@ fn the_query_oracle_scores_near_perfect_with_enough_queries() {
     let data = dir.path().join("toy");
     synthetic_dataset(&data);
     let res = dir.path().join("res");
-    let o = mmant(&[
-        "eval",
-        "--data",
-        data.to_str().unwrap(),
-        "--split",
-        "1",
-        "--oracle-queries",
-        "8",
-        "--oracle-stride",
-        "1",
-        "--json",
-        "--out",
-        res.to_str().unwrap(),
-        "--write-predictions",
-        dir.path().join("pred").to_str().unwrap(),
-    ]);
-    assert!(o.status.success(), "{}", stderr(&o));
-    let grid: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let pred = dir.path().join("pred");
+    let oracle = |queries: &str, extra: &[&str]| -> serde_json::Value {
+        let mut args = vec![
+            "eval",
+            "--data",
+            data.to_str().unwrap(),
+            "--split",
+            "1",
+            "--oracle-queries",
+            queries,
+            "--json",
+            "--out",
+            res.to_str().unwrap(),
+        ];
+        args.extend_from_slice(extra);
+        let o = mmant(&args);
+        assert!(o.status.success(), "{}", stderr(&o));
+        serde_json::from_slice(&o.stdout).unwrap()
+    };
+    let grid =
+        oracle("8", &["--oracle-stride", "1", "--write-predictions", pred.to_str().unwrap()]);
     assert_eq!(grid["method"], "oracle-m8");
     // the written frames of a test video: as many as its ground truth, observed part as is
     let truth = std::fs::read_to_string(data.join("groundTruth/v12.txt")).unwrap();
-    let written =
-        std::fs::read_to_string(dir.path().join("pred/split-1/alpha-0.2/v12.txt")).unwrap();
+    let written = std::fs::read_to_string(pred.join("split-1/alpha-0.2/v12.txt")).unwrap();
     assert_eq!(written.lines().count(), truth.lines().count());
     let observed = (0.2 * truth.lines().count() as f64) as usize;
     assert!(written.lines().take(observed).eq(truth.lines().take(observed)));
@@ -533,20 +528,7 @@ fn the_query_oracle_scores_near_perfect_with_enough_queries() {
         assert!(moc > 95.0, "{c}");
     }
     // one query keeps the action in progress over the whole horizon
-    let o = mmant(&[
-        "eval",
-        "--data",
-        data.to_str().unwrap(),
-        "--split",
-        "1",
-        "--oracle-queries",
-        "1",
-        "--json",
-        "--out",
-        res.to_str().unwrap(),
-    ]);
-    assert!(o.status.success(), "{}", stderr(&o));
-    let grid: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let grid = oracle("1", &[]);
     let worst = grid["splits"][0]["cells"]
         .as_array()
         .unwrap()

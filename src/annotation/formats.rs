@@ -1,9 +1,12 @@
 //! Annotation files: our segment CSV (every level; round-trips exactly), MS-TCN per-frame `.txt`
-//! (one level) and DARai-style per-frame `L1,L2,L3` lines. Frame numbers are decoder ordinals.
+//! (one level), DARai-style per-frame `L1,L2,L3` lines, ELAN `.eaf` and Label Studio's JSON
+//! export (every level; both round-trip exactly). Frame numbers are decoder ordinals. Segment
+//! tables holding many videos are read by [`super::segment_table`].
 
 use std::path::Path;
 
-use super::{Annotation, Level, Track};
+use super::intervals::Assembly;
+use super::{Annotation, Clock, Level, Track};
 use crate::data::{Segment, Vocabulary};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -14,6 +17,10 @@ pub enum Format {
     MsTcn,
     /// `L1,L2,L3` per line.
     Darai,
+    /// ELAN's EAF XML.
+    Eaf,
+    /// Label Studio's JSON export (`<TimelineLabels>` on a `<Video>`).
+    LabelStudio,
 }
 
 /// The segment CSV's columns: the viewer's export columns and the parent level of a fine level.
@@ -35,8 +42,12 @@ pub const COLUMNS: [&str; 12] = [
 impl Format {
     /// From the extension, and for `.txt` from the first line (commas: DARai).
     pub fn detect(path: &Path, bytes: &[u8]) -> Format {
-        if path.extension().is_some_and(|e| e.eq_ignore_ascii_case("csv")) {
-            return Format::SegmentCsv;
+        let ext = path.extension().map(|e| e.to_string_lossy().to_ascii_lowercase());
+        match ext.as_deref() {
+            Some("csv") => return Format::SegmentCsv,
+            Some("eaf") => return Format::Eaf,
+            Some("json") => return Format::LabelStudio,
+            _ => {}
         }
         let first = bytes.split(|&b| b == b'\n').next().unwrap_or_default();
         if first.contains(&b',') { Format::Darai } else { Format::MsTcn }
@@ -56,15 +67,34 @@ fn err(path: &Path, line: usize, msg: impl std::fmt::Display) -> FormatError {
     FormatError { path: path.to_owned(), line, message: msg.to_string() }
 }
 
-/// Reads an annotation. `vocabularies` gives the known labels per level name (e.g. from
-/// mapping.txt); with `strict`, a label outside them is an error naming file and line, otherwise
-/// it joins the level's vocabulary.
+/// How to read an annotation file beyond its bytes.
+#[derive(Debug, Clone, Default)]
+pub struct ReadOptions<'a> {
+    /// The known labels per level name (e.g. from mapping.txt); with `strict`, a label outside
+    /// them is an error naming file and line, otherwise it joins the level's vocabulary.
+    pub vocabularies: &'a [(String, Vocabulary)],
+    pub strict: bool,
+    /// Time → frame for files that count time (ELAN); ELAN needs it.
+    pub clock: Option<Clock>,
+    /// The video's frame count, when known (files of segments that need not cover the video).
+    pub frames: Option<usize>,
+    /// The label of frames no segment covers (default: see [`super::intervals::background_label`]).
+    pub background: Option<String>,
+}
+
+/// Reads an annotation (see [`ReadOptions`]); a file that counts time needs [`read_with`].
 pub fn read(
     path: &Path,
     bytes: &[u8],
     vocabularies: &[(String, Vocabulary)],
     strict: bool,
 ) -> Result<Annotation, FormatError> {
+    read_with(path, bytes, &ReadOptions { vocabularies, strict, ..Default::default() })
+}
+
+/// Reads an annotation in any of the formats.
+pub fn read_with(path: &Path, bytes: &[u8], opts: &ReadOptions) -> Result<Annotation, FormatError> {
+    let (vocabularies, strict) = (opts.vocabularies, opts.strict);
     let video = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
     let text = std::str::from_utf8(bytes).map_err(|e| {
         err(
@@ -99,7 +129,24 @@ pub fn read(
         vocab.push(label.to_owned());
         Ok((vocab.len() - 1) as u32)
     };
+    let assembly = || Assembly {
+        vocabularies,
+        strict,
+        frames: opts.frames,
+        background: opts.background.clone(),
+    };
     match Format::detect(path, bytes) {
+        Format::Eaf => {
+            let Some(clock) = &opts.clock else {
+                return Err(err(
+                    path,
+                    0,
+                    "an ELAN file counts milliseconds: give the frame rate (--fps) or the video",
+                ));
+            };
+            super::elan::read(path, text, clock, &assembly())
+        }
+        Format::LabelStudio => super::label_studio::read(path, text, &assembly()),
         Format::SegmentCsv => {
             let mut r = csv::Reader::from_reader(bytes);
             let headers = r.headers().map_err(|e| err(path, 1, e))?.clone();
@@ -287,9 +334,13 @@ pub fn read(
     }
 }
 
-/// Writes an annotation in `format` (`fps` for the CSV's seconds). MS-TCN writes the first level.
-pub fn write(doc: &Annotation, format: Format, fps: f64) -> Vec<u8> {
+/// Writes an annotation in `format` (the clock for the CSV's seconds and ELAN's milliseconds).
+/// MS-TCN writes the first level.
+pub fn write(doc: &Annotation, format: Format, clock: impl Into<Clock>) -> Vec<u8> {
+    let clock = clock.into();
     match format {
+        Format::Eaf => super::elan::write(doc, &clock, None),
+        Format::LabelStudio => super::label_studio::write(doc, None),
         Format::SegmentCsv => {
             let mut w = csv::Writer::from_writer(Vec::new());
             w.write_record(COLUMNS).expect("in memory");
@@ -304,8 +355,8 @@ pub fn write(doc: &Annotation, format: Format, fps: f64) -> Vec<u8> {
                         &s.label.to_string(),
                         &s.start.to_string(),
                         &s.end.to_string(),
-                        &format!("{:.3}", s.start as f64 / fps),
-                        &format!("{:.3}", s.end as f64 / fps),
+                        &format!("{:.3}", clock.seconds_at(s.start)),
+                        &format!("{:.3}", clock.seconds_at(s.end)),
                         "",
                         "",
                         parent,

@@ -5,15 +5,21 @@
 //! Edits name labels by their text, not their id, so that a journal is readable on its own and
 //! an edit can add a label to a level's vocabulary.
 
+pub mod clock;
+pub mod elan;
 pub mod formats;
 pub mod history;
+pub mod intervals;
 pub mod journal;
+pub mod label_studio;
+pub mod segment_table;
 pub mod session;
 
 use serde::{Deserialize, Serialize};
 
 use crate::data::{Segment, Vocabulary, segments};
 
+pub use clock::Clock;
 pub use history::History;
 pub use journal::{Journal, JournalEntry, Recovered};
 pub use session::{Session, SessionError};

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use super::formats::{self, Format};
 use super::journal::{self, Journal, JournalEntry};
-use super::{Annotation, Edit, EditError, History};
+use super::{Annotation, Clock, Edit, EditError, History};
 use crate::data::Vocabulary;
 
 #[derive(Debug, thiserror::Error)]
@@ -29,7 +29,8 @@ pub enum SessionError {
 pub struct Session {
     pub path: PathBuf,
     pub format: Format,
-    pub fps: f64,
+    /// Time ↔ frame for formats that count time (the segment CSV's seconds, ELAN).
+    pub clock: Clock,
     pub doc: Annotation,
     history: History,
     journal: Journal,
@@ -43,11 +44,19 @@ impl Session {
         path: &Path,
         vocabularies: &[(String, Vocabulary)],
         strict: bool,
-        fps: f64,
+        clock: impl Into<Clock>,
     ) -> Result<(Session, Option<String>), SessionError> {
+        let clock = clock.into();
         let bytes = std::fs::read(path)
             .map_err(|error| SessionError::Read { path: path.to_owned(), error })?;
-        let doc = formats::read(path, &bytes, vocabularies, strict)?;
+        let opts = formats::ReadOptions {
+            vocabularies,
+            strict,
+            clock: Some(clock.clone()),
+            frames: clock.frames(),
+            background: None,
+        };
+        let doc = formats::read_with(path, &bytes, &opts)?;
         let format = Format::detect(path, &bytes);
         let rec = journal::recover(path, &bytes, doc);
         let mut journal = Journal::start(path, &bytes)
@@ -74,7 +83,7 @@ impl Session {
             Session {
                 path: path.to_owned(),
                 format,
-                fps,
+                clock,
                 doc: rec.annotation,
                 history: rec.history,
                 journal,
@@ -140,7 +149,7 @@ impl Session {
                 levels: self.doc.levels.len(),
             });
         }
-        let bytes = formats::write(&self.doc, self.format, self.fps);
+        let bytes = formats::write(&self.doc, self.format, &self.clock);
         crate::fsutil::write_atomic(&self.path, &bytes)
             .map_err(|error| SessionError::Save { path: self.path.clone(), error })?;
         self.journal = Journal::start(&self.path, &bytes).map_err(|error| {

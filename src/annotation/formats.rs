@@ -135,6 +135,7 @@ pub fn read_with(path: &Path, bytes: &[u8], opts: &ReadOptions) -> Result<Annota
         frames: opts.frames,
         background: opts.background.clone(),
     };
+    let named = |doc: Annotation| adopt_single_vocabulary(path, doc, vocabularies, strict);
     match Format::detect(path, bytes) {
         Format::Eaf => {
             let Some(clock) = &opts.clock else {
@@ -144,9 +145,9 @@ pub fn read_with(path: &Path, bytes: &[u8], opts: &ReadOptions) -> Result<Annota
                     "an ELAN file counts milliseconds: give the frame rate (--fps) or the video",
                 ));
             };
-            super::elan::read(path, text, clock, &assembly())
+            named(super::elan::read(path, text, clock, &assembly())?)
         }
-        Format::LabelStudio => super::label_studio::read(path, text, &assembly()),
+        Format::LabelStudio => named(super::label_studio::read(path, text, &assembly())?),
         Format::SegmentCsv => {
             let mut r = csv::Reader::from_reader(bytes);
             let headers = r.headers().map_err(|e| err(path, 1, e))?.clone();
@@ -265,7 +266,7 @@ pub fn read_with(path: &Path, bytes: &[u8], opts: &ReadOptions) -> Result<Annota
                 }
                 out.push(level);
             }
-            Ok(Annotation { video, levels: out })
+            named(Annotation { video, levels: out })
         }
         Format::MsTcn => {
             let name = vocabularies.first().map_or("action".to_owned(), |(n, _)| n.clone());
@@ -332,6 +333,45 @@ pub fn read_with(path: &Path, bytes: &[u8], opts: &ReadOptions) -> Result<Annota
             Ok(Annotation { video, levels })
         }
     }
+}
+
+/// One vocabulary for a level name the file does not use (a mapping.txt names no level; a
+/// file names its own) is the first level's: its labels take the vocabulary's ids, in order.
+fn adopt_single_vocabulary(
+    path: &Path,
+    mut doc: Annotation,
+    vocabularies: &[(String, Vocabulary)],
+    strict: bool,
+) -> Result<Annotation, FormatError> {
+    let [(name, vocab)] = vocabularies else { return Ok(doc) };
+    if doc.levels.is_empty() || doc.levels.iter().any(|l| &l.name == name) {
+        return Ok(doc);
+    }
+    let level = &mut doc.levels[0];
+    let mut names = vocab.names().to_vec();
+    let mut remap = Vec::with_capacity(level.vocab.len());
+    for (id, label) in level.vocab.iter().enumerate() {
+        let new = match names.iter().position(|n| n == label) {
+            Some(i) => i,
+            None => {
+                if strict && level.track.segments.iter().any(|s| s.label as usize == id) {
+                    return Err(err(
+                        path,
+                        0,
+                        format!("level {}: label {label:?} is not in the vocabulary", level.name),
+                    ));
+                }
+                names.push(label.clone());
+                names.len() - 1
+            }
+        };
+        remap.push(new as u32);
+    }
+    for s in &mut level.track.segments {
+        s.label = remap[s.label as usize];
+    }
+    level.vocab = names;
+    Ok(doc)
 }
 
 /// Writes an annotation in `format` (the clock for the CSV's seconds and ELAN's milliseconds).

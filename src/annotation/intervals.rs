@@ -193,10 +193,10 @@ pub fn assemble(
             let label = id_of(&background, "a gap")?;
             segments.push((Segment { label, start: at, end: frames }, None));
         }
-        let parent = match &l.parent {
-            Some(p) => Some(out.iter().position(|o| &o.name == p).expect("ordered parents first")),
-            None => None,
-        };
+        let parent = l
+            .parent
+            .as_ref()
+            .map(|p| out.iter().position(|o| &o.name == p).expect("ordered parents first"));
         let segments: Vec<Segment> = match parent {
             None => segments.into_iter().map(|(s, _)| s).collect(),
             Some(p) => {

@@ -371,12 +371,23 @@ pub enum LabelsError {
     Unknown { path: std::path::PathBuf, level: String, label: String },
 }
 
-/// Reads per-frame labels: an MS-TCN `.txt` (one label per line) or our segment CSV (its first
-/// level, read by the annotation formats), encoded with `vocab`; an unknown label is an error
+/// Reads per-frame labels: an MS-TCN `.txt` (one label per line), our segment CSV or a Label
+/// Studio export (its first level, read by the annotation formats), encoded with `vocab`; an unknown label is an error
 /// naming the file (and, for `.txt`, the line).
 pub fn read_labels(path: &std::path::Path, vocab: &Vocabulary) -> Result<Vec<u32>, LabelsError> {
-    if !path.extension().is_some_and(|e| e.eq_ignore_ascii_case("csv")) {
-        return Ok(crate::data::FrameLabels::read(path)?.encode_strict(vocab)?);
+    match formats::Format::detect(path, b"") {
+        formats::Format::SegmentCsv | formats::Format::LabelStudio => {}
+        formats::Format::Eaf => {
+            return Err(formats::FormatError {
+                path: path.to_owned(),
+                line: 0,
+                message: "an ELAN file counts milliseconds: convert it to frames first \
+                          (mmant convert FILE.eaf FILE.txt --fps F, or --video V)"
+                    .into(),
+            }
+            .into());
+        }
+        _ => return Ok(crate::data::FrameLabels::read(path)?.encode_strict(vocab)?),
     }
     let bytes = std::fs::read(path).map_err(|e| crate::data::DataError::io(path, e))?;
     let doc = formats::read(path, &bytes, &[], false)?;

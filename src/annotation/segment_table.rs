@@ -98,7 +98,7 @@ pub fn read(
                         ),
                     )
                 })?;
-                return Ok(f + usize::from(stop && cols.stop_inclusive));
+                return Ok(f.saturating_add(usize::from(stop && cols.stop_inclusive)));
             }
             let secs = timestamp(v).ok_or_else(|| {
                 err(

@@ -3,6 +3,7 @@
 //! errors are typed.
 
 mod bench;
+mod convert;
 mod data;
 mod embed_labels;
 mod eval;
@@ -57,6 +58,8 @@ pub enum CliCommand {
     Predict(predict::PredictArgs),
     /// Open the viewer on a label file (and optionally its video and a checkpoint)
     View(view::ViewArgs),
+    /// Convert annotations: MS-TCN, segment CSV, DARai, ELAN .eaf, Label Studio JSON, segment tables
+    Convert(convert::ConvertArgs),
     /// Benchmarks: side-by-side timings in one run
     #[command(subcommand)]
     Bench(BenchCommand),
@@ -75,6 +78,7 @@ pub fn run(args: impl IntoIterator<Item = impl Into<OsString> + Clone>) -> Resul
         Some(CliCommand::Classify(a)) => extract::classify(&a),
         Some(CliCommand::Predict(a)) => predict::run(&a),
         Some(CliCommand::View(a)) => view::run(&a),
+        Some(CliCommand::Convert(a)) => convert::run(&a),
         Some(CliCommand::Bench(c)) => bench::run(&c),
     }
 }

@@ -159,6 +159,7 @@ impl VideoFile {
                 duration_s: 0.0,
                 rotation: rot,
                 declared_frames: declared,
+                frame_times: None,
             },
             decoder,
             index: FrameIndex { pts: vec![], keyframe: vec![], time_base },
@@ -186,6 +187,10 @@ impl VideoFile {
         file.metadata.fps = fps;
         file.metadata.variable_fps = variable;
         file.metadata.duration_s = duration;
+        if variable {
+            file.metadata.frame_times =
+                Some((0..file.index.len()).map(|k| file.index.time_of(k)).collect());
+        }
         file.rewind()?;
         Ok(file)
     }

@@ -21,6 +21,10 @@ pub struct Metadata {
     /// `None` when it says nothing.
     #[serde(default)]
     pub declared_frames: Option<usize>,
+    /// Each frame's time from the first (seconds) when the rate is variable: annotation files
+    /// that count time land on the frames a player shows.
+    #[serde(skip)]
+    pub frame_times: Option<std::sync::Arc<[f64]>>,
 }
 
 /// A file whose stream stops before the length its container declares (a copy cut short).
@@ -195,6 +199,7 @@ mod tests {
             duration_s: frames as f64 / 15.0,
             rotation: 0,
             declared_frames: declared,
+            frame_times: None,
         };
         assert_eq!(meta(355, None).ends_early(), None, "nothing declared");
         assert_eq!(meta(353, Some(355)).ends_early(), None, "two frames off: edit lists, rounding");

@@ -23,6 +23,8 @@ pub enum ViewerError {
     Checkpoint(#[from] crate::model::checkpoint::CheckpointError),
     #[error(transparent)]
     Video(#[from] crate::video::VideoError),
+    #[error(transparent)]
+    Labels(#[from] crate::annotation::formats::FormatError),
     /// The files given do not make a viewer (e.g. labels without a vocabulary).
     #[error("{0}")]
     Usage(&'static str),

@@ -3,6 +3,8 @@
 use std::path::Path;
 
 use super::{ViewerApp, ViewerError, ViewerState};
+use crate::annotation::Clock;
+use crate::annotation::formats::{self, Format, ReadOptions};
 use crate::data::{FrameLabels, Vocabulary};
 
 /// Builds the viewer's state from a label file and a vocabulary (a mapping file, or the
@@ -14,23 +16,50 @@ pub fn viewer_app(
     video: Option<&Path>,
     fps: Option<f64>,
 ) -> Result<ViewerApp, ViewerError> {
+    // label files of segments (.csv, .eaf, .json) carry their vocabulary; per-frame ones need one
+    let segment_file =
+        labels.is_some_and(|p| !matches!(Format::detect(p, b""), Format::MsTcn | Format::Darai));
     let vocab = match (mapping, checkpoint) {
         (Some(m), _) => Vocabulary::read(m)?,
         (None, Some(c)) => {
             Vocabulary::from_names(crate::model::checkpoint::read_meta(c)?.vocabulary)
                 .with_origin("the checkpoint's vocabulary")
         }
-        (None, None) if labels.is_some() => {
+        (None, None) if labels.is_some() && !segment_file => {
             return Err(ViewerError::Usage(
                 "--labels needs --mapping (or a --checkpoint, whose vocabulary is used)",
             ));
         }
         (None, None) => Vocabulary::default(),
     };
-    let (name, gt) = match labels {
+    // a variable-frame-rate video's frame times place ELAN's milliseconds on its frames
+    let frame_times = match (labels, video) {
+        (Some(p), Some(v)) if Format::detect(p, b"") == Format::Eaf => {
+            let m = crate::video::VideoFile::open(v)?.metadata;
+            m.frame_times.map(|t| Clock::from_times(t.to_vec(), m.fps))
+        }
+        _ => None,
+    };
+    let fps = fps.unwrap_or(15.0);
+    let (name, gt, vocab, level) = match labels {
+        Some(p) if segment_file => {
+            let bytes = std::fs::read(p).map_err(|e| crate::data::DataError::io(p, e))?;
+            let given = [("action".to_owned(), vocab.clone())];
+            let opts = ReadOptions {
+                vocabularies: if vocab.is_empty() { &[] } else { &given },
+                strict: !vocab.is_empty(),
+                clock: Some(frame_times.clone().unwrap_or(Clock::Fps(fps))),
+                ..Default::default()
+            };
+            let doc = formats::read_with(p, &bytes, &opts)?;
+            let first = &doc.levels[0];
+            let vocab = if vocab.is_empty() { first.vocabulary() } else { vocab };
+            (doc.video.clone(), Some(first.track.labels()), vocab, first.name.clone())
+        }
         Some(p) => {
             let ids = FrameLabels::read(p)?.encode_strict(&vocab)?;
-            (p.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default(), Some(ids))
+            let name = p.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+            (name, Some(ids), vocab, "action".to_owned())
         }
         None => (
             video
@@ -38,6 +67,8 @@ pub fn viewer_app(
                 .map(|s| s.to_string_lossy().into_owned())
                 .unwrap_or_else(|| "video".into()),
             None,
+            vocab,
+            "action".to_owned(),
         ),
     };
     let frames = match (&gt, video) {
@@ -47,9 +78,11 @@ pub fn viewer_app(
             return Err(ViewerError::Usage("nothing to show: give a video or --labels"));
         }
     };
-    let state = ViewerState::new(name, vocab, frames, fps.unwrap_or(15.0), gt);
+    let mut state = ViewerState::new(name, vocab, frames, fps, gt);
+    state.level = level;
     let mut app =
         ViewerApp::new(state, checkpoint.map(Path::to_path_buf), video.map(Path::to_path_buf));
+    app.frame_times = frame_times;
     if let Some(p) = labels {
         // the labels are edited in place; a journal left by a crash is replayed here. A label
         // file that cannot be journaled (a read-only folder) is shown, not edited.

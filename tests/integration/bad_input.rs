@@ -3,6 +3,9 @@
 
 use std::path::Path;
 
+use mmant::annotation::formats::{self, ReadOptions};
+use mmant::annotation::intervals::Assembly;
+use mmant::annotation::segment_table::{self, TableColumns};
 use mmant::data::{
     Dataset, Features, FrameLabels, Vocabulary, features::write_npy_f32, labels::parse_columns,
     splits::read_list,
@@ -23,6 +26,24 @@ fn parse_everything(dir: &Path, bytes: &[u8]) {
     check(FrameLabels::parse(&p, bytes).map(drop));
     check(parse_columns(&p, bytes, 3).map(drop));
     check(read_list(&p).map(drop));
+    // the annotation formats, each under the extension that selects it, and as a segment table
+    // (in a folder of their own: input.json beside input.npy would be its sidecar)
+    let clock = mmant::annotation::Clock::Fps(25.0);
+    let sub = dir.join("annotations");
+    std::fs::create_dir_all(&sub).unwrap();
+    for ext in ["eaf", "json", "csv", "txt"] {
+        let p = sub.join(format!("input.{ext}"));
+        std::fs::write(&p, bytes).unwrap();
+        let opts = ReadOptions { clock: Some(clock.clone()), ..Default::default() };
+        if let Err(e) = formats::read_with(&p, bytes, &opts) {
+            assert!(e.to_string().contains(&format!("input.{ext}")), "{e}");
+        }
+        let cols =
+            TableColumns { labels: vec!["label".into(), "verb".into()], ..Default::default() };
+        if let Err(e) = segment_table::read(&p, bytes, &cols, Some(&clock), &Assembly::default()) {
+            assert!(e.to_string().contains(&format!("input.{ext}")), "{e}");
+        }
+    }
     let npy = dir.join("input.npy");
     std::fs::write(&npy, bytes).unwrap();
     for dim in [None, Some(1), Some(2048)] {
@@ -39,6 +60,12 @@ proptest! {
     fn random_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..400)) {
         let dir = tempfile::tempdir().unwrap();
         parse_everything(dir.path(), &bytes);
+    }
+
+    #[test]
+    fn random_markup_never_panics(text in "(<[A-Z_]{1,12}( [A-Z_]{1,8}=\"[a-z0-9]{0,4}\")?/?>|</[A-Z_]{1,8}>|[{}\\[\\]\":,0-9a-z ]{0,6}){0,40}") {
+        let dir = tempfile::tempdir().unwrap();
+        parse_everything(dir.path(), text.as_bytes());
     }
 
     #[test]
@@ -62,6 +89,22 @@ fn every_truncation_of_real_files_is_handled() {
     for bytes in &real {
         for cut in 0..bytes.len() {
             parse_everything(dir.path(), &bytes[..cut]);
+        }
+    }
+    // the annotation fixtures (ELAN, Label Studio), cut everywhere
+    let fixtures =
+        std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/annotations");
+    for name in ["handwritten_eaf30.eaf", "pympi_written.eaf", "label_studio_export.json"] {
+        let bytes = std::fs::read(fixtures.join(name)).unwrap();
+        let ext = name.rsplit('.').next().unwrap();
+        let p = dir.path().join(format!("cut.{ext}"));
+        let opts =
+            ReadOptions { clock: Some(mmant::annotation::Clock::Fps(25.0)), ..Default::default() };
+        assert!(formats::read_with(&p, &bytes, &opts).is_ok(), "{name} reads whole");
+        for cut in 0..bytes.len() {
+            if let Err(e) = formats::read_with(&p, &bytes[..cut], &opts) {
+                assert!(e.to_string().contains(&format!("cut.{ext}")), "{e}");
+            }
         }
     }
     // a real .npy written by us, cut everywhere

@@ -10,6 +10,7 @@ mod backbone_parity;
 mod bad_input;
 mod cli_errors;
 mod features;
+mod formats;
 mod golden_metrics;
 mod model_parity;
 mod predict;

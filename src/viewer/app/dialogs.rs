@@ -39,9 +39,10 @@ impl Purpose {
             Purpose::Open(FileKind::Video) => {
                 ("video", &["mp4", "mkv", "avi", "mov", "webm", "m4v", "mpg"])
             }
-            Purpose::Open(FileKind::Labels) => {
-                ("labels (MS-TCN .txt, segment .csv)", &["txt", "csv"])
-            }
+            Purpose::Open(FileKind::Labels) => (
+                "labels (MS-TCN .txt, segment .csv, ELAN .eaf, Label Studio .json)",
+                &["txt", "csv", "eaf", "json"],
+            ),
             Purpose::Open(FileKind::Features) => ("features", &["npy"]),
             Purpose::Open(FileKind::Checkpoint) => ("checkpoint", &["safetensors", "json"]),
             Purpose::Export => ("CSV", &["csv"]),

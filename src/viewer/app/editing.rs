@@ -12,14 +12,19 @@ impl ViewerApp {
     /// session, replaying a journal left by a crash. Returns what was recovered, if anything.
     pub fn attach_annotation(&mut self, path: &Path) -> Result<Option<String>, String> {
         let vocabularies = vec![(self.state.level.clone(), self.state.vocab.clone())];
-        let (session, recovered) =
-            Session::open(path, &vocabularies, true, self.state.fps).map_err(|e| e.to_string())?;
+        let (session, recovered) = Session::open(path, &vocabularies, true, self.label_clock())
+            .map_err(|e| e.to_string())?;
         self.annotation = Some(session);
         self.sync_ground_truth();
         if let Some(r) = &recovered {
             self.state.status = r.clone();
         }
         Ok(recovered)
+    }
+
+    /// Time → frame for annotation files that count time.
+    pub(super) fn label_clock(&self) -> crate::annotation::Clock {
+        self.frame_times.clone().unwrap_or(crate::annotation::Clock::Fps(self.state.fps))
     }
 
     pub fn annotation(&self) -> Option<&Session> {

@@ -33,6 +33,7 @@ impl ViewerApp {
         self.requested_frame = None;
         self.displayed = None;
         self.video_frames = None;
+        self.frame_times = None;
     }
 
     pub(super) fn open_checkpoint(&mut self, path: PathBuf) {
@@ -58,10 +59,10 @@ impl ViewerApp {
                 self.remember(kind, &path);
                 let tx = self.events.0.clone();
                 let vocabularies = vec![(self.state.level.clone(), self.state.vocab.clone())];
-                let fps = self.state.fps;
+                let clock = self.label_clock();
                 std::thread::spawn(move || {
                     let r =
-                        Session::open(&path, &vocabularies, true, fps).map_err(|e| e.to_string());
+                        Session::open(&path, &vocabularies, true, clock).map_err(|e| e.to_string());
                     let _ = tx.send(Event::LabelsLoaded(path, r));
                 });
             }

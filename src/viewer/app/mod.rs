@@ -125,6 +125,9 @@ pub struct ViewerApp {
     pub window_title: String,
     /// The ground-truth labels being edited (file, journal, undo history).
     annotation: Option<Session>,
+    /// The open video's frame times when its rate is variable (ELAN's milliseconds land on the
+    /// frames shown); otherwise annotations count time at `state.fps`.
+    pub(in crate::viewer) frame_times: Option<crate::annotation::Clock>,
     /// Painting while playing: (legend entry, first frame).
     paint: Option<(usize, usize)>,
     /// The searchable relabel list, open with its filter text.
@@ -169,6 +172,7 @@ impl ViewerApp {
             frame_times_ms: Vec::new(),
             window_title: format!("mmant — {}", state.video_name),
             annotation: None,
+            frame_times: None,
             paint: None,
             relabel_filter: None,
             confirm_close: false,

@@ -8,6 +8,7 @@ mod data;
 mod embed_labels;
 mod eval;
 mod extract;
+mod import_checkpoint;
 mod predict;
 mod train;
 mod view;
@@ -60,6 +61,8 @@ pub enum CliCommand {
     View(view::ViewArgs),
     /// Convert annotations: MS-TCN, segment CSV, DARai, ELAN .eaf, Label Studio JSON, segment tables
     Convert(convert::ConvertArgs),
+    /// Import a FUTR checkpoint of the official PyTorch code (github.com/gongda0e/FUTR)
+    ImportCheckpoint(import_checkpoint::ImportCheckpointArgs),
     /// Benchmarks: side-by-side timings in one run
     #[command(subcommand)]
     Bench(BenchCommand),
@@ -79,6 +82,7 @@ pub fn run(args: impl IntoIterator<Item = impl Into<OsString> + Clone>) -> Resul
         Some(CliCommand::Predict(a)) => predict::run(&a),
         Some(CliCommand::View(a)) => view::run(&a),
         Some(CliCommand::Convert(a)) => convert::run(&a),
+        Some(CliCommand::ImportCheckpoint(a)) => import_checkpoint::run(&a),
         Some(CliCommand::Bench(c)) => bench::run(&c),
     }
 }

@@ -8,6 +8,7 @@ pub mod blocks;
 pub mod checkpoint;
 pub mod decode;
 pub mod futr;
+pub mod futr_import;
 pub mod init;
 pub mod layer_norm;
 pub mod mmant;

@@ -12,6 +12,7 @@ mod cli_errors;
 mod features;
 mod formats;
 mod golden_metrics;
+mod import_checkpoint;
 mod model_parity;
 mod predict;
 mod shared_data;

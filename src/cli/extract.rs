@@ -53,7 +53,7 @@ pub struct ClassifyArgs {
     pub json: bool,
 }
 
-fn load_backbone(a: &BackboneArgs) -> Result<crate::features::Network> {
+pub(super) fn load_backbone(a: &BackboneArgs) -> Result<crate::features::Network> {
     let weights = match (&a.weights, a.backbone.default_weights()) {
         (Some(w), _) => w.clone(),
         (None, Some(w)) if w.exists() => w,

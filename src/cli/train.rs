@@ -13,8 +13,16 @@ use crate::train::{InputChoice, ModelKind, TrainConfig, config};
 #[derive(Debug, Args)]
 pub struct TrainArgs {
     /// Dataset root
-    #[arg(long)]
-    pub data: PathBuf,
+    #[arg(long, required_unless_present = "from_annotations")]
+    pub data: Option<PathBuf>,
+    /// Train on your own annotated videos instead of a dataset: every video in FOLDER with a
+    /// label file beside it (same name; .txt, .csv, .eaf or .json) is used, its features
+    /// extracted with --backbone and cached in FOLDER/.mmant/; every fifth is held out to score
+    /// the run; the model observes features
+    #[arg(long, conflicts_with_all = ["data", "input", "feature_dim"])]
+    pub from_annotations: Option<PathBuf>,
+    #[command(flatten)]
+    pub backbone: super::extract::BackboneArgs,
     /// Split whose training videos to use, or "all" for every video of the dataset (the
     /// checkpoints the viewer ships; nothing is held out, so evaluating them scores training data)
     #[arg(long, default_value = config::SPLIT)]
@@ -186,14 +194,18 @@ pub(super) fn run(a: &TrainArgs) -> Result<ExitCode> {
     if !(a.duration_weight.is_finite() && a.duration_weight > 0.0) {
         bail!("--duration-weight: expected a positive weight, found {}", a.duration_weight);
     }
-    let ds = open(&a.data)?;
+    let (ds, input, feature_dim, text_table) = match (&a.from_annotations, &a.data) {
+        (Some(folder), _) => from_annotations(a, folder)?,
+        (None, Some(data)) => (open(data)?, a.input, a.feature_dim, a.text_table.clone()),
+        (None, None) => bail!("give --data or --from-annotations"),
+    };
     let defaults = TrainConfig::for_dataset(&ds.name, a.model, a.out.clone());
     let cfg = TrainConfig {
-        input: a.input,
+        input,
         split: a.split.clone(),
         level: a.level.clone(),
         fine_level: a.fine_level.clone(),
-        feature_dim: a.feature_dim,
+        feature_dim,
         epochs: a.epochs,
         batch_size: a.batch_size.unwrap_or(defaults.batch_size).max(1),
         lr: a.lr,
@@ -219,7 +231,7 @@ pub(super) fn run(a: &TrainArgs) -> Result<ExitCode> {
         embed_scale: a.embed_scale,
         confidence_mixing: a.confidence_mixing,
         decoder_layers: a.decoder_layers.map(|n| n as usize),
-        text_table: a.text_table.clone(),
+        text_table,
         resume: a.resume,
         stop_after: a.stop_after.map(|n| n as usize),
         held_out_every: a.held_out_every,
@@ -234,4 +246,61 @@ pub(super) fn run(a: &TrainArgs) -> Result<ExitCode> {
     crate::train::train(&ds, &cfg, &device)?;
     println!("wrote {}", a.out.join("model.safetensors").display());
     Ok(ExitCode::SUCCESS)
+}
+
+/// The dataset made from a folder of annotated videos (train::annotated), and what the model
+/// observes: features of the backbone; m&m-Ant's label-name table embedded from its vocabulary.
+fn from_annotations(
+    a: &TrainArgs,
+    folder: &std::path::Path,
+) -> Result<(crate::data::Dataset, InputChoice, Option<usize>, Option<PathBuf>)> {
+    let net = super::extract::load_backbone(&a.backbone)?;
+    let stride = a.stride.unwrap_or(3).max(1);
+    let cancel = std::sync::atomic::AtomicBool::new(false);
+    let mut last = String::new();
+    let prepared = crate::train::annotated::prepare(
+        folder,
+        &net,
+        stride,
+        &mut |what, done, total| {
+            let line = format!("{what}: {}%", done * 100 / total.max(1) / 10 * 10);
+            if line != last {
+                eprintln!("{line}");
+                last = line;
+            }
+        },
+        &cancel,
+    )?;
+    for p in &prepared.problems {
+        eprintln!("{p}");
+    }
+    eprintln!(
+        "training on {} annotated video(s), holding out {} ({}); {} without labels; dataset in {}",
+        prepared.train.len(),
+        prepared.held_out.len(),
+        if prepared.held_out.is_empty() {
+            "only one video: the score is on the training video".to_owned()
+        } else {
+            prepared.held_out.join(", ")
+        },
+        prepared.unlabelled.len(),
+        prepared.root.display()
+    );
+    let ds = open(&prepared.root)?;
+    let text_table = match (&a.text_table, a.model, a.no_text) {
+        (Some(t), _, _) => Some(t.clone()),
+        (None, ModelKind::Mmant, false) => {
+            let dir = crate::text::default_model_dir();
+            let encoder = crate::text::SentenceEncoder::load(&dir, &candle_core::Device::Cpu)?;
+            let names = ds.levels[0].vocab.names();
+            let sentences: Vec<String> =
+                names.iter().map(|n| crate::text::label_sentence(n)).collect();
+            let emb = encoder.embed(&sentences)?;
+            let out = prepared.root.join("label_embeddings.safetensors");
+            crate::text::write_label_embeddings(&out, names, &emb)?;
+            Some(out)
+        }
+        (None, _, _) => None,
+    };
+    Ok((ds, InputChoice::Features, Some(net.backbone.dim()), text_table))
 }

@@ -1,5 +1,6 @@
 //! Training FUTR and m&m-Ant: examples, batches, losses, schedule, the loop, logs and checkpoints.
 
+pub mod annotated;
 pub mod config;
 mod error;
 pub mod examples;

@@ -11,6 +11,7 @@ mod bad_input;
 mod cli_errors;
 mod features;
 mod formats;
+mod from_annotations;
 mod golden_metrics;
 mod import_checkpoint;
 mod model_parity;

@@ -1,0 +1,144 @@
+//! `train --from-annotations`: a folder of the user's videos, some annotated, becomes a model that
+//! recognises the annotated actions in a video it did not train on. The videos are synthetic
+//! (ffmpeg colour fields with noise, one colour per action): a plumbing test of extraction,
+//! caching, label conversion, training and recognition, not a benchmark.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use candle_core::Device;
+use mmant::data::Dataset;
+use mmant::eval::Observation;
+use mmant::model::anticipate::CheckpointAnticipator;
+use mmant::model::checkpoint::Checkpoint;
+
+use crate::common::{mmant, stderr, stdout};
+
+const COLOURS: [(&str, &str); 4] =
+    [("SIL", "gray"), ("take_cup", "red"), ("pour_water", "green"), ("stir", "blue")];
+
+/// A 15 fps video of coloured segments (label, seconds) with noise, and its MS-TCN labels.
+fn video(dir: &Path, name: &str, segments: &[(usize, usize)], labels: bool) -> PathBuf {
+    let mut graph = String::new();
+    for (i, (c, secs)) in segments.iter().enumerate() {
+        graph += &format!("color=c={}:s=96x64:r=15:d={secs}[s{i}];", COLOURS[*c].1);
+    }
+    graph += &(0..segments.len()).map(|i| format!("[s{i}]")).collect::<String>();
+    graph += &format!("concat=n={}:v=1:a=0,noise=alls=30:allf=t[v]", segments.len());
+    let path = dir.join(format!("{name}.mp4"));
+    let st = Command::new("ffmpeg")
+        .args(["-y", "-v", "error", "-filter_complex", &graph, "-map", "[v]", "-c:v", "libx264"])
+        .args(["-pix_fmt", "yuv420p", path.to_str().unwrap()])
+        .status()
+        .expect("ffmpeg (scripts/install-deps --test installs it)");
+    assert!(st.success());
+    if labels {
+        let text: String = segments
+            .iter()
+            .flat_map(|(c, secs)| std::iter::repeat_n(format!("{}\n", COLOURS[*c].0), secs * 15))
+            .collect();
+        std::fs::write(dir.join(format!("{name}.txt")), text).unwrap();
+    }
+    path
+}
+
+#[test]
+fn a_model_trained_on_annotated_videos_recognises_actions_in_a_held_out_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let orders: [&[(usize, usize)]; 6] = [
+        &[(0, 1), (1, 2), (2, 2), (3, 2), (0, 1)],
+        &[(0, 2), (1, 1), (3, 2), (2, 2), (0, 1)],
+        &[(1, 2), (2, 1), (3, 2), (0, 2)],
+        &[(0, 1), (2, 2), (1, 2), (3, 1), (0, 2)],
+        &[(3, 2), (0, 1), (1, 2), (2, 2)],
+        &[(0, 1), (1, 1), (2, 3), (3, 2)],
+    ];
+    for (i, segs) in orders.iter().enumerate() {
+        video(d, &format!("v{i}"), segs, true);
+    }
+    // one without labels, one whose labels are too short, one that is not a video
+    video(d, "unlabelled", orders[0], false);
+    video(d, "short", orders[1], true);
+    let short = std::fs::read_to_string(d.join("short.txt")).unwrap();
+    let half: String = short.lines().take(60).map(|l| format!("{l}\n")).collect();
+    std::fs::write(d.join("short.txt"), half).unwrap();
+    std::fs::write(d.join("broken.mp4"), b"not a video").unwrap();
+    std::fs::write(d.join("broken.txt"), "SIL\n".repeat(10)).unwrap();
+
+    let out = d.join("run");
+    let args = [
+        "train",
+        "--from-annotations",
+        d.to_str().unwrap(),
+        "--model",
+        "futr",
+        "--d-model",
+        "32",
+        "--epochs",
+        "40",
+        "--warmup",
+        "2",
+        "--held-out-every",
+        "0",
+        "--out",
+        out.to_str().unwrap(),
+    ];
+    let o = mmant(&args);
+    assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
+    let said = stderr(&o);
+    assert!(
+        said.contains("short.mp4: not used: its labels")
+            && said.contains("cover 60 frames, the video has 120"),
+        "{said}"
+    );
+    assert!(said.contains("broken.mp4: not used:"), "{said}");
+    assert!(said.contains("training on 5 annotated video(s), holding out 1 (v1)"), "{said}");
+    assert!(said.contains("1 without labels"), "{said}");
+
+    // the held-out videos' coarse labels, recognised from their features
+    let root = d.join(".mmant/efficientnet-lite0");
+    let ds = Dataset::open(&root).unwrap();
+    let ck = CheckpointAnticipator::new(
+        Checkpoint::load(&out.join("model"), &Device::Cpu).unwrap(),
+        Device::Cpu,
+    );
+    let (mut right, mut total) = (0, 0);
+    for name in ["v1"] {
+        let v = ds.load_video(name, Some(1280)).unwrap();
+        let labels = &v.levels[0];
+        let obs = Observation {
+            video: name,
+            labels: &labels[..labels.len() * 9 / 10],
+            features: v.features.as_ref(),
+            total_frames: labels.len(),
+        };
+        let a = ck.run(&obs).unwrap();
+        for (t, &c) in a.observed_coarse.iter().enumerate() {
+            total += 1;
+            right += usize::from(c == labels[(t * 3).min(labels.len() - 1)]);
+        }
+    }
+    let acc = right as f64 / total as f64;
+    eprintln!("held-out v1: {right} of {total} tokens recognised ({acc:.3})");
+    // chance: the most frequent label's share, under 0.4 here
+    assert!(acc > 0.8, "recognised {right} of {total} held-out tokens ({acc:.2})");
+
+    // a second run reuses the cached features (nothing re-extracted)
+    let o = mmant(&args);
+    assert!(o.status.success());
+    assert!(!stderr(&o).contains("extracting v0"), "{}", stderr(&o));
+
+    // a folder with no labelled video says so
+    let empty = d.join("empty");
+    std::fs::create_dir_all(&empty).unwrap();
+    let o = mmant(&[
+        "train",
+        "--from-annotations",
+        empty.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("no video has a label file beside it"), "{}", stderr(&o));
+}

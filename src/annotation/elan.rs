@@ -168,7 +168,7 @@ pub fn read(
                 return Err(err(
                     path,
                     line(a),
-                    format!("{at}: expected an end after the start, found {t0} ms → {t1} ms"),
+                    format!("{at}: expected an end after the start, found {t0} ms to {t1} ms"),
                 ));
             }
             let label =

@@ -160,7 +160,7 @@ fn read_task(
             if last < first {
                 return Err(err(
                     path,
-                    format!("{at}: expected end ≥ start, found frames {first} to {last}"),
+                    format!("{at}: expected end at or after start, found frames {first} to {last}"),
                 ));
             }
             levels[li].intervals.push(Interval {

@@ -46,7 +46,10 @@ pub(super) fn run(a: &ImportCheckpointArgs) -> Result<ExitCode> {
     let ImportModel::Futr = a.model;
     let ds = super::open(&a.dataset)?;
     let state = candle_core::pickle::read_all(&a.file).with_context(|| {
-        format!("{}: expected a PyTorch state dict (zip format, torch ≥ 1.6)", a.file.display())
+        format!(
+            "{}: expected a PyTorch state dict (zip format, torch 1.6 or later)",
+            a.file.display()
+        )
     })?;
     let imported = futr_import::futr_from_official(state, a.heads)
         .with_context(|| format!("importing {}", a.file.display()))?;

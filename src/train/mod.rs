@@ -398,6 +398,29 @@ pub fn batch_losses(
 /// Trains and writes `<out>/model.{safetensors,json}` and `<out>/log.jsonl`. Returns the model
 /// and the per-epoch logs.
 pub fn train(ds: &Dataset, cfg: &TrainConfig, dev: &Device) -> Result<(Model, Vec<EpochLog>)> {
+    train_watched(ds, cfg, dev, &Unwatched)
+}
+
+/// What a caller running training on a worker thread (the viewer) sees of it, and how it stops
+/// it: between batches, after which the last finished epoch's checkpoint is the run's.
+pub trait Watch {
+    fn epoch_done(&self, _log: &EpochLog, _epochs: usize) {}
+    fn cancelled(&self) -> bool {
+        false
+    }
+}
+
+/// Nobody watching.
+pub struct Unwatched;
+impl Watch for Unwatched {}
+
+/// [`train`], reporting each epoch to `watch` and stopping when it says so.
+pub fn train_watched(
+    ds: &Dataset,
+    cfg: &TrainConfig,
+    dev: &Device,
+    watch: &dyn Watch,
+) -> Result<(Model, Vec<EpochLog>)> {
     let prepared = prepare(ds, cfg)?;
     if prepared.examples.is_empty() {
         invalid!(
@@ -558,6 +581,13 @@ pub fn train(ds: &Dataset, cfg: &TrainConfig, dev: &Device) -> Result<(Model, Ve
         let mut sums = [0f64; 7];
         let mut batches = 0usize;
         for chunk in &batches_of_epoch {
+            if watch.cancelled() {
+                invalid!(
+                    "cancelled in epoch {}; {} holds the last finished epoch's checkpoint",
+                    epoch + 1,
+                    cfg.out.display()
+                );
+            }
             let batch_examples: Vec<&Example> = chunk.iter().map(|&i| &examples[i]).collect();
             let batch = collate(&batch_examples, &source, cfg.queries, cfg.transition_weight, dev)?;
             let l = batch_losses(&model, &batch, Some(&drop), weights)?;
@@ -658,6 +688,7 @@ pub fn train(ds: &Dataset, cfg: &TrainConfig, dev: &Device) -> Result<(Model, Ve
                 ),
             );
         }
+        watch.epoch_done(&log, cfg.epochs);
         logs.push(log);
     }
     bar.finish_and_clear();

@@ -25,6 +25,10 @@ pub enum UiCommand {
     OpenLabels,
     OpenFeatures,
     OpenCheckpoint,
+    /// Trains a features-observing model on the annotated videos of the open video's folder.
+    TrainOnAnnotated,
+    /// Stops that training between batches.
+    CancelTraining,
     ExportCsv,
     Save,
     Undo,
@@ -69,11 +73,12 @@ pub enum Menu {
 
 impl UiCommand {
     /// Every command a menu lists, in menu order.
-    pub const MENU: [UiCommand; 29] = [
+    pub const MENU: [UiCommand; 30] = [
         UiCommand::OpenVideo,
         UiCommand::OpenLabels,
         UiCommand::OpenFeatures,
         UiCommand::OpenCheckpoint,
+        UiCommand::TrainOnAnnotated,
         UiCommand::Save,
         UiCommand::ExportCsv,
         UiCommand::Undo,
@@ -122,6 +127,8 @@ impl UiCommand {
             UiCommand::OpenLabels => "Open labels…",
             UiCommand::OpenFeatures => "Open features…",
             UiCommand::OpenCheckpoint => "Open checkpoint…",
+            UiCommand::TrainOnAnnotated => "Train on annotated videos…",
+            UiCommand::CancelTraining => "Cancel training",
             UiCommand::ExportCsv => "Export CSV…",
             UiCommand::Save => "Save labels",
             UiCommand::Undo => "Undo edit",
@@ -197,6 +204,8 @@ impl UiCommand {
             | UiCommand::OpenLabels
             | UiCommand::OpenFeatures
             | UiCommand::OpenCheckpoint
+            | UiCommand::TrainOnAnnotated
+            | UiCommand::CancelTraining
             | UiCommand::ExportCsv
             | UiCommand::Save => Menu::File,
             UiCommand::Undo

@@ -80,3 +80,36 @@ pub fn truncated_numbered_video(dir: &Path) -> PathBuf {
     std::fs::write(&cut, &bytes[..bytes.len() * 3 / 4]).unwrap();
     cut
 }
+
+const COLOURS: [(&str, &str); 4] =
+    [("SIL", "gray"), ("take_cup", "red"), ("pour_water", "green"), ("stir", "blue")];
+
+/// A synthetic 15 fps video of coloured segments (label, seconds) with noise, and its MS-TCN labels.
+pub fn colour_field_video(
+    dir: &Path,
+    name: &str,
+    segments: &[(usize, usize)],
+    labels: bool,
+) -> PathBuf {
+    let mut graph = String::new();
+    for (i, (c, secs)) in segments.iter().enumerate() {
+        graph += &format!("color=c={}:s=96x64:r=15:d={secs}[s{i}];", COLOURS[*c].1);
+    }
+    graph += &(0..segments.len()).map(|i| format!("[s{i}]")).collect::<String>();
+    graph += &format!("concat=n={}:v=1:a=0,noise=alls=30:allf=t[v]", segments.len());
+    let path = dir.join(format!("{name}.mp4"));
+    let st = std::process::Command::new("ffmpeg")
+        .args(["-y", "-v", "error", "-filter_complex", &graph, "-map", "[v]", "-c:v", "libx264"])
+        .args(["-pix_fmt", "yuv420p", path.to_str().unwrap()])
+        .status()
+        .expect("ffmpeg (scripts/install-deps --test installs it)");
+    assert!(st.success());
+    if labels {
+        let text: String = segments
+            .iter()
+            .flat_map(|(c, secs)| std::iter::repeat_n(format!("{}\n", COLOURS[*c].0), secs * 15))
+            .collect();
+        std::fs::write(dir.join(format!("{name}.txt")), text).unwrap();
+    }
+    path
+}

@@ -3,44 +3,13 @@
 //! (ffmpeg colour fields with noise, one colour per action): a plumbing test of extraction,
 //! caching, label conversion, training and recognition, not a benchmark.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
-
 use candle_core::Device;
 use mmant::data::Dataset;
 use mmant::eval::Observation;
 use mmant::model::anticipate::CheckpointAnticipator;
 use mmant::model::checkpoint::Checkpoint;
 
-use crate::common::{mmant, stderr, stdout};
-
-const COLOURS: [(&str, &str); 4] =
-    [("SIL", "gray"), ("take_cup", "red"), ("pour_water", "green"), ("stir", "blue")];
-
-/// A 15 fps video of coloured segments (label, seconds) with noise, and its MS-TCN labels.
-fn video(dir: &Path, name: &str, segments: &[(usize, usize)], labels: bool) -> PathBuf {
-    let mut graph = String::new();
-    for (i, (c, secs)) in segments.iter().enumerate() {
-        graph += &format!("color=c={}:s=96x64:r=15:d={secs}[s{i}];", COLOURS[*c].1);
-    }
-    graph += &(0..segments.len()).map(|i| format!("[s{i}]")).collect::<String>();
-    graph += &format!("concat=n={}:v=1:a=0,noise=alls=30:allf=t[v]", segments.len());
-    let path = dir.join(format!("{name}.mp4"));
-    let st = Command::new("ffmpeg")
-        .args(["-y", "-v", "error", "-filter_complex", &graph, "-map", "[v]", "-c:v", "libx264"])
-        .args(["-pix_fmt", "yuv420p", path.to_str().unwrap()])
-        .status()
-        .expect("ffmpeg (scripts/install-deps --test installs it)");
-    assert!(st.success());
-    if labels {
-        let text: String = segments
-            .iter()
-            .flat_map(|(c, secs)| std::iter::repeat_n(format!("{}\n", COLOURS[*c].0), secs * 15))
-            .collect();
-        std::fs::write(dir.join(format!("{name}.txt")), text).unwrap();
-    }
-    path
-}
+use crate::common::{colour_field_video as video, mmant, stderr, stdout};
 
 #[test]
 fn a_model_trained_on_annotated_videos_recognises_actions_in_a_held_out_one() {

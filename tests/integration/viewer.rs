@@ -693,3 +693,49 @@ fn the_timeline_shows_a_strip_of_keyframe_thumbnails() {
     assert_eq!(h.state().thumbnail_frames(), [0, 10, 20, 30, 40, 50]);
     h.run_steps(2);
 }
+
+#[test]
+fn file_train_on_annotated_videos_trains_off_thread_and_then_shows_an_unlabelled_video() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let orders: [&[(usize, usize)]; 4] = [
+        &[(0, 1), (1, 2), (2, 2), (3, 2), (0, 1)],
+        &[(0, 2), (1, 1), (3, 2), (2, 2), (0, 1)],
+        &[(1, 2), (2, 1), (3, 2), (0, 2)],
+        &[(0, 1), (2, 2), (1, 2), (3, 1), (0, 2)],
+    ];
+    for (i, segs) in orders.iter().enumerate() {
+        crate::common::colour_field_video(d, &format!("v{i}"), segs, true);
+    }
+    let unlabelled = crate::common::colour_field_video(d, "new", orders[1], false);
+    let app = mmant::viewer::viewer_app(None, None, None, Some(&unlabelled), Some(15.0)).unwrap();
+    let mut h = harness(app);
+    h.run_steps(2);
+    h.state_mut().run_command(UiCommand::TrainOnAnnotated);
+    h.run_steps(1);
+    assert!(h.state().is_training(), "{}", h.state().state.status);
+    // the UI keeps drawing while the worker extracts and trains
+    let start = Instant::now();
+    let mut frames_drawn = 0;
+    while h.state().is_training() {
+        assert!(
+            start.elapsed() < Duration::from_secs(300),
+            "training did not end: {}",
+            h.state().state.status
+        );
+        h.step();
+        frames_drawn += 1;
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(frames_drawn > 10, "the UI drew {frames_drawn} frames while training");
+    let status = h.state().state.status.clone();
+    assert!(
+        status.contains("trained on 3 annotated video(s), held out v1; 1 without labels"),
+        "{status}"
+    );
+    assert!(d.join(".mmant/efficientnet-lite0/runs").is_dir());
+    // the checkpoint observes features: the unlabelled video's are extracted, then it is read
+    step_until(&mut h, "the anticipation of the unlabelled video", |a| {
+        a.state.anticipation.as_ref().is_some_and(|x| !x.coarse.is_empty())
+    });
+}

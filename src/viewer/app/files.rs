@@ -127,6 +127,13 @@ impl ViewerApp {
                     self.last_request = None;
                 }
                 Event::ExtractProgress(done, total) => self.extracting = Some((done, total)),
+                Event::TrainProgress(stage, done, total) => {
+                    if let Some(job) = &mut self.training {
+                        job.stage = stage;
+                        job.progress = (done, total);
+                    }
+                }
+                Event::TrainDone(r) => self.training_done(r),
             }
         }
     }

@@ -16,6 +16,7 @@ mod editing;
 mod files;
 mod help;
 mod playback;
+mod training;
 
 use self::dialogs::Purpose;
 use super::inference::{self, InferenceWorker};
@@ -81,6 +82,10 @@ enum Event {
     LabelsLoaded(PathBuf, Result<(Session, Option<String>), String>),
     FeaturesLoaded(PathBuf, Result<Features, String>),
     ExtractProgress(usize, usize),
+    /// Training on annotated videos: what it is doing, done of total.
+    TrainProgress(String, usize, usize),
+    /// The trained checkpoint and what to say, or why it failed.
+    TrainDone(Result<(PathBuf, String), String>),
 }
 
 pub struct ViewerApp {
@@ -113,6 +118,8 @@ pub struct ViewerApp {
     playback: Option<playback::Playback>,
     features: Option<Arc<Features>>,
     extracting: Option<(usize, usize)>,
+    /// Training on annotated videos, while it runs.
+    training: Option<training::TrainingJob>,
     events: (Sender<Event>, Receiver<Event>),
     show_help: bool,
     plots: Plots,
@@ -164,6 +171,7 @@ impl ViewerApp {
             playback: None,
             features: None,
             extracting: None,
+            training: None,
             events: channel(),
             show_help: false,
             plots: Plots,
@@ -222,6 +230,8 @@ impl ViewerApp {
             UiCommand::OpenLabels => self.ask_for_file(Purpose::Open(FileKind::Labels)),
             UiCommand::OpenFeatures => self.ask_for_file(Purpose::Open(FileKind::Features)),
             UiCommand::OpenCheckpoint => self.ask_for_file(Purpose::Open(FileKind::Checkpoint)),
+            UiCommand::TrainOnAnnotated => self.train_on_annotated(),
+            UiCommand::CancelTraining => self.cancel_training(),
             UiCommand::ExportCsv => self.ask_for_file(Purpose::Export),
             UiCommand::ToggleHelp => self.show_help = !self.show_help,
             UiCommand::Save => self.save(),
@@ -308,6 +318,14 @@ impl ViewerApp {
                 match reply {
                     inference::Reply::Loaded(meta) => {
                         self.stride = meta.stride.max(1);
+                        // a video with no labels open takes the checkpoint's vocabulary (what it
+                        // recognises and anticipates is named by it)
+                        if self.state.ground_truth.is_none() && self.annotation.is_none() {
+                            self.state.vocab =
+                                crate::data::Vocabulary::from_names(meta.vocabulary.clone())
+                                    .with_origin("the checkpoint's vocabulary");
+                            self.state.assign_digit_keys();
+                        }
                         if meta.vocabulary != self.state.vocab.names() {
                             self.state.status = format!(
                                 "the checkpoint's {} classes differ from the labels' {}: anticipation is off",
@@ -350,7 +368,7 @@ impl ViewerApp {
         }
         self.request_anticipation();
         self.poll_video(ctx);
-        if self.extracting.is_some() {
+        if self.extracting.is_some() || self.training.is_some() {
             ctx.request_repaint_after(std::time::Duration::from_millis(200));
         }
     }
@@ -564,6 +582,17 @@ impl ViewerApp {
                             .desired_width(160.0)
                             .text(format!("features {done}/{total}")),
                     );
+                }
+                if let Some(job) = &self.training {
+                    let (done, total) = job.progress;
+                    ui.add(
+                        egui::ProgressBar::new(done as f32 / total.max(1) as f32)
+                            .desired_width(220.0)
+                            .text(format!("{} {done}/{total}", job.stage)),
+                    );
+                    if ui.button("Cancel training").clicked() {
+                        commands.push(UiCommand::CancelTraining);
+                    }
                 }
                 ui.label(&self.state.status);
                 ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {

@@ -81,6 +81,16 @@ pub fn truncated_numbered_video(dir: &Path) -> PathBuf {
     cut
 }
 
+/// Orders of (action, seconds) for colour-field videos: several videos, each its own order.
+pub const ACTION_ORDERS: [&[(usize, usize)]; 6] = [
+    &[(0, 1), (1, 2), (2, 2), (3, 2), (0, 1)],
+    &[(0, 2), (1, 1), (3, 2), (2, 2), (0, 1)],
+    &[(1, 2), (2, 1), (3, 2), (0, 2)],
+    &[(0, 1), (2, 2), (1, 2), (3, 1), (0, 2)],
+    &[(3, 2), (0, 1), (1, 2), (2, 2)],
+    &[(0, 1), (1, 1), (2, 3), (3, 2)],
+];
+
 const COLOURS: [(&str, &str); 4] =
     [("SIL", "gray"), ("take_cup", "red"), ("pour_water", "green"), ("stir", "blue")];
 

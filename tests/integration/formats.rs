@@ -241,10 +241,11 @@ fn an_epic_style_table_becomes_one_mstcn_file_per_video() {
     );
     // the same by timestamps at 60 fps: start 0.10 s = frame 6, stop 0.50 s = 30
     let by_time = dir.path().join("by_time");
-    run_ok(&[
+    let (table_s, by_time_s) = (s(&table), s(&by_time));
+    let by_timestamps = [
         "convert",
-        &s(&table),
-        &s(&by_time),
+        &table_s,
+        &by_time_s,
         "--to",
         "mstcn",
         "--video-col",
@@ -253,13 +254,12 @@ fn an_epic_style_table_becomes_one_mstcn_file_per_video() {
         "start_timestamp",
         "--stop-col",
         "stop_timestamp",
-        "--fps",
-        "60",
         "--label-col",
         "verb,noun",
         "--background",
         "SIL",
-    ]);
+    ];
+    run_ok(&[&by_timestamps[..], &["--fps", "60"]].concat());
     let t: Vec<String> = std::fs::read_to_string(by_time.join("P01_01.txt"))
         .unwrap()
         .lines()
@@ -270,21 +270,7 @@ fn an_epic_style_table_becomes_one_mstcn_file_per_video() {
         ("SIL", "open_door", "open_door", "turn-on_light")
     );
     // a timestamp table without a rate is a clear error
-    let o = mmant(&[
-        "convert",
-        &s(&table),
-        &s(&by_time),
-        "--to",
-        "mstcn",
-        "--video-col",
-        "video_id",
-        "--start-col",
-        "start_timestamp",
-        "--stop-col",
-        "stop_timestamp",
-        "--label-col",
-        "verb",
-    ]);
+    let o = mmant(&by_timestamps);
     assert!(!o.status.success());
     assert!(
         stderr(&o)

@@ -15,14 +15,7 @@ use crate::common::{colour_field_video as video, mmant, stderr, stdout};
 fn a_model_trained_on_annotated_videos_recognises_actions_in_a_held_out_one() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    let orders: [&[(usize, usize)]; 6] = [
-        &[(0, 1), (1, 2), (2, 2), (3, 2), (0, 1)],
-        &[(0, 2), (1, 1), (3, 2), (2, 2), (0, 1)],
-        &[(1, 2), (2, 1), (3, 2), (0, 2)],
-        &[(0, 1), (2, 2), (1, 2), (3, 1), (0, 2)],
-        &[(3, 2), (0, 1), (1, 2), (2, 2)],
-        &[(0, 1), (1, 1), (2, 3), (3, 2)],
-    ];
+    let orders = &crate::common::ACTION_ORDERS;
     for (i, segs) in orders.iter().enumerate() {
         video(d, &format!("v{i}"), segs, true);
     }

@@ -698,12 +698,7 @@ fn the_timeline_shows_a_strip_of_keyframe_thumbnails() {
 fn file_train_on_annotated_videos_trains_off_thread_and_then_shows_an_unlabelled_video() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    let orders: [&[(usize, usize)]; 4] = [
-        &[(0, 1), (1, 2), (2, 2), (3, 2), (0, 1)],
-        &[(0, 2), (1, 1), (3, 2), (2, 2), (0, 1)],
-        &[(1, 2), (2, 1), (3, 2), (0, 2)],
-        &[(0, 1), (2, 2), (1, 2), (3, 1), (0, 2)],
-    ];
+    let orders = &crate::common::ACTION_ORDERS[..4];
     for (i, segs) in orders.iter().enumerate() {
         crate::common::colour_field_video(d, &format!("v{i}"), segs, true);
     }

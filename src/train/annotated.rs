@@ -190,6 +190,17 @@ pub fn prepare(
             train.push(name.clone())
         }
     }
+    // labels of videos no longer used (their label file removed or now unusable) would stay in
+    // the dataset with labels the mapping may not have
+    if let Ok(entries) = std::fs::read_dir(root.join("groundTruth")) {
+        for e in entries.flatten() {
+            let p = e.path();
+            let stem = p.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+            if !usable.iter().any(|(n, _)| *n == stem) {
+                std::fs::remove_file(&p).map_err(io(&p))?;
+            }
+        }
+    }
     // one video: it is both (the score then measures fitting, and says so)
     let test = if held_out.is_empty() { &train } else { &held_out };
     for (file, list) in [("train.split1.bundle", &train), ("test.split1.bundle", test)] {

@@ -31,6 +31,14 @@ impl Clock {
         if times.len() < 2 { Clock::Fps(fallback_fps) } else { Clock::Times(times.into()) }
     }
 
+    /// A video's clock: its frame times when its rate varies, else its rate.
+    pub fn of_video(m: &crate::video::Metadata) -> Clock {
+        match &m.frame_times {
+            Some(t) => Clock::from_times(t.to_vec(), m.fps),
+            None => Clock::Fps(m.fps),
+        }
+    }
+
     /// Mean frames per second.
     pub fn fps(&self) -> f64 {
         match self {

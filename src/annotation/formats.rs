@@ -82,6 +82,18 @@ pub struct ReadOptions<'a> {
     pub background: Option<String>,
 }
 
+impl<'a> ReadOptions<'a> {
+    /// How labelled spans become tracks under these options.
+    pub fn assembly(&self) -> Assembly<'a> {
+        Assembly {
+            vocabularies: self.vocabularies,
+            strict: self.strict,
+            frames: self.frames,
+            background: self.background.clone(),
+        }
+    }
+}
+
 /// Reads an annotation (see [`ReadOptions`]); a file that counts time needs [`read_with`].
 pub fn read(
     path: &Path,
@@ -129,12 +141,6 @@ pub fn read_with(path: &Path, bytes: &[u8], opts: &ReadOptions) -> Result<Annota
         vocab.push(label.to_owned());
         Ok((vocab.len() - 1) as u32)
     };
-    let assembly = || Assembly {
-        vocabularies,
-        strict,
-        frames: opts.frames,
-        background: opts.background.clone(),
-    };
     let named = |doc: Annotation| adopt_single_vocabulary(path, doc, vocabularies, strict);
     match Format::detect(path, bytes) {
         Format::Eaf => {
@@ -145,9 +151,9 @@ pub fn read_with(path: &Path, bytes: &[u8], opts: &ReadOptions) -> Result<Annota
                     "an ELAN file counts milliseconds: give the frame rate (--fps) or the video",
                 ));
             };
-            named(super::elan::read(path, text, clock, &assembly())?)
+            named(super::elan::read(path, text, clock, &opts.assembly())?)
         }
-        Format::LabelStudio => named(super::label_studio::read(path, text, &assembly())?),
+        Format::LabelStudio => named(super::label_studio::read(path, text, &opts.assembly())?),
         Format::SegmentCsv => {
             let mut r = csv::Reader::from_reader(bytes);
             let headers = r.headers().map_err(|e| err(path, 1, e))?.clone();

@@ -7,7 +7,6 @@ use anyhow::{Context, Result, bail};
 use clap::{Args, ValueEnum};
 
 use crate::annotation::formats::{self, Format, ReadOptions};
-use crate::annotation::intervals::Assembly;
 use crate::annotation::segment_table::{self, TableColumns};
 use crate::annotation::{Annotation, Clock, elan, label_studio};
 use crate::data::Vocabulary;
@@ -181,9 +180,10 @@ pub(super) fn run(a: &ConvertArgs) -> Result<ExitCode> {
     let bytes =
         std::fs::read(&a.input).with_context(|| format!("reading {}", a.input.display()))?;
     let frames = clock.as_ref().and_then(Clock::frames);
-    let assembly = Assembly {
+    let opts = ReadOptions {
         vocabularies: &vocabularies,
         strict: a.strict,
+        clock: clock.clone(),
         frames,
         background: a.background.clone(),
     };
@@ -198,23 +198,13 @@ pub(super) fn run(a: &ConvertArgs) -> Result<ExitCode> {
             frame_base: a.frame_base,
             stop_inclusive: a.stop_inclusive,
         };
-        segment_table::read(&a.input, &bytes, &cols, clock.as_ref(), &assembly)?
+        segment_table::read(&a.input, &bytes, &cols, clock.as_ref(), &opts.assembly())?
     } else if Format::detect(&a.input, &bytes) == Format::LabelStudio {
         let text = std::str::from_utf8(&bytes)
             .with_context(|| format!("{}: expected UTF-8 JSON", a.input.display()))?;
-        label_studio::read_all(&a.input, text, &assembly)?
+        label_studio::read_all(&a.input, text, &opts.assembly())?
     } else {
-        let mut doc = formats::read_with(
-            &a.input,
-            &bytes,
-            &ReadOptions {
-                vocabularies: &vocabularies,
-                strict: a.strict,
-                clock: clock.clone(),
-                frames,
-                background: a.background.clone(),
-            },
-        )?;
+        let mut doc = formats::read_with(&a.input, &bytes, &opts)?;
         // a one-level file's level takes --level's name (MS-TCN files name none)
         if doc.levels.len() == 1 && Format::detect(&a.input, &bytes) == Format::MsTcn {
             doc.levels[0].name = a.level.clone();

@@ -115,10 +115,7 @@ pub fn prepare(
                 continue;
             }
         };
-        let clock = match &meta.frame_times {
-            Some(t) => Clock::from_times(t.to_vec(), meta.fps),
-            None => Clock::Fps(meta.fps),
-        };
+        let clock = Clock::of_video(&meta);
         let bytes = std::fs::read(labels).map_err(|error| TrainError::Io {
             context: format!("reading {}", labels.display()),
             error,

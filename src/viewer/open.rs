@@ -36,7 +36,7 @@ pub fn viewer_app(
     let frame_times = match (labels, video) {
         (Some(p), Some(v)) if Format::detect(p, b"") == Format::Eaf => {
             let m = crate::video::VideoFile::open(v)?.metadata;
-            m.frame_times.map(|t| Clock::from_times(t.to_vec(), m.fps))
+            m.frame_times.is_some().then(|| Clock::of_video(&m))
         }
         _ => None,
     };

@@ -19,6 +19,11 @@ fn spans(doc: &Annotation, level: usize) -> Vec<(String, usize, usize)> {
     l.track.segments().iter().map(|s| (l.label_name(s.label).to_owned(), s.start, s.end)).collect()
 }
 
+/// Expected spans, owned like [`spans`]'s.
+fn own(v: &[(&str, usize, usize)]) -> Vec<(String, usize, usize)> {
+    v.iter().map(|(l, a, b)| ((*l).to_owned(), *a, *b)).collect()
+}
+
 fn run_ok(args: &[&str]) -> String {
     let o = mmant(args);
     assert!(o.status.success(), "mmant {args:?}: {}{}", stdout(&o), stderr(&o));
@@ -77,9 +82,6 @@ fn a_hand_written_eaf_3_file_opens_with_its_levels() {
     let names: Vec<&str> = d.levels.iter().map(|l| l.name.as_str()).collect();
     assert_eq!(names, ["task", "steps"], "the symbolic tier is not a level");
     assert_eq!(d.levels[1].parent, Some(0));
-    let own = |v: &[(&str, usize, usize)]| {
-        v.iter().map(|(l, a, b)| ((*l).to_owned(), *a, *b)).collect::<Vec<_>>()
-    };
     // 1210 ms = frame 30.25 → 30; 2019 ms = 50.475 → 50; the gap between is background
     assert_eq!(
         spans(d, 0),
@@ -122,11 +124,8 @@ fn an_eaf_written_by_pympi_reads_times_between_frames_to_the_nearest_frame() {
     let bytes = std::fs::read(&p).unwrap();
     let opts = ReadOptions { clock: Some(Clock::Fps(15.0)), ..Default::default() };
     let d = formats::read_with(&p, &bytes, &opts).unwrap();
-    let own = |v: &[(&str, usize, usize)]| {
-        v.iter().map(|(l, a, b)| ((*l).to_owned(), *a, *b)).collect::<Vec<_>>()
-    };
-    // 1990 ms = 29.85 frames → 30, 4005 → 60.08 → 60, 8033 → 120.5 → 120 (round half to even
-    // is not used: 120.495 rounds down), 9000 → 135, 10000 → 150
+    // 1990 ms = 29.85 frames → 30, 4005 → 60.08 → 60, 8033 → 120.495 → 120, 9000 → 135,
+    // 10000 → 150
     assert_eq!(
         spans(&d, 0),
         own(&[

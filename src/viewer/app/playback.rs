@@ -81,10 +81,8 @@ impl ViewerApp {
                     if m.fps > 0.0 {
                         self.state.fps = m.fps;
                     }
-                    self.frame_times = m
-                        .frame_times
-                        .as_ref()
-                        .map(|t| crate::annotation::Clock::from_times(t.to_vec(), m.fps));
+                    self.frame_times =
+                        m.frame_times.is_some().then(|| crate::annotation::Clock::of_video(&m));
                     self.state
                         .set_notice(Notice::VideoEndsEarly, m.ends_early().map(|e| e.to_string()));
                     self.video_frames = Some(m.frames);

@@ -111,9 +111,8 @@ impl Canvas {
         }
         let i = (y as usize * W + x as usize) * 3;
         let a = (a.clamp(0.0, 1.0) * 256.0) as u32;
-        for k in 0..3 {
-            let p = self.px[i + k] as u32;
-            self.px[i + k] = ((p * (256 - a) + c[k] as u32 * a) >> 8) as u8;
+        for (p, &target) in self.px[i..i + 3].iter_mut().zip(&c) {
+            *p = ((*p as u32 * (256 - a) + target as u32 * a) >> 8) as u8;
         }
     }
 
@@ -513,10 +512,10 @@ fn draw_object(c: &mut Canvas, o: Obj, at: P, angle: f32, style: &Style, scene: 
             if o == Cup {
                 c.bar((at.0 + r + 3.0, at.1), (7.0, 5.0), 0.0, col, 1.0);
             }
-            if let Some(&(fc, amount)) = scene.fill.get(&o) {
-                if amount > 0.0 {
-                    c.circle(at, (r - 3.0) * (0.35 + 0.65 * amount), fc, 0.9);
-                }
+            if let Some(&(fc, amount)) = scene.fill.get(&o)
+                && amount > 0.0
+            {
+                c.circle(at, (r - 3.0) * (0.35 + 0.65 * amount), fc, 0.9);
             }
             if o == Cup && scene.teabag_in {
                 c.bar((at.0 - 4.0, at.1 - 3.0), (7.0, 7.0), 0.4, style.c(Teabag), 1.0);
@@ -545,11 +544,11 @@ fn draw_object(c: &mut Canvas, o: Obj, at: P, angle: f32, style: &Style, scene: 
             c.circle(at, 38.0, dark, 1.0);
             c.circle(at, 33.0, mix(col, [90, 90, 95], 0.4), 1.0);
             c.bar((at.0 - 50.0, at.1), (30.0, 8.0), 0.0, dark, 1.0);
-            if let Some(&(fc, amount)) = scene.fill.get(&Pan) {
-                if amount > 0.0 {
-                    let cooked = mix(fc, [200, 140, 60], scene.cooked * 0.6);
-                    c.circle(at, 8.0 + 22.0 * amount, cooked, 0.75);
-                }
+            if let Some(&(fc, amount)) = scene.fill.get(&Pan)
+                && amount > 0.0
+            {
+                let cooked = mix(fc, [200, 140, 60], scene.cooked * 0.6);
+                c.circle(at, 8.0 + 22.0 * amount, cooked, 0.75);
             }
         }
         Board => c.rect((at.0 - 34.0, at.1 - 20.0), (68.0, 40.0), col, 1.0),
@@ -763,10 +762,10 @@ fn draw_frame(
                     tr.stream = Some((at, to, flow));
                 }
             }
-            if action.tool == Some(Squeezer) {
-                if let Some(e) = scene.fill.get_mut(&Squeezer) {
-                    e.1 = (e.1 - 0.01).max(0.0);
-                }
+            if action.tool == Some(Squeezer)
+                && let Some(e) = scene.fill.get_mut(&Squeezer)
+            {
+                e.1 = (e.1 - 0.01).max(0.0);
             }
         }
         ("stir" | "fry" | "stirfry" | "butter", Some(o), Some(to)) => {
@@ -821,12 +820,12 @@ fn draw_frame(
             moving = Some((o, at, 0.4));
             hand = (at.0 + 10.0, at.1 + 16.0);
             if o == Spatula {
-                if t > 0.1 {
-                    if let Some(e) = scene.fill.get_mut(&Pan) {
-                        let food = mix(e.0, [200, 140, 60], scene.cooked * 0.6);
-                        e.1 = 0.0;
-                        scene.on_plate = Some(food);
-                    }
+                if t > 0.1
+                    && let Some(e) = scene.fill.get_mut(&Pan)
+                {
+                    let food = mix(e.0, [200, 140, 60], scene.cooked * 0.6);
+                    e.1 = 0.0;
+                    scene.on_plate = Some(food);
                 }
             } else if o == Fruit {
                 scene.in_bowl = scene.in_bowl.max(work);
@@ -1110,10 +1109,10 @@ fn pick(list: &[String], n: usize) -> Vec<String> {
     let mut round = 0;
     while picked.len() < n {
         for vs in by_activity.values() {
-            if let Some(v) = vs.get(round) {
-                if picked.len() < n {
-                    picked.push(v.clone());
-                }
+            if let Some(v) = vs.get(round)
+                && picked.len() < n
+            {
+                picked.push(v.clone());
             }
         }
         round += 1;

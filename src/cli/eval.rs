@@ -8,7 +8,7 @@ use anyhow::{Context, Result};
 use clap::Args;
 
 use super::{check_fractions, open, write_results};
-use crate::data::Split;
+use crate::data::{Dataset, Split};
 use crate::eval::{self, Anticipator, Baseline, GridConfig, GridReport, MethodError};
 use crate::model::oracle::QueryOracle;
 use crate::model::{anticipate, checkpoint};
@@ -95,6 +95,11 @@ pub struct EvalArgs {
     /// it runs against the truth (ground-truth observation), per split
     #[arg(long)]
     pub diagnose: bool,
+    /// Instead of anticipating: score how the checkpoint's segmentation head labels the observed
+    /// frames [0, ⌊αN⌋) at each α (Acc, Edit, F1@{10,25,50}); for a checkpoint that observes
+    /// features (one that observes labels copies them)
+    #[arg(long, requires = "checkpoint", conflicts_with_all = ["diagnose", "write_predictions", "time_first_segment"])]
+    pub recognition: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -163,6 +168,9 @@ pub(super) fn eval(a: &EvalArgs) -> Result<ExitCode> {
     }
     check_fractions("alphas", &a.alphas)?;
     check_fractions("betas", &a.betas)?;
+    if a.recognition {
+        return observed_recognition(a, &ds, &splits);
+    }
     if a.diagnose && a.observed.as_ref().and_then(Observed::dir).is_some() {
         anyhow::bail!(
             "--diagnose compares the first anticipated segment with the action in progress under ground-truth observation; leave out --observed"
@@ -253,6 +261,48 @@ pub(super) fn eval(a: &EvalArgs) -> Result<ExitCode> {
     };
     let stem = format!("{}_{}_{}_split-{}{observed}", ds.name, method, report.level, a.split);
     write_grid(&report, &a.out, &stem, a.json)
+}
+
+/// `eval --checkpoint … --recognition`: one checkpoint's recognition of the observed frames.
+fn observed_recognition(a: &EvalArgs, ds: &Dataset, splits: &[&Split]) -> Result<ExitCode> {
+    let template = a.checkpoint.as_deref().expect("clap requires --checkpoint");
+    let level = ds.level_index(&a.level)?;
+    let background = eval::recognition::background_ids(&ds.levels[level].vocab, &a.background)?;
+    let mut reports = Vec::new();
+    for split in splits {
+        let path = template.replace("{split}", &split.name);
+        let report = crate::model::recognize::observed_recognition(
+            ds,
+            &[split],
+            &a.level,
+            Path::new(&path),
+            &a.alphas,
+            &background,
+        )
+        .with_context(|| format!("scoring the recognition of {path} on {}", ds.name))?;
+        reports.push((split.name.clone(), report));
+    }
+    let mut csv = String::from("split,alpha,videos,acc,edit,f1_10,f1_25,f1_50\n");
+    for (split, r) in &reports {
+        for (alpha, s) in &r.rows {
+            csv += &format!(
+                "{split},{alpha},{},{:.4},{:.4},{:.4},{:.4},{:.4}\n",
+                r.videos, s.accuracy, s.edit, s.f1_10, s.f1_25, s.f1_50
+            );
+        }
+    }
+    let json = serde_json::to_string_pretty(&reports)?;
+    let stem = format!("{}_recognition_{}_split-{}", ds.name, ds.levels[level].name, a.split);
+    let (csv_path, json_path) = write_results(&a.out, &stem, csv.as_bytes(), &json)?;
+    if a.json {
+        println!("{json}");
+    } else {
+        for (split, r) in &reports {
+            println!("split {split}: {r}");
+        }
+        println!("wrote {} and {}", csv_path.display(), json_path.display());
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 /// Writes a grid's CSV and JSON to `out/<stem>.{csv,json}` and prints the table (or the JSON).

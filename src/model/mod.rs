@@ -13,6 +13,7 @@ pub mod init;
 pub mod layer_norm;
 pub mod mmant;
 pub mod oracle;
+pub mod recognize;
 pub mod relu;
 pub mod remaining_duration;
 

@@ -251,6 +251,73 @@ fn feature_dataset(dir: &Path, backbone: &str) {
     std::fs::write(dir.join("splits/test.split1.bundle"), bundle(&names[4..])).unwrap();
 }
 
+/// `eval --recognition` scores the segmentation head's labels of the observed frames: a model
+/// trained on features that say the label reads them back; one trained for a single step does not.
+#[test]
+fn recognition_of_the_observed_frames_is_scored_per_alpha() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    feature_dataset(&data, "resnet18");
+    let accuracy = |epochs: &str| {
+        let ckpt = dir.path().join(format!("ckpt-{epochs}"));
+        let o = mmant(&[
+            "train",
+            "--data",
+            data.to_str().unwrap(),
+            "--model",
+            "futr",
+            "--input",
+            "features",
+            "--feature-dim",
+            "4",
+            "--epochs",
+            epochs,
+            "--warmup",
+            "1",
+            "--batch-size",
+            "4",
+            "--stride",
+            "2",
+            "--d-model",
+            "16",
+            "--lr",
+            "0.01",
+            "--held-out-every",
+            "0",
+            "--out",
+            ckpt.to_str().unwrap(),
+        ]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        let o = mmant(&[
+            "eval",
+            "--data",
+            data.to_str().unwrap(),
+            "--checkpoint",
+            ckpt.join("model").to_str().unwrap(),
+            "--recognition",
+            "--alphas",
+            "0.3,0.5",
+            "--json",
+            "--out",
+            dir.path().join("results").to_str().unwrap(),
+        ]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        let report = &v[0][1];
+        assert_eq!(report["videos"], 2, "{v}");
+        let rows = report["rows"].as_array().unwrap();
+        assert_eq!(rows.len(), 2, "{v}");
+        assert_eq!(rows[1][0], 0.5, "{v}");
+        rows.iter().map(|r| r[1]["accuracy"].as_f64().unwrap()).collect::<Vec<_>>()
+    };
+    let trained = accuracy("40");
+    let barely = accuracy("1");
+    // half the video holds two of the three classes (training cuts observe at most half, so the
+    // third is never an observed class): read back, far above a guess
+    assert!(trained[1] > 90.0, "trained {trained:?}, one epoch {barely:?}");
+    assert!(barely[1] < trained[1] - 20.0, "trained {trained:?}, one epoch {barely:?}");
+}
+
 #[test]
 fn a_checkpoint_refuses_features_of_another_backbone() {
     let dir = tempfile::tempdir().unwrap();

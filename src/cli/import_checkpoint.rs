@@ -64,7 +64,9 @@ pub(super) fn run(a: &ImportCheckpointArgs) -> Result<ExitCode> {
         );
     }
     let input = match imported.input {
-        ImportedInput::Features { dim } => InputKind::Features { dim, backbone: None },
+        ImportedInput::Features { dim } => {
+            InputKind::Features { dim, backbone: None, feature_stride: None }
+        }
         ImportedInput::GtLabels { classes } => InputKind::GtLabels { classes },
     };
     let defaults = crate::train::TrainConfig::for_dataset(

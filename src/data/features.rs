@@ -60,6 +60,9 @@ pub struct Features {
     /// The CNN that made them, when the sidecar says: features of different backbones are
     /// different spaces, and a checkpoint refuses the wrong one.
     pub backbone: Option<String>,
+    /// The file held one sample every `stride` frames (1: every frame); `data` has one row per
+    /// frame either way.
+    pub stride: usize,
 }
 
 impl Features {
@@ -104,7 +107,7 @@ impl Features {
             frames = video_frames;
         }
         let backbone = sidecar.and_then(|s| s.backbone);
-        Ok(Features { dim, frames, data, backbone })
+        Ok(Features { dim, frames, data, backbone, stride })
     }
 
     /// Only the shape (and orientation) of a feature file, without reading its values.

@@ -6,6 +6,7 @@
 //! each `.npy` names the backbone and the weights' sha256, and checkpoints trained on features
 //! record the backbone, so that a mismatch is refused instead of silently producing nonsense.
 
+pub mod cache;
 pub mod efficientnet_lite;
 pub mod extract;
 pub mod preprocess;

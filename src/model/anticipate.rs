@@ -50,7 +50,7 @@ impl CheckpointAnticipator {
                 }
                 (*classes, x)
             }
-            InputKind::Features { dim, backbone } => {
+            InputKind::Features { dim, backbone, .. } => {
                 let f =
                     obs.features.ok_or("the checkpoint observes features and none were loaded")?;
                 if let (Some(want), Some(have)) = (backbone, &f.backbone)

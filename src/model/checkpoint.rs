@@ -27,7 +27,15 @@ pub enum InputKind {
     /// One-hot labels of the observed frames (ground truth, or a segmentation model's output).
     GtLabels { classes: usize },
     /// Visual features of the given dimension (and backbone, when known).
-    Features { dim: usize, backbone: Option<String> },
+    Features {
+        dim: usize,
+        backbone: Option<String>,
+        /// The training features were sampled every `feature_stride` frames (each sample
+        /// standing for the frames up to the next); extracting a new video the same way gives
+        /// the model what it was trained on. Absent in older checkpoints.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        feature_stride: Option<usize>,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -40,7 +40,7 @@ pub fn check_input(
             classes: *classes,
             given: given.to_owned(),
         }),
-        (InputKind::Features { dim, backbone }, false) => Err(InputError::NeedsFeatures {
+        (InputKind::Features { dim, backbone, .. }, false) => Err(InputError::NeedsFeatures {
             checkpoint: checkpoint.to_owned(),
             dim: *dim,
             backbone: backbone.clone(),

@@ -67,18 +67,6 @@ pub fn dataset_root(folder: &Path, backbone: &str) -> PathBuf {
     folder.join(".mmant").join(backbone)
 }
 
-/// Cached features are reused when their sidecar names the same weights, stride and frames.
-fn cached(npy: &Path, sha: &str, stride: usize, frames: usize) -> bool {
-    let Ok(bytes) = std::fs::read(crate::data::features::FeatureSidecar::path_for(npy)) else {
-        return false;
-    };
-    let Ok(v) = serde_json::from_slice::<serde_json::Value>(&bytes) else { return false };
-    npy.is_file()
-        && v["weights_sha256"].as_str() == Some(sha)
-        && v["stride"].as_u64() == Some(stride as u64)
-        && v["video_frames"].as_u64() == Some(frames as u64)
-}
-
 /// Builds (or updates) the dataset: features, ground truth, mapping and split 1.
 /// `progress(what, done, total)` reports extraction; `cancel` stops it.
 pub fn prepare(
@@ -140,7 +128,8 @@ pub fn prepare(
             continue;
         }
         let npy = root.join("features").join(format!("{name}.npy"));
-        if !cached(&npy, &net.weights_sha256, stride, meta.frames) {
+        if !crate::features::cache::is_cached(&npy, &net.weights_sha256, stride, Some(meta.frames))
+        {
             let opts = ExtractOptions { stride, batch: 8, on_bad_frame: Default::default() };
             let what = format!("extracting {} ({}/{})", name, i + 1, found.labelled.len());
             let mut report = |done: usize, total: usize| progress(&what, done, total);

@@ -80,6 +80,8 @@ pub struct Prepared {
     pub input_dim: usize,
     /// The CNN the features came from, when their sidecars say (all must agree).
     pub backbone: Option<String>,
+    /// How often the features were sampled (the most common stride of the training videos').
+    pub feature_stride: Option<usize>,
 }
 
 /// The videos a run trains on: a split's training videos, or with `all` every video of the
@@ -173,6 +175,11 @@ pub fn prepare(ds: &Dataset, cfg: &TrainConfig) -> Result<Prepared> {
     }
     let input_dim = feature_dim.unwrap_or(classes);
     let backbone = features.iter().find_map(|f| f.backbone.clone());
+    let mut strides = std::collections::BTreeMap::new();
+    for f in &features {
+        *strides.entry(f.stride).or_insert(0usize) += 1;
+    }
+    let feature_stride = strides.into_iter().max_by_key(|&(_, n)| n).map(|(s, _)| s);
     Ok(Prepared {
         examples,
         labels: all_labels,
@@ -181,6 +188,7 @@ pub fn prepare(ds: &Dataset, cfg: &TrainConfig) -> Result<Prepared> {
         fine_classes,
         input_dim,
         backbone,
+        feature_stride,
     })
 }
 
@@ -499,9 +507,11 @@ pub fn train_watched(
         model: model_cfg.clone(),
         input: match cfg.input {
             InputChoice::GtLabels => InputKind::GtLabels { classes: prepared.classes },
-            InputChoice::Features => {
-                InputKind::Features { dim: prepared.input_dim, backbone: prepared.backbone.clone() }
-            }
+            InputChoice::Features => InputKind::Features {
+                dim: prepared.input_dim,
+                backbone: prepared.backbone.clone(),
+                feature_stride: prepared.feature_stride,
+            },
         },
         dataset: ds.name.clone(),
         split: cfg.split.clone(),
@@ -748,6 +758,7 @@ mod tests {
             fine_classes: 6,
             input_dim: 6,
             backbone: None,
+            feature_stride: None,
         }
     }
 

@@ -351,6 +351,8 @@ fn a_checkpoint_refuses_features_of_another_backbone() {
     let meta: serde_json::Value =
         serde_json::from_slice(&std::fs::read(ckpt.join("model.json")).unwrap()).unwrap();
     assert_eq!(meta["input"]["backbone"], "resnet18", "{meta}");
+    // every frame had a sample: the viewer extracts a new video the same way
+    assert_eq!(meta["input"]["feature_stride"], 1, "{meta}");
     let eval = |data: &Path| {
         mmant(&[
             "eval",

@@ -139,8 +139,10 @@ impl ViewerApp {
     }
 
     /// Extracts the video's features in the background with the backbone the checkpoint was
-    /// trained on (when it ships with mmant), into the cache; progress arrives as events.
-    pub(super) fn extract_features_for(&mut self, backbone_name: &str) {
+    /// trained on (when it ships with mmant), every `stride`-th frame, into the cache; progress
+    /// arrives as events. Features of the same video, weights and stride already in the cache
+    /// are read instead.
+    pub(super) fn extract_features_for(&mut self, backbone_name: &str, stride: usize) {
         let (Some(video), Some(backbone)) =
             (self.video_path.clone(), crate::features::Backbone::from_name(backbone_name))
         else {
@@ -152,34 +154,40 @@ impl ViewerApp {
             );
             return;
         };
-        let out = crate::fsutil::cache_root()
-            .unwrap_or_else(std::env::temp_dir)
-            .join("features")
-            .join(backbone.name());
+        let cache = crate::fsutil::cache_root().unwrap_or_else(std::env::temp_dir);
         let tx = self.events.0.clone();
         self.extracting = Some((0, 1));
+        self.state.empty_hint =
+            format!("extracting {backbone} features of the video's frames for the checkpoint…");
         std::thread::spawn(move || {
             let r = (|| -> Result<(PathBuf, Features), String> {
+                let out = crate::features::cache::folder_for(&cache, &video, backbone)
+                    .map_err(|e| e.to_string())?;
                 let net =
                     crate::features::Network::load(backbone, &weights, &candle_core::Device::Cpu)
                         .map_err(|e| e.to_string())?;
-                let never = std::sync::atomic::AtomicBool::new(false);
-                let progress_tx = tx.clone();
-                let opts = crate::features::ExtractOptions {
-                    on_bad_frame: crate::features::BadFramePolicy::Continue,
-                    ..Default::default()
-                };
-                let done = crate::features::extract_video(
-                    &net,
-                    &video,
-                    &out,
-                    &opts,
-                    &mut |d, t| drop(progress_tx.send(Event::ExtractProgress(d, t))),
-                    &never,
-                )
-                .map_err(|e| e.to_string())?;
-                let f = Features::read(&done.npy, None).map_err(|e| e.to_string())?;
-                Ok((done.npy, f))
+                let stem = video.file_stem().unwrap_or_default().to_string_lossy().into_owned();
+                let npy = out.join(format!("{stem}.npy"));
+                if !crate::features::cache::is_cached(&npy, &net.weights_sha256, stride, None) {
+                    let never = std::sync::atomic::AtomicBool::new(false);
+                    let progress_tx = tx.clone();
+                    let opts = crate::features::ExtractOptions {
+                        stride,
+                        on_bad_frame: crate::features::BadFramePolicy::Continue,
+                        ..Default::default()
+                    };
+                    crate::features::extract_video(
+                        &net,
+                        &video,
+                        &out,
+                        &opts,
+                        &mut |d, t| drop(progress_tx.send(Event::ExtractProgress(d, t))),
+                        &never,
+                    )
+                    .map_err(|e| e.to_string())?;
+                }
+                let f = Features::read(&npy, None).map_err(|e| e.to_string())?;
+                Ok((npy, f))
             })();
             let _ = match r {
                 Ok((path, f)) => tx.send(Event::FeaturesLoaded(path, Ok(f))),

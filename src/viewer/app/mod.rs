@@ -405,7 +405,7 @@ impl ViewerApp {
                     return;
                 }
             },
-            InputKind::Features { backbone, .. } => match &self.features {
+            InputKind::Features { backbone, feature_stride, .. } => match &self.features {
                 Some(f) => {
                     let observed = observed.min(f.frames);
                     // only the observed length is read from the labels when features are observed
@@ -421,7 +421,12 @@ impl ViewerApp {
                     self.last_request = Some(key);
                     if self.extracting.is_none() {
                         match backbone {
-                            Some(b) if self.video_path.is_some() => self.extract_features_for(&b.clone()),
+                            Some(b) if self.video_path.is_some() => {
+                                // sampled as the training features were; failing that, every τ-th
+                                // frame, the only frames the model reads
+                                let stride = feature_stride.unwrap_or(self.stride);
+                                self.extract_features_for(&b.clone(), stride)
+                            }
                             _ => self.state.status = "the checkpoint observes features: open the video's .npy (File › Open features)".into(),
                         }
                     }

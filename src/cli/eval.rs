@@ -254,11 +254,7 @@ pub(super) fn eval(a: &EvalArgs) -> Result<ExitCode> {
     let source = a.checkpoint.as_deref().unwrap_or(method.as_str());
     let report = eval::evaluate_method(&ds, &splits, &method, make.as_ref(), &cfg)
         .with_context(|| format!("evaluating {source} on {}", ds.name))?;
-    let observed = if a.observed.as_ref().and_then(Observed::dir).is_some() {
-        "_observed-segmentation"
-    } else {
-        ""
-    };
+    let observed = observation_suffix(&report.observation);
     let stem = format!("{}_{}_{}_split-{}{observed}", ds.name, method, report.level, a.split);
     write_grid(&report, &a.out, &stem, a.json)
 }
@@ -305,6 +301,17 @@ fn observed_recognition(a: &EvalArgs, ds: &Dataset, splits: &[&Split]) -> Result
     Ok(ExitCode::SUCCESS)
 }
 
+/// What a result file's name says about what was observed.
+fn observation_suffix(observation: &str) -> &'static str {
+    if observation == "ground truth" {
+        ""
+    } else if observation.starts_with("segmentation") {
+        "_observed-segmentation"
+    } else {
+        "_observed-features"
+    }
+}
+
 /// Writes a grid's CSV and JSON to `out/<stem>.{csv,json}` and prints the table (or the JSON).
 fn write_grid(report: &GridReport, out: &Path, stem: &str, json_only: bool) -> Result<ExitCode> {
     let json = serde_json::to_string_pretty(report)?;
@@ -339,7 +346,7 @@ pub(super) fn merge_results(a: &MergeResultsArgs) -> Result<ExitCode> {
         )
     })?;
     let splits: Vec<&str> = report.splits.iter().map(|s| s.split.as_str()).collect();
-    let observed = if report.observation == "ground truth" { "" } else { "_observed-segmentation" };
+    let observed = observation_suffix(&report.observation);
     let stem = format!(
         "{}_{}_{}_split-{}{observed}",
         report.dataset,

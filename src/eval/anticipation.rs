@@ -296,9 +296,10 @@ pub fn evaluate_method(
         dataset: ds.name.clone(),
         method: name.to_owned(),
         level: ds.levels[level].name.clone(),
-        observation: match &cfg.observed_dir {
-            None => "ground truth".to_owned(),
-            Some(d) => format!("segmentation output in {}", d.display()),
+        observation: match (&cfg.observed_dir, cfg.feature_dim) {
+            (Some(d), _) => format!("segmentation output in {}", d.display()),
+            (None, Some(dim)) => format!("{dim}-d features"),
+            (None, None) => "ground truth".to_owned(),
         },
         alphas: cfg.alphas.clone(),
         betas: cfg.betas.clone(),

@@ -93,16 +93,30 @@ pub fn viewer_app(
     Ok(app)
 }
 
-/// The viewer on the demo compiled into the binary, playing and following the playhead.
+/// The viewer on the demo compiled into the binary, playing and following the playhead. Its
+/// model observes the video's pixels (features extracted in the background on first open) when
+/// EfficientNet-Lite0's weights are installed, and the labels otherwise; the ground truth is
+/// shown either way, for comparison.
 pub fn demo_app(demo: &crate::demo::DemoFiles) -> Result<ViewerApp, ViewerError> {
+    let from_pixels =
+        crate::features::Backbone::EfficientnetLite0.default_weights().is_some_and(|w| w.exists());
+    let model = if from_pixels { &demo.pixels_model } else { &demo.model };
     let mut app = viewer_app(
         Some(&demo.labels),
         Some(&demo.mapping),
-        Some(&demo.model),
+        Some(model),
         Some(&demo.video),
         Some(15.0),
     )?;
-    app.window_title = "mmant demo — the video is a rendering of Breakfast's P06_cam01_P06_friedegg labels, not the real video".into();
+    app.window_title = if from_pixels {
+        "mmant demo — recognising and anticipating from the video's pixels; the video is a rendering of Breakfast's P06_cam01_P06_friedegg labels, not the real video"
+    } else {
+        "mmant demo — the model observes the labels; the video is a rendering of Breakfast's P06_cam01_P06_friedegg labels, not the real video"
+    }
+    .into();
+    if !from_pixels {
+        app.state.status = "EfficientNet-Lite0's weights are not installed (scripts/fetch-models): the demo's model observes the labels, not the pixels".into();
+    }
     app.demo = true;
     app.state.playing = true;
     app.state.follow_playhead = true;

@@ -6,7 +6,7 @@
 use candle_core::Device;
 use serde::Serialize;
 
-use super::anticipate::CheckpointAnticipator;
+use super::anticipate::{CheckpointAnticipator, VocabularyMismatch};
 use super::checkpoint::{Checkpoint, CheckpointError, InputKind};
 use crate::data::{DataError, Dataset, Split};
 use crate::eval::moc::observed_frames;
@@ -21,6 +21,8 @@ pub enum RecognitionError {
     Checkpoint(#[from] CheckpointError),
     #[error(transparent)]
     Anticipation(#[from] AnticipationError),
+    #[error(transparent)]
+    Vocabulary(#[from] VocabularyMismatch),
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -52,6 +54,18 @@ pub fn observed_recognition(
 ) -> Result<ObservedRecognition, RecognitionError> {
     let level_index = ds.level_index(level)?;
     let ckpt = Checkpoint::load(checkpoint, &Device::Cpu)?;
+    let vocab = ds.levels[level_index].vocab.names();
+    if ckpt.meta.vocabulary != vocab {
+        return Err(VocabularyMismatch {
+            path: checkpoint.display().to_string(),
+            found: ckpt.meta.vocabulary.len(),
+            trained_on: ckpt.meta.dataset.clone(),
+            level: level.to_owned(),
+            dataset: ds.name.clone(),
+            expected: vocab.len(),
+        }
+        .into());
+    }
     let feature_dim = match ckpt.meta.input {
         InputKind::Features { dim, .. } => Some(dim),
         InputKind::GtLabels { .. } => None,

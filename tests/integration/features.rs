@@ -251,6 +251,36 @@ fn feature_dataset(dir: &Path, backbone: &str) {
     std::fs::write(dir.join("splits/test.split1.bundle"), bundle(&names[4..])).unwrap();
 }
 
+/// Trains a D = 16 FUTR on [`feature_dataset`]'s 4-d features into `ckpt`.
+fn train_small_futr_on_features(data: &Path, ckpt: &Path, epochs: &str, extra: &[&str]) {
+    let mut args = vec![
+        "train",
+        "--data",
+        data.to_str().unwrap(),
+        "--model",
+        "futr",
+        "--input",
+        "features",
+        "--feature-dim",
+        "4",
+        "--epochs",
+        epochs,
+        "--warmup",
+        "1",
+        "--batch-size",
+        "4",
+        "--stride",
+        "2",
+        "--d-model",
+        "16",
+        "--out",
+        ckpt.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    let o = mmant(&args);
+    assert!(o.status.success(), "{}", stderr(&o));
+}
+
 /// `eval --recognition` scores the segmentation head's labels of the observed frames: a model
 /// trained on features that say the label reads them back; one trained for a single step does not.
 #[test]
@@ -260,34 +290,12 @@ fn recognition_of_the_observed_frames_is_scored_per_alpha() {
     feature_dataset(&data, "resnet18");
     let accuracy = |epochs: &str| {
         let ckpt = dir.path().join(format!("ckpt-{epochs}"));
-        let o = mmant(&[
-            "train",
-            "--data",
-            data.to_str().unwrap(),
-            "--model",
-            "futr",
-            "--input",
-            "features",
-            "--feature-dim",
-            "4",
-            "--epochs",
+        train_small_futr_on_features(
+            &data,
+            &ckpt,
             epochs,
-            "--warmup",
-            "1",
-            "--batch-size",
-            "4",
-            "--stride",
-            "2",
-            "--d-model",
-            "16",
-            "--lr",
-            "0.01",
-            "--held-out-every",
-            "0",
-            "--out",
-            ckpt.to_str().unwrap(),
-        ]);
-        assert!(o.status.success(), "{}", stderr(&o));
+            &["--lr", "0.01", "--held-out-every", "0"],
+        );
         let o = mmant(&[
             "eval",
             "--data",
@@ -324,30 +332,7 @@ fn a_checkpoint_refuses_features_of_another_backbone() {
     let data = dir.path().join("data");
     feature_dataset(&data, "resnet18");
     let ckpt = dir.path().join("ckpt");
-    let o = mmant(&[
-        "train",
-        "--data",
-        data.to_str().unwrap(),
-        "--model",
-        "futr",
-        "--input",
-        "features",
-        "--feature-dim",
-        "4",
-        "--epochs",
-        "1",
-        "--warmup",
-        "1",
-        "--batch-size",
-        "4",
-        "--stride",
-        "2",
-        "--d-model",
-        "16",
-        "--out",
-        ckpt.to_str().unwrap(),
-    ]);
-    assert!(o.status.success(), "{}", stderr(&o));
+    train_small_futr_on_features(&data, &ckpt, "1", &[]);
     let meta: serde_json::Value =
         serde_json::from_slice(&std::fs::read(ckpt.join("model.json")).unwrap()).unwrap();
     assert_eq!(meta["input"]["backbone"], "resnet18", "{meta}");

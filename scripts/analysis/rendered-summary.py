@@ -15,6 +15,8 @@ import sys
 root = sys.argv[1] if len(sys.argv) > 1 else "docs/results/rendered-breakfast"
 rows = []
 for path in sorted(glob.glob(os.path.join(root, "*", "*_split-1*.json"))):
+    if "_recognition_" in os.path.basename(path):
+        continue
     run = os.path.basename(os.path.dirname(path))
     report = json.load(open(path))
     cells = {(c["alpha"], c["beta"]): c["moc"] for c in report["splits"][0]["cells"]}

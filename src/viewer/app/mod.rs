@@ -599,11 +599,15 @@ impl ViewerApp {
                         commands.push(UiCommand::CancelTraining);
                     }
                 }
-                ui.label(&self.state.status);
+                // the notes on the right first; the status takes the space left and is cut
+                // short (whole on hover) rather than drawn under them
                 ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
                     for note in [&self.renderer_note, &self.model_note].into_iter().flatten() {
                         ui.weak(note);
                     }
+                    ui.with_layout(egui::Layout::left_to_right(egui::Align::Center), |ui| {
+                        ui.add(egui::Label::new(&self.state.status).truncate());
+                    });
                 });
             });
         });

@@ -130,6 +130,28 @@ pub struct VocabularyMismatch {
     pub expected: usize,
 }
 
+/// Refuses a checkpoint (`path`) trained on another vocabulary than `vocab`, level `level` of
+/// `dataset`.
+pub fn check_vocabulary(
+    meta: &super::checkpoint::CheckpointMeta,
+    path: &str,
+    dataset: &str,
+    level: &str,
+    vocab: &[String],
+) -> Result<(), VocabularyMismatch> {
+    if meta.vocabulary == vocab {
+        return Ok(());
+    }
+    Err(VocabularyMismatch {
+        path: path.to_owned(),
+        found: meta.vocabulary.len(),
+        trained_on: meta.dataset.clone(),
+        level: level.to_owned(),
+        dataset: dataset.to_owned(),
+        expected: vocab.len(),
+    })
+}
+
 /// The method name of a checkpoint's model in result files ("futr", "mmant").
 pub fn method_name(meta: &super::checkpoint::CheckpointMeta) -> &'static str {
     match &meta.model {
@@ -151,16 +173,7 @@ pub fn checkpoint_factory(
         let path = template.replace("{split}", &split.name);
         let ckpt = Checkpoint::load(std::path::Path::new(&path), &Device::Cpu)
             .map_err(MethodError::new)?;
-        if ckpt.meta.vocabulary != vocab {
-            return Err(MethodError::new(VocabularyMismatch {
-                path,
-                found: ckpt.meta.vocabulary.len(),
-                trained_on: ckpt.meta.dataset.clone(),
-                level: level.clone(),
-                dataset: dataset.clone(),
-                expected: vocab.len(),
-            }));
-        }
+        check_vocabulary(&ckpt.meta, &path, &dataset, &level, &vocab).map_err(MethodError::new)?;
         if ckpt.meta.split == crate::data::splits::ALL_VIDEOS {
             eprintln!(
                 "warning: {path} was trained on every video of {}, including split {}'s test videos: these are scores on training data",

@@ -6,7 +6,7 @@
 use candle_core::Device;
 use serde::Serialize;
 
-use super::anticipate::{CheckpointAnticipator, VocabularyMismatch};
+use super::anticipate::{CheckpointAnticipator, VocabularyMismatch, check_vocabulary};
 use super::checkpoint::{Checkpoint, CheckpointError, InputKind};
 use crate::data::{DataError, Dataset, Split};
 use crate::eval::moc::observed_frames;
@@ -54,18 +54,13 @@ pub fn observed_recognition(
 ) -> Result<ObservedRecognition, RecognitionError> {
     let level_index = ds.level_index(level)?;
     let ckpt = Checkpoint::load(checkpoint, &Device::Cpu)?;
-    let vocab = ds.levels[level_index].vocab.names();
-    if ckpt.meta.vocabulary != vocab {
-        return Err(VocabularyMismatch {
-            path: checkpoint.display().to_string(),
-            found: ckpt.meta.vocabulary.len(),
-            trained_on: ckpt.meta.dataset.clone(),
-            level: level.to_owned(),
-            dataset: ds.name.clone(),
-            expected: vocab.len(),
-        }
-        .into());
-    }
+    check_vocabulary(
+        &ckpt.meta,
+        &checkpoint.display().to_string(),
+        &ds.name,
+        level,
+        ds.levels[level_index].vocab.names(),
+    )?;
     let feature_dim = match ckpt.meta.input {
         InputKind::Features { dim, .. } => Some(dim),
         InputKind::GtLabels { .. } => None,

@@ -74,3 +74,63 @@ fn a_gradient_shared_by_two_inputs_is_summed_not_aliased() {
     let g = v.matmul(&w.as_tensor().t().unwrap()).unwrap().sum_all().unwrap().backward().unwrap();
     assert!(g.get(w.as_tensor()).unwrap().is_contiguous());
 }
+
+/// The vendored matmul no longer zero-fills its output before gemm writes it (vendor/README.md).
+/// Every output element must still be written: each product here follows a dropped buffer of
+/// NaNs of the same size, which the allocator hands back, so an element gemm skipped would show
+/// as NaN or as a wrong value against the f64 reference.
+#[test]
+fn products_write_every_output_element_without_a_zero_fill() {
+    let dev = Device::Cpu;
+    // (batch, m, k, n, rhs shared by the batch, lhs transposed)
+    let cases = [
+        (1, 37, 19, 23, false, false),
+        (3, 16, 8, 33, false, false),
+        (3, 16, 8, 33, true, false), // batches folded into one product's rows
+        (2, 40, 64, 17, false, true),
+        (1, 1, 5, 9, false, false), // a row vector: gemm's gemv path
+        (2, 7, 0, 5, false, false), // k = 0: all zeros
+    ];
+    for (case, &(b, m, k, n, shared, transposed)) in cases.iter().enumerate() {
+        let lhs_v = values(b * m * k, 10 + case as u32);
+        let rhs_n = if shared { k * n } else { b * k * n };
+        let rhs_v = values(rhs_n, 20 + case as u32);
+        let lhs = if transposed {
+            Tensor::from_vec(lhs_v.clone(), (b, k, m), &dev).unwrap().transpose(1, 2).unwrap()
+        } else {
+            Tensor::from_vec(lhs_v.clone(), (b, m, k), &dev).unwrap()
+        };
+        let rhs = if shared {
+            Tensor::from_vec(rhs_v.clone(), (1, k, n), &dev)
+                .unwrap()
+                .broadcast_as((b, k, n))
+                .unwrap()
+        } else {
+            Tensor::from_vec(rhs_v.clone(), (b, k, n), &dev).unwrap()
+        };
+        drop(vec![f32::NAN; b * m * n]);
+        let got = lhs.matmul(&rhs).unwrap().flatten_all().unwrap().to_vec1::<f32>().unwrap();
+        assert_eq!(got.len(), b * m * n);
+        for bi in 0..b {
+            for i in 0..m {
+                for j in 0..n {
+                    let mut want = 0f64;
+                    for c in 0..k {
+                        let l = if transposed {
+                            lhs_v[bi * k * m + c * m + i]
+                        } else {
+                            lhs_v[bi * m * k + i * k + c]
+                        };
+                        let r = rhs_v[if shared { 0 } else { bi * k * n } + c * n + j];
+                        want += l as f64 * r as f64;
+                    }
+                    let g = got[bi * m * n + i * n + j] as f64;
+                    assert!(
+                        (g - want).abs() <= 1e-4 * (1.0 + want.abs()),
+                        "case {case}: [{bi},{i},{j}] = {g}, want {want}"
+                    );
+                }
+            }
+        }
+    }
+}

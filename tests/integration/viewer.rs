@@ -744,8 +744,12 @@ fn file_train_on_annotated_videos_trains_off_thread_and_then_shows_an_unlabelled
 #[test]
 fn the_demo_recognises_and_anticipates_from_the_videos_pixels() {
     let demo = mmant::demo::unpack().unwrap();
-    let app = mmant::viewer::demo_app(&demo).unwrap();
+    let mut app = mmant::viewer::demo_app(&demo).unwrap();
     assert!(app.window_title.contains("pixels"), "{}", app.window_title);
+    // a cache of its own: features another run cached (`mmant` under Xvfb, an earlier test run)
+    // would skip the extraction this test watches
+    let cache = tempfile::tempdir().unwrap();
+    app.feature_cache = cache.path().to_path_buf();
     let mut h = harness(app);
     h.state_mut().state.playing = false;
     h.state_mut().state.apply(UiCommand::Seek(1500));
@@ -762,6 +766,16 @@ fn the_demo_recognises_and_anticipates_from_the_videos_pixels() {
         std::thread::sleep(Duration::from_millis(20));
     }
     assert!(frames_drawn > 5, "the UI drew {frames_drawn} frames while extracting");
+    let folder = mmant::features::cache::folder_for(
+        cache.path(),
+        &demo.video,
+        mmant::features::Backbone::EfficientnetLite0,
+    )
+    .unwrap();
+    assert!(
+        folder.join("P06_cam01_P06_friedegg.npy").is_file(),
+        "nothing extracted into {folder:?}"
+    );
     let app = h.state();
     let a = app.state.anticipation.as_ref().unwrap();
     let truth = app.state.ground_truth.as_ref().expect("the ground-truth track stays");

@@ -154,7 +154,7 @@ impl ViewerApp {
             );
             return;
         };
-        let cache = crate::fsutil::cache_root().unwrap_or_else(std::env::temp_dir);
+        let cache = self.feature_cache.clone();
         let tx = self.events.0.clone();
         self.extracting = Some((0, 1));
         self.state.empty_hint =

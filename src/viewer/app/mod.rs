@@ -118,6 +118,8 @@ pub struct ViewerApp {
     playback: Option<playback::Playback>,
     features: Option<Arc<Features>>,
     extracting: Option<(usize, usize)>,
+    /// Where extracted features are cached ($MMANT_CACHE or ~/.cache/mmant, then `features/`).
+    pub feature_cache: PathBuf,
     /// Training on annotated videos, while it runs.
     training: Option<training::TrainingJob>,
     events: (Sender<Event>, Receiver<Event>),
@@ -171,6 +173,7 @@ impl ViewerApp {
             playback: None,
             features: None,
             extracting: None,
+            feature_cache: crate::fsutil::cache_root().unwrap_or_else(std::env::temp_dir),
             training: None,
             events: channel(),
             show_help: false,

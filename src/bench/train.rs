@@ -75,7 +75,7 @@ fn spread(examples: &[examples::Example], n: usize) -> Vec<usize> {
 }
 
 /// A float32 `.npy` of any shape.
-fn write_npy(path: &Path, t: &Tensor) -> Result<()> {
+pub(crate) fn write_npy(path: &Path, t: &Tensor) -> Result<()> {
     let shape: Vec<String> = t.dims().iter().map(|d| d.to_string()).collect();
     let shape = if shape.len() == 1 {
         format!("({},)", shape[0])

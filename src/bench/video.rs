@@ -286,11 +286,21 @@ pub struct ExtractRow {
     /// from our configuration), ×2 = floating-point operations.
     pub gmacs_per_frame: f64,
     pub achieved_gflops: f64,
+    /// PyTorch's frames/s on the same network, weights and batch, at its faster layout.
+    pub torch_frames_per_s: Option<f64>,
+    /// "nchw" or "channels_last": the layout PyTorch was faster in.
+    pub torch_layout: Option<String>,
+    /// Ours / PyTorch's frames/s (above 1: ours is faster).
+    pub ratio: Option<f64>,
+    /// The largest difference between the two sides' features, relative to the largest feature.
+    pub max_rel_diff: Option<f64>,
 }
 
 #[derive(Debug, Clone, Serialize)]
 pub struct ExtractReport {
     pub machine: String,
+    pub python: Option<String>,
+    pub torch_version: Option<String>,
     pub rows: Vec<ExtractRow>,
 }
 
@@ -308,11 +318,19 @@ fn gmacs(b: Backbone) -> f64 {
 
 /// Network forward throughput (preprocessed 224×224 input, no decoding) for each backbone, with
 /// the shipped weights where they exist and random weights otherwise (speed does not depend on
-/// the values).
-pub fn run_extract(batch: usize, repeats: usize) -> Result<ExtractReport> {
+/// the values). With `python` (torch and torchvision), PyTorch runs the same network on the same
+/// weights and batch in the same run, alternating A B B A (ours, PyTorch, PyTorch, ours), at its
+/// faster memory layout; `scripts/reference/torch_extract.py`.
+pub fn run_extract(
+    batch: usize,
+    repeats: usize,
+    backbones: &[Backbone],
+    python: Option<&Path>,
+) -> Result<ExtractReport> {
     let dir = tempfile::tempdir()?;
     let mut rows = Vec::new();
-    for backbone in Backbone::ALL {
+    let mut torch_version = None;
+    for &backbone in backbones {
         let (weights, label) = match backbone.default_weights().filter(|p| p.exists()) {
             Some(p) => (p, "shipped".to_owned()),
             None => {
@@ -337,38 +355,138 @@ pub fn run_extract(batch: usize, repeats: usize) -> Result<ExtractReport> {
         };
         let net = Network::load(backbone, &weights, &Device::Cpu)?;
         let x = Tensor::rand(-1f32, 1f32, (batch, 3, 224, 224), &Device::Cpu)?;
-        let ms = super::attention::median_ms(repeats, || net.features(&x).expect("forward"));
-        let fps = batch as f64 / (ms / 1000.0);
+        let folder = dir.path().join(backbone.name());
+        if python.is_some() {
+            std::fs::create_dir_all(&folder)?;
+            std::fs::copy(&weights, folder.join("weights.safetensors"))?;
+            super::train::write_npy(&folder.join("input.npy"), &x)?;
+            super::train::write_npy(&folder.join("ours.npy"), &net.features(&x)?)?;
+        }
+        let (mut ours_ms, mut torch_runs) = (Vec::new(), Vec::new());
+        for side in ["ours", "torch", "torch", "ours"] {
+            match (side, python) {
+                ("ours", _) => ours_ms.push(super::attention::median_ms(repeats, || {
+                    net.features(&x).expect("forward")
+                })),
+                (_, Some(py)) => torch_runs.push(torch_extract(py, &folder, backbone, repeats)?),
+                _ => {}
+            }
+        }
+        // frames/s of each side over its two passes (mean time per batch)
+        let fps = |ms: &[f64]| batch as f64 * ms.len() as f64 / (ms.iter().sum::<f64>() / 1000.0);
+        let frames_per_s = fps(&ours_ms);
+        let torch_fps = (!torch_runs.is_empty()).then(|| {
+            let ms: Vec<f64> =
+                torch_runs.iter().map(|r| batch as f64 / r.frames_per_s * 1000.0).collect();
+            fps(&ms)
+        });
+        if let Some(r) = torch_runs.first() {
+            torch_version = Some(r.torch_version.clone());
+        }
         rows.push(ExtractRow {
             backbone: backbone.name().into(),
             weights: label,
             batch,
-            frames_per_s: fps,
+            frames_per_s,
             gmacs_per_frame: gmacs(backbone),
-            achieved_gflops: fps * gmacs(backbone) * 2.0,
+            achieved_gflops: frames_per_s * gmacs(backbone) * 2.0,
+            torch_frames_per_s: torch_fps,
+            torch_layout: torch_runs.first().map(|r| r.best_layout.clone()),
+            ratio: torch_fps.map(|t| frames_per_s / t),
+            max_rel_diff: torch_runs.first().map(|r| r.max_rel_diff),
         });
     }
-    Ok(ExtractReport { machine: machine_description(), rows })
+    Ok(ExtractReport {
+        machine: machine_description(),
+        python: python.map(|p| p.display().to_string()),
+        torch_version,
+        rows,
+    })
+}
+
+#[derive(serde::Deserialize)]
+struct TorchExtractRun {
+    torch_version: String,
+    best_layout: String,
+    frames_per_s: f64,
+    max_rel_diff: f64,
+}
+
+fn torch_extract(
+    python: &Path,
+    folder: &Path,
+    backbone: Backbone,
+    repeats: usize,
+) -> Result<TorchExtractRun> {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/reference/torch_extract.py");
+    let out = Command::new(python)
+        .arg(&script)
+        .arg(folder)
+        .arg(backbone.name())
+        .arg("2")
+        .arg(repeats.max(1).to_string())
+        .output()
+        .with_context(|| format!("running {}", python.display()))?;
+    if !out.status.success() {
+        bail!("{} failed: {}", script.display(), String::from_utf8_lossy(&out.stderr));
+    }
+    serde_json::from_slice(&out.stdout).with_context(|| {
+        format!("{} printed no JSON: {}", script.display(), String::from_utf8_lossy(&out.stdout))
+    })
+}
+
+/// A Python that imports torch and torchvision (and, for EfficientNet-Lite0's reference,
+/// efficientnet_lite_pytorch): `explicit`, else $MMANT_PYTHON, else python3.
+pub fn find_extract_python(explicit: Option<PathBuf>) -> Option<PathBuf> {
+    let py = super::attention::find_torch_python(explicit)?;
+    Command::new(&py)
+        .args(["-c", "import torchvision, efficientnet_lite_pytorch, safetensors"])
+        .output()
+        .is_ok_and(|o| o.status.success())
+        .then_some(py)
 }
 
 impl std::fmt::Display for ExtractReport {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         writeln!(f, "machine: {}", self.machine)?;
+        match (&self.python, &self.torch_version) {
+            (Some(py), Some(v)) => writeln!(f, "PyTorch {v} ({py}), 2 threads, A B B A")?,
+            _ => writeln!(
+                f,
+                "no PyTorch column (MMANT_PYTHON or --python: a Python with torch, torchvision, efficientnet_lite_pytorch)"
+            )?,
+        }
         writeln!(
             f,
-            "{:<20} {:>8} {:>6} {:>10} {:>14} {:>16}",
-            "backbone", "weights", "batch", "frames/s", "GMAC/frame", "achieved GFLOP/s"
+            "{:<20} {:>8} {:>6} {:>10} {:>11} {:>17} {:>10} {:>10} {:>16} {:>9}",
+            "backbone",
+            "weights",
+            "batch",
+            "frames/s",
+            "GMAC/frame",
+            "achieved GFLOP/s",
+            "torch f/s",
+            "ours/torch",
+            "torch layout",
+            "max diff"
         )?;
+        let opt = |v: Option<f64>, prec: usize| {
+            v.map(|v| format!("{v:.prec$}")).unwrap_or_else(|| "-".into())
+        };
         for r in &self.rows {
             writeln!(
                 f,
-                "{:<20} {:>8} {:>6} {:>10.1} {:>14.3} {:>16.1}",
+                "{:<20} {:>8} {:>6} {:>10.1} {:>11.3} {:>17.1} {:>10} {:>10} {:>16} {:>9}",
                 r.backbone,
                 r.weights,
                 r.batch,
                 r.frames_per_s,
                 r.gmacs_per_frame,
-                r.achieved_gflops
+                r.achieved_gflops,
+                opt(r.torch_frames_per_s, 1),
+                opt(r.ratio, 2),
+                r.torch_layout.as_deref().unwrap_or("-"),
+                r.max_rel_diff.map(|d| format!("{d:.1e}")).unwrap_or_else(|| "-".into()),
             )?;
         }
         Ok(())

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::{Result, bail};
+use anyhow::{Context, Result, bail};
 use clap::{Args, Subcommand};
 
 use super::{open, print_report};
@@ -64,6 +64,15 @@ pub struct BenchExtractArgs {
     pub batch: usize,
     #[arg(long, default_value_t = 3)]
     pub repeats: usize,
+    /// Backbones to time, comma-separated (default: all four)
+    #[arg(long, value_delimiter = ',')]
+    pub backbones: Vec<String>,
+    /// Python with torch, torchvision and efficientnet_lite_pytorch for the PyTorch column (default: $MMANT_PYTHON, then python3)
+    #[arg(long)]
+    pub python: Option<PathBuf>,
+    /// Only ours, even when a Python with torch is found
+    #[arg(long)]
+    pub no_torch: bool,
     #[arg(long)]
     pub json: bool,
 }
@@ -271,7 +280,25 @@ fn viewer(a: &BenchViewerArgs) -> Result<ExitCode> {
 }
 
 fn extract(a: &BenchExtractArgs) -> Result<ExitCode> {
-    let report = crate::bench::video::run_extract(a.batch.max(1), a.repeats)?;
+    let backbones = if a.backbones.is_empty() {
+        crate::features::Backbone::ALL.to_vec()
+    } else {
+        a.backbones
+            .iter()
+            .map(|n| {
+                crate::features::Backbone::from_name(n).with_context(|| {
+                    format!(
+                        "--backbones: no backbone named {n:?} (known: {})",
+                        crate::features::Backbone::ALL.map(|b| b.name()).join(", ")
+                    )
+                })
+            })
+            .collect::<Result<_>>()?
+    };
+    let python =
+        if a.no_torch { None } else { crate::bench::video::find_extract_python(a.python.clone()) };
+    let report =
+        crate::bench::video::run_extract(a.batch.max(1), a.repeats, &backbones, python.as_deref())?;
     print_report(&report, a.json)
 }
 

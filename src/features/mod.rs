@@ -9,7 +9,9 @@
 pub mod cache;
 pub mod efficientnet_lite;
 pub mod extract;
+pub mod nhwc;
 pub mod preprocess;
+pub mod resnet;
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -130,7 +132,11 @@ pub const INPUT_SIZE: u32 = 224;
 
 enum Body {
     Lite(efficientnet_lite::EfficientNetLite),
-    ResNet { body: candle_nn::Func<'static>, fc: Option<candle_nn::Linear> },
+    /// On the CPU our NHWC body ([`resnet::ResNetBody`]), elsewhere candle's.
+    ResNet {
+        body: Box<dyn Module + Send + Sync>,
+        fc: Option<candle_nn::Linear>,
+    },
 }
 
 /// A backbone with its weights loaded.
@@ -179,11 +185,25 @@ impl Network {
                     .map_err(mismatch)?,
             ),
             _ => {
-                use candle_transformers::models::resnet;
-                let body = match backbone {
-                    Backbone::Resnet18 => resnet::resnet18_no_final_layer(vb.clone()),
-                    Backbone::Resnet34 => resnet::resnet34_no_final_layer(vb.clone()),
-                    _ => resnet::resnet50_no_final_layer(vb.clone()),
+                use candle_transformers::models::resnet as candle_resnet;
+                fn boxed(m: impl Module + Send + Sync + 'static) -> Box<dyn Module + Send + Sync> {
+                    Box::new(m)
+                }
+                let body = match (backbone, device.is_cpu()) {
+                    (Backbone::Resnet18, true) => {
+                        resnet::ResNetBody::resnet18(vb.clone()).map(boxed)
+                    }
+                    (Backbone::Resnet34, true) => {
+                        resnet::ResNetBody::resnet34(vb.clone()).map(boxed)
+                    }
+                    (_, true) => resnet::ResNetBody::resnet50(vb.clone()).map(boxed),
+                    (Backbone::Resnet18, false) => {
+                        candle_resnet::resnet18_no_final_layer(vb.clone()).map(boxed)
+                    }
+                    (Backbone::Resnet34, false) => {
+                        candle_resnet::resnet34_no_final_layer(vb.clone()).map(boxed)
+                    }
+                    (_, false) => candle_resnet::resnet50_no_final_layer(vb.clone()).map(boxed),
                 }
                 .map_err(mismatch)?;
                 // the classifier is optional: features need only the body

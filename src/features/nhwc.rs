@@ -1,0 +1,390 @@
+//! Convolutions for CPU inference in NHWC layout, batch-norm folded into the weights.
+//!
+//! Why not candle's `conv2d`: in NCHW it writes a full im2col copy of every layer, multiplies,
+//! transposes the product back to NCHW, and then batch-norm, the residual add and ReLU each take
+//! another pass over memory. Here a 1×1 convolution with stride 1 is a plain matrix product of the
+//! activations (no copy at all), a k×k one gathers its im2col rows a block at a time (the block
+//! stays in cache for the product that reads it), and bias, residual and ReLU are applied to each
+//! block of the product's output while it is still in cache. The rows are split between threads;
+//! the products are `gemm`'s, the kernels candle's matmul uses.
+
+use candle_core::{DType, Result, Tensor};
+use gemm::{Parallelism, gemm};
+
+/// An activation [n, h, w, c], channels contiguous.
+#[derive(Debug, Clone)]
+pub struct Nhwc {
+    pub n: usize,
+    pub h: usize,
+    pub w: usize,
+    pub c: usize,
+    pub data: Vec<f32>,
+}
+
+impl Nhwc {
+    /// From a [n, c, h, w] tensor.
+    pub fn from_nchw(x: &Tensor) -> Result<Self> {
+        let (n, c, h, w) = x.dims4()?;
+        let src = x.to_dtype(DType::F32)?.flatten_all()?.to_vec1::<f32>()?;
+        let mut data = vec![0f32; src.len()];
+        let hw = h * w;
+        for b in 0..n {
+            let (s, d) =
+                (&src[b * c * hw..(b + 1) * c * hw], &mut data[b * c * hw..(b + 1) * c * hw]);
+            for ch in 0..c {
+                for (p, &v) in s[ch * hw..(ch + 1) * hw].iter().enumerate() {
+                    d[p * c + ch] = v;
+                }
+            }
+        }
+        Ok(Nhwc { n, h, w, c, data })
+    }
+
+    /// Back to a [n, c, h, w] tensor (tests compare layers with candle's).
+    pub fn to_nchw(&self, device: &candle_core::Device) -> Result<Tensor> {
+        Tensor::from_slice(&self.data, (self.n, self.h, self.w, self.c), device)?
+            .permute((0, 3, 1, 2))?
+            .contiguous()
+    }
+
+    /// The mean over positions: [n, c].
+    pub fn global_average(&self) -> Vec<f32> {
+        let hw = self.h * self.w;
+        let mut out = vec![0f32; self.n * self.c];
+        for (b, o) in out.chunks_mut(self.c).enumerate() {
+            for px in self.data[b * hw * self.c..(b + 1) * hw * self.c].chunks(self.c) {
+                o.iter_mut().zip(px).for_each(|(o, &v)| *o += v);
+            }
+            let inv = 1.0 / hw as f32;
+            o.iter_mut().for_each(|o| *o *= inv);
+        }
+        out
+    }
+
+    /// Max over k×k windows (padding never wins, as in PyTorch's max_pool2d).
+    pub fn max_pool(&self, k: usize, stride: usize, pad: usize) -> Nhwc {
+        let (ho, wo) = (out_size(self.h, k, stride, pad), out_size(self.w, k, stride, pad));
+        let c = self.c;
+        let mut data = vec![f32::NEG_INFINITY; self.n * ho * wo * c];
+        for b in 0..self.n {
+            for oy in 0..ho {
+                for ox in 0..wo {
+                    let o = &mut data[((b * ho + oy) * wo + ox) * c..][..c];
+                    for ky in 0..k {
+                        let Some(iy) = (oy * stride + ky).checked_sub(pad).filter(|&y| y < self.h)
+                        else {
+                            continue;
+                        };
+                        for kx in 0..k {
+                            let Some(ix) =
+                                (ox * stride + kx).checked_sub(pad).filter(|&x| x < self.w)
+                            else {
+                                continue;
+                            };
+                            let i = &self.data[((b * self.h + iy) * self.w + ix) * c..][..c];
+                            o.iter_mut().zip(i).for_each(|(o, &v)| *o = o.max(v));
+                        }
+                    }
+                }
+            }
+        }
+        Nhwc { n: self.n, h: ho, w: wo, c, data }
+    }
+}
+
+fn out_size(size: usize, k: usize, stride: usize, pad: usize) -> usize {
+    (size + 2 * pad - k) / stride + 1
+}
+
+/// A k×k convolution with its batch-norm folded in: weights [(ky, kx, cin), cout], row-major.
+#[derive(Debug, Clone)]
+pub struct FoldedConv {
+    pub k: usize,
+    pub stride: usize,
+    pub pad: usize,
+    pub cin: usize,
+    pub cout: usize,
+    weight: Vec<f32>,
+    bias: Vec<f32>,
+}
+
+/// Batch-norm in inference: γ, β, running mean and variance, ε.
+pub struct BatchNorm<'a> {
+    pub gamma: &'a Tensor,
+    pub beta: &'a Tensor,
+    pub mean: &'a Tensor,
+    pub var: &'a Tensor,
+    pub eps: f64,
+}
+
+impl FoldedConv {
+    /// `weight` [cout, cin, k, k] (PyTorch's layout) followed by `bn`: the convolution scaled by
+    /// γ/√(var+ε) per output channel, with bias β − mean·γ/√(var+ε).
+    pub fn fold(weight: &Tensor, bn: &BatchNorm, stride: usize, pad: usize) -> Result<Self> {
+        let (cout, cin, k, k2) = weight.dims4()?;
+        if k != k2 {
+            candle_core::bail!("square kernels only, got {k}×{k2}");
+        }
+        let v = |t: &Tensor| t.to_dtype(DType::F32)?.flatten_all()?.to_vec1::<f32>();
+        let (gamma, beta, mean, var) = (v(bn.gamma)?, v(bn.beta)?, v(bn.mean)?, v(bn.var)?);
+        for (name, t) in [("γ", &gamma), ("β", &beta), ("mean", &mean), ("variance", &var)] {
+            if t.len() != cout {
+                candle_core::bail!(
+                    "batch-norm {name} has {} channels, the convolution {cout}",
+                    t.len()
+                );
+            }
+        }
+        let scale: Vec<f32> =
+            (0..cout).map(|o| (gamma[o] as f64 / (var[o] as f64 + bn.eps).sqrt()) as f32).collect();
+        let bias = (0..cout).map(|o| beta[o] - mean[o] * scale[o]).collect();
+        // [cout, cin, ky, kx] → [(ky, kx, cin), cout]
+        let w = v(weight)?;
+        let mut weight = vec![0f32; w.len()];
+        for o in 0..cout {
+            for i in 0..cin {
+                for ky in 0..k {
+                    for kx in 0..k {
+                        weight[((ky * k + kx) * cin + i) * cout + o] =
+                            w[((o * cin + i) * k + ky) * k + kx] * scale[o];
+                    }
+                }
+            }
+        }
+        Ok(FoldedConv { k, stride, pad, cin, cout, weight, bias })
+    }
+
+    /// The convolution, plus `residual` (same shape as the output) when given, then ReLU when
+    /// asked; rows of the output split between `threads` threads.
+    pub fn forward(&self, x: &Nhwc, residual: Option<&Nhwc>, relu: bool, threads: usize) -> Nhwc {
+        assert_eq!(x.c, self.cin, "input channels");
+        let (ho, wo) = (
+            out_size(x.h, self.k, self.stride, self.pad),
+            out_size(x.w, self.k, self.stride, self.pad),
+        );
+        let rows = x.n * ho * wo;
+        if let Some(r) = residual {
+            assert_eq!((r.n, r.h, r.w, r.c), (x.n, ho, wo, self.cout), "residual shape");
+        }
+        let mut out = vec![0f32; rows * self.cout];
+        let per_thread = rows.div_ceil(threads.max(1)).max(1);
+        std::thread::scope(|s| {
+            for (t, out) in out.chunks_mut(per_thread * self.cout).enumerate() {
+                let first = t * per_thread;
+                s.spawn(move || self.rows(x, first, out, residual, relu, ho, wo));
+            }
+        });
+        Nhwc { n: x.n, h: ho, w: wo, c: self.cout, data: out }
+    }
+
+    /// Output rows `first..first + out.len() / cout` (row = (image, y, x)).
+    #[allow(clippy::too_many_arguments)] // one thread's share of `forward`
+    fn rows(
+        &self,
+        x: &Nhwc,
+        first: usize,
+        out: &mut [f32],
+        residual: Option<&Nhwc>,
+        relu: bool,
+        ho: usize,
+        wo: usize,
+    ) {
+        let kdim = self.k * self.k * self.cin;
+        let direct = self.k == 1 && self.stride == 1 && self.pad == 0;
+        let count = out.len() / self.cout;
+        // blocks of rows whose im2col copy (and product output) stay in cache, but large enough
+        // that repacking the weights for each block costs little
+        let block = ((1 << 18) / kdim.max(1)).clamp(128, 1024).min(count);
+        let mut cols = if direct { Vec::new() } else { vec![0f32; block * kdim] };
+        let mut done = 0;
+        while done < count {
+            let m = block.min(count - done);
+            let row0 = first + done;
+            let lhs: &[f32] = if direct {
+                &x.data[row0 * self.cin..(row0 + m) * self.cin]
+            } else {
+                self.gather(x, row0, m, ho, wo, &mut cols[..m * kdim]);
+                &cols[..m * kdim]
+            };
+            let dst = &mut out[done * self.cout..(done + m) * self.cout];
+            // SAFETY: dst is m×cout, lhs m×kdim and the weights kdim×cout, all row-major and
+            // in bounds; read_dst = false, so dst's values are not read.
+            unsafe {
+                gemm(
+                    m,
+                    self.cout,
+                    kdim,
+                    dst.as_mut_ptr(),
+                    1,
+                    self.cout as isize,
+                    false,
+                    lhs.as_ptr(),
+                    1,
+                    kdim as isize,
+                    self.weight.as_ptr(),
+                    1,
+                    self.cout as isize,
+                    0.0,
+                    1.0,
+                    false,
+                    false,
+                    false,
+                    Parallelism::None,
+                );
+            }
+            let res = residual.map(|r| &r.data[row0 * self.cout..(row0 + m) * self.cout]);
+            for (i, row) in dst.chunks_mut(self.cout).enumerate() {
+                row.iter_mut().zip(&self.bias).for_each(|(v, b)| *v += b);
+                if let Some(res) = res {
+                    let r = &res[i * self.cout..(i + 1) * self.cout];
+                    row.iter_mut().zip(r).for_each(|(v, r)| *v += r);
+                }
+                if relu {
+                    row.iter_mut().for_each(|v| *v = v.max(0.0));
+                }
+            }
+            done += m;
+        }
+    }
+
+    /// The im2col rows of output rows `row0..row0 + m`: for each, the k×k window's input pixels
+    /// (cin values each, zeros outside the image) in (ky, kx, cin) order.
+    fn gather(&self, x: &Nhwc, row0: usize, m: usize, ho: usize, wo: usize, cols: &mut [f32]) {
+        let (k, cin) = (self.k, self.cin);
+        let kdim = k * k * cin;
+        for (i, col) in cols.chunks_mut(kdim).enumerate().take(m) {
+            let r = row0 + i;
+            let (b, oy, ox) = (r / (ho * wo), (r / wo) % ho, r % wo);
+            for ky in 0..k {
+                let iy = (oy * self.stride + ky).checked_sub(self.pad).filter(|&y| y < x.h);
+                for kx in 0..k {
+                    let dst = &mut col[(ky * k + kx) * cin..][..cin];
+                    let ix = (ox * self.stride + kx).checked_sub(self.pad).filter(|&v| v < x.w);
+                    match (iy, ix) {
+                        (Some(iy), Some(ix)) => {
+                            dst.copy_from_slice(&x.data[((b * x.h + iy) * x.w + ix) * cin..][..cin])
+                        }
+                        _ => dst.fill(0.0),
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use candle_core::Device;
+
+    fn bn(c: usize, seed: u64) -> [Tensor; 4] {
+        let d = &Device::Cpu;
+        let r = |lo: f32, hi: f32, s: u64| {
+            let v: Vec<f32> = (0..c)
+                .map(|i| {
+                    let h = ((i as u64 + 1) * 2654435761 + s * 97 + seed * 7919) % 1000;
+                    lo + (hi - lo) * h as f32 / 1000.0
+                })
+                .collect();
+            Tensor::from_vec(v, c, d).unwrap()
+        };
+        [r(0.5, 1.5, 1), r(-0.2, 0.2, 2), r(-0.3, 0.3, 3), r(0.5, 2.0, 4)]
+    }
+
+    /// candle's conv2d then batch-norm (and residual, ReLU) against the folded NHWC path, for
+    /// the kernel, stride and padding combinations ResNets use, odd sizes included.
+    #[test]
+    fn folded_convolutions_match_candles_conv_then_batch_norm() {
+        let d = &Device::Cpu;
+        for (i, &(k, stride, pad, cin, cout, h, residual, relu, threads)) in [
+            (1, 1, 0, 16, 24, 9, false, true, 2),
+            (1, 2, 0, 16, 32, 9, false, false, 2),
+            (3, 1, 1, 8, 12, 7, true, true, 2),
+            (3, 2, 1, 8, 12, 11, false, true, 3),
+            (7, 2, 3, 3, 16, 20, false, true, 2),
+            (3, 1, 1, 5, 7, 6, true, false, 1),
+        ]
+        .iter()
+        .enumerate()
+        {
+            let x = Tensor::randn(0f32, 1.0, (2, cin, h, h + 1), d).unwrap();
+            let w = Tensor::randn(0f32, 0.3, (cout, cin, k, k), d).unwrap();
+            let [g, b, m, v] = bn(cout, i as u64);
+            let norm =
+                candle_nn::BatchNorm::new(cout, m.clone(), v.clone(), g.clone(), b.clone(), 1e-5)
+                    .unwrap();
+            let mut want = candle_core::ModuleT::forward_t(
+                &norm,
+                &x.conv2d(&w, pad, stride, 1, 1).unwrap(),
+                false,
+            )
+            .unwrap();
+            let res = residual.then(|| Tensor::randn(0f32, 1.0, want.shape(), d).unwrap());
+            if let Some(r) = &res {
+                want = (want + r).unwrap();
+            }
+            if relu {
+                want = want.relu().unwrap();
+            }
+            let conv = FoldedConv::fold(
+                &w,
+                &BatchNorm { gamma: &g, beta: &b, mean: &m, var: &v, eps: 1e-5 },
+                stride,
+                pad,
+            )
+            .unwrap();
+            let res = res.map(|r| Nhwc::from_nchw(&r).unwrap());
+            let got = conv.forward(&Nhwc::from_nchw(&x).unwrap(), res.as_ref(), relu, threads);
+            let got = got.to_nchw(d).unwrap();
+            assert_eq!(got.dims(), want.dims(), "case {i}");
+            let diff = got
+                .sub(&want)
+                .unwrap()
+                .abs()
+                .unwrap()
+                .max_all()
+                .unwrap()
+                .to_scalar::<f32>()
+                .unwrap();
+            let scale = want.abs().unwrap().max_all().unwrap().to_scalar::<f32>().unwrap();
+            assert!(
+                diff <= 1e-5 * scale.max(1.0),
+                "case {i}: max difference {diff} (scale {scale})"
+            );
+        }
+    }
+
+    #[test]
+    fn max_pool_and_global_average_match_candle() {
+        let d = &Device::Cpu;
+        let x = Tensor::randn(0f32, 1.0, (2, 5, 13, 12), d).unwrap();
+        let n = Nhwc::from_nchw(&x).unwrap();
+        // reference: explicit loops in NCHW, the window clipped to the image
+        let pooled = n.max_pool(3, 2, 1).to_nchw(d).unwrap();
+        let xs = x.to_dtype(DType::F32).unwrap().flatten_all().unwrap().to_vec1::<f32>().unwrap();
+        let (c, h, w) = (5, 13, 12);
+        let (ho, wo) = ((h + 2 - 3) / 2 + 1, (w + 2 - 3) / 2 + 1);
+        assert_eq!(pooled.dims(), &[2, c, ho, wo]);
+        let got = pooled.flatten_all().unwrap().to_vec1::<f32>().unwrap();
+        for b in 0..2 {
+            for ch in 0..c {
+                for oy in 0..ho {
+                    for ox in 0..wo {
+                        let mut m = f32::NEG_INFINITY;
+                        for iy in (2 * oy).saturating_sub(1)..(2 * oy + 2).min(h) {
+                            for ix in (2 * ox).saturating_sub(1)..(2 * ox + 2).min(w) {
+                                m = m.max(xs[((b * c + ch) * h + iy) * w + ix]);
+                            }
+                        }
+                        assert_eq!(got[((b * c + ch) * ho + oy) * wo + ox], m);
+                    }
+                }
+            }
+        }
+        let avg = Tensor::from_vec(n.global_average(), (2, 5), d).unwrap();
+        let want = x.mean((2, 3)).unwrap();
+        let diff =
+            (avg - want).unwrap().abs().unwrap().max_all().unwrap().to_scalar::<f32>().unwrap();
+        assert!(diff < 1e-5, "{diff}");
+    }
+}

@@ -11,6 +11,7 @@ use candle_core::{CpuStorage, CustomOp3, Layout, Module, Result, Shape, Tensor};
 use candle_nn::VarBuilder;
 use rayon::prelude::*;
 
+use super::nhwc::{Activation, FoldedConv, FoldedDepthwise, Nhwc, Padding};
 use crate::custom_op::f32_slice;
 
 /// One stage of MBConv blocks: `repeats` blocks, the first with `stride`, the rest with stride 1.
@@ -258,6 +259,62 @@ pub struct EfficientNetLite {
     blocks: Vec<MbConv>,
     head: ConvBn,
     fc: candle_nn::Linear,
+    /// The same layers in NHWC for the CPU ([`super::nhwc`]); candle's path stays the reference
+    /// and runs on other devices.
+    cpu: Option<LiteNhwc>,
+}
+
+#[derive(Debug, Clone)]
+struct LiteNhwc {
+    stem: FoldedConv,
+    /// (expand, depthwise, project, residual)
+    blocks: Vec<(Option<FoldedConv>, FoldedDepthwise, FoldedConv, bool)>,
+    head: FoldedConv,
+}
+
+impl ConvBn {
+    fn bias_values(&self) -> Result<Vec<f32>> {
+        self.bias.to_dtype(candle_core::DType::F32)?.to_vec1::<f32>()
+    }
+
+    fn nhwc(&self) -> Result<FoldedConv> {
+        FoldedConv::new(&self.weight, None, self.bias_values()?, self.stride, Padding::Same)
+    }
+
+    fn nhwc_depthwise(&self) -> Result<FoldedDepthwise> {
+        FoldedDepthwise::new(&self.weight, None, self.bias_values()?, self.stride, Padding::Same)
+    }
+}
+
+impl LiteNhwc {
+    fn new(net: &EfficientNetLite) -> Result<Self> {
+        let blocks = net
+            .blocks
+            .iter()
+            .map(|b| {
+                Ok((
+                    b.expand.as_ref().map(ConvBn::nhwc).transpose()?,
+                    b.depthwise.nhwc_depthwise()?,
+                    b.project.nhwc()?,
+                    b.residual,
+                ))
+            })
+            .collect::<Result<_>>()?;
+        Ok(LiteNhwc { stem: net.stem.nhwc()?, blocks, head: net.head.nhwc()? })
+    }
+
+    fn forward_features(&self, x: &Tensor) -> Result<Tensor> {
+        let threads = candle_core::utils::get_num_threads();
+        let x = Nhwc::from_nchw(x)?;
+        let mut y = self.stem.forward(&x, None, Activation::Relu6, threads);
+        for (expand, depthwise, project, residual) in &self.blocks {
+            let e = expand.as_ref().map(|e| e.forward(&y, None, Activation::Relu6, threads));
+            let d = depthwise.forward(e.as_ref().unwrap_or(&y), Activation::Relu6, threads);
+            y = project.forward(&d, residual.then_some(&y), Activation::None, threads);
+        }
+        let y = self.head.forward(&y, None, Activation::Relu6, threads);
+        Tensor::from_vec(y.global_average(), (y.n, y.c), &candle_core::Device::Cpu)
+    }
 }
 
 impl EfficientNetLite {
@@ -334,11 +391,23 @@ impl EfficientNetLite {
             vb.pp("_bn1"),
         )?;
         let fc = candle_nn::linear(cfg.head_channels, cfg.num_classes, vb.pp("_fc"))?;
-        Ok(EfficientNetLite { stem, blocks, head, fc })
+        let mut net = EfficientNetLite { stem, blocks, head, fc, cpu: None };
+        if vb.device().is_cpu() {
+            net.cpu = Some(LiteNhwc::new(&net)?);
+        }
+        Ok(net)
     }
 
     /// Global-average-pooled features [B, 1280] of images [B, 3, H, W].
     pub fn forward_features(&self, x: &Tensor) -> Result<Tensor> {
+        match &self.cpu {
+            Some(cpu) if x.device().is_cpu() => cpu.forward_features(x),
+            _ => self.forward_features_candle(x),
+        }
+    }
+
+    /// [`Self::forward_features`] through candle's operations (the reference on the CPU).
+    pub fn forward_features_candle(&self, x: &Tensor) -> Result<Tensor> {
         let mut y = self.stem.forward(x, true)?;
         for block in &self.blocks {
             y = block.forward(&y)?;
@@ -464,5 +533,41 @@ mod tests {
         let diff =
             (got - want).unwrap().abs().unwrap().max_all().unwrap().to_scalar::<f32>().unwrap();
         assert!(diff < 1e-4, "max diff {diff}");
+    }
+
+    /// The NHWC path against candle's on the same weights (batch-norm statistics that are not
+    /// the identity), on an odd input size so that SAME padding is asymmetric.
+    #[test]
+    fn the_nhwc_path_matches_candles() {
+        let dev = Device::Cpu;
+        let vm = candle_nn::VarMap::new();
+        EfficientNetLite::new(&Config::lite0(), VarBuilder::from_varmap(&vm, DType::F32, &dev))
+            .unwrap();
+        for (key, var) in vm.data().lock().unwrap().iter() {
+            let (lo, hi) = if key.ends_with("running_mean")
+                || key.contains("_bn") && key.ends_with("bias")
+            {
+                (-0.2f32, 0.2)
+            } else if key.ends_with("running_var") || key.contains("_bn") && key.ends_with("weight")
+            {
+                (0.5, 1.5)
+            } else {
+                continue;
+            };
+            var.set(&Tensor::rand(lo, hi, var.shape(), &dev).unwrap()).unwrap();
+        }
+        let net =
+            EfficientNetLite::new(&Config::lite0(), VarBuilder::from_varmap(&vm, DType::F32, &dev))
+                .unwrap();
+        assert!(net.cpu.is_some());
+        let x = Tensor::randn(0f32, 1., (2, 3, 67, 59), &dev).unwrap();
+        let want = net.forward_features_candle(&x).unwrap();
+        let got = net.forward_features(&x).unwrap();
+        assert_eq!(got.dims(), want.dims());
+        let diff = got.sub(&want).unwrap().abs().unwrap().max_all().unwrap();
+        let scale = want.abs().unwrap().max_all().unwrap().to_scalar::<f32>().unwrap();
+        let diff = diff.to_scalar::<f32>().unwrap();
+        assert!(scale > 1e-3, "features vanished ({scale})");
+        assert!(diff <= 1e-4 * scale, "max difference {diff}, largest feature {scale}");
     }
 }

@@ -131,7 +131,7 @@ pub const RESIZE_SHORTER: u32 = 256;
 pub const INPUT_SIZE: u32 = 224;
 
 enum Body {
-    Lite(efficientnet_lite::EfficientNetLite),
+    Lite(Box<efficientnet_lite::EfficientNetLite>),
     /// On the CPU our NHWC body ([`resnet::ResNetBody`]), elsewhere candle's.
     ResNet {
         body: Box<dyn Module + Send + Sync>,
@@ -180,10 +180,10 @@ impl Network {
             reason: format!("not {backbone} weights: {e}"),
         };
         let body = match backbone {
-            Backbone::EfficientnetLite0 => Body::Lite(
+            Backbone::EfficientnetLite0 => Body::Lite(Box::new(
                 efficientnet_lite::EfficientNetLite::new(&efficientnet_lite::Config::lite0(), vb)
                     .map_err(mismatch)?,
-            ),
+            )),
             _ => {
                 use candle_transformers::models::resnet as candle_resnet;
                 fn boxed(m: impl Module + Send + Sync + 'static) -> Box<dyn Module + Send + Sync> {

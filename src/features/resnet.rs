@@ -6,7 +6,7 @@
 use candle_core::{Module, Result, Tensor};
 use candle_nn::VarBuilder;
 
-use super::nhwc::{BatchNorm, FoldedConv, Nhwc};
+use super::nhwc::{Activation, BatchNorm, FoldedConv, Nhwc, Padding};
 
 #[derive(Debug, Clone)]
 enum Block {
@@ -42,7 +42,7 @@ fn conv_bn(
     let (mean, var) = (b.get(cout, "running_mean")?, b.get(cout, "running_var")?);
     // torchvision's BatchNorm2d default ε, as candle's resnet uses
     let bn = BatchNorm { gamma: &gamma, beta: &beta, mean: &mean, var: &var, eps: 1e-5 };
-    FoldedConv::fold(&w, &bn, stride, k / 2)
+    FoldedConv::fold(&w, &bn, stride, Padding::Symmetric(k / 2))
 }
 
 impl ResNetBody {
@@ -99,19 +99,31 @@ impl Module for ResNetBody {
     fn forward(&self, images: &Tensor) -> Result<Tensor> {
         let threads = candle_core::utils::get_num_threads();
         let x = Nhwc::from_nchw(images)?;
-        let mut x = self.stem.forward(&x, None, true, threads).max_pool(3, 2, 1);
+        let mut x = self.stem.forward(&x, None, Activation::Relu, threads).max_pool(3, 2, 1);
         for block in &self.blocks {
             x = match block {
                 Block::Basic { conv1, conv2, downsample } => {
-                    let shortcut = downsample.as_ref().map(|d| d.forward(&x, None, false, threads));
-                    let y = conv1.forward(&x, None, true, threads);
-                    conv2.forward(&y, Some(shortcut.as_ref().unwrap_or(&x)), true, threads)
+                    let shortcut =
+                        downsample.as_ref().map(|d| d.forward(&x, None, Activation::None, threads));
+                    let y = conv1.forward(&x, None, Activation::Relu, threads);
+                    conv2.forward(
+                        &y,
+                        Some(shortcut.as_ref().unwrap_or(&x)),
+                        Activation::Relu,
+                        threads,
+                    )
                 }
                 Block::Bottleneck { conv1, conv2, conv3, downsample } => {
-                    let shortcut = downsample.as_ref().map(|d| d.forward(&x, None, false, threads));
-                    let y = conv1.forward(&x, None, true, threads);
-                    let y = conv2.forward(&y, None, true, threads);
-                    conv3.forward(&y, Some(shortcut.as_ref().unwrap_or(&x)), true, threads)
+                    let shortcut =
+                        downsample.as_ref().map(|d| d.forward(&x, None, Activation::None, threads));
+                    let y = conv1.forward(&x, None, Activation::Relu, threads);
+                    let y = conv2.forward(&y, None, Activation::Relu, threads);
+                    conv3.forward(
+                        &y,
+                        Some(shortcut.as_ref().unwrap_or(&x)),
+                        Activation::Relu,
+                        threads,
+                    )
                 }
             };
         }

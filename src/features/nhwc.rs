@@ -366,17 +366,32 @@ impl FoldedConv {
             let (b, oy, ox) = (r / (g.ho * g.wo), (r / g.wo) % g.ho, r % g.wo);
             for ky in 0..k {
                 let iy = (oy * self.stride + ky).checked_sub(g.top).filter(|&y| y < x.h);
-                for kx in 0..k {
-                    let dst = &mut col[(ky * k + kx) * cin..][..cin];
-                    let ix = (ox * self.stride + kx).checked_sub(g.left).filter(|&v| v < x.w);
-                    match (iy, ix) {
-                        (Some(iy), Some(ix)) => {
-                            dst.copy_from_slice(&x.data[((b * x.h + iy) * x.w + ix) * cin..][..cin])
-                        }
-                        _ => dst.fill(0.0),
-                    }
-                }
+                let x0 = (ox * self.stride) as isize - g.left as isize;
+                window_row(x, b, iy, x0, &mut col[ky * k * cin..(ky + 1) * k * cin]);
             }
+        }
+    }
+}
+
+/// The input pixels (b, y, x0..x0 + dst.len() / c) into `dst`, zeros where outside the image:
+/// one copy when the whole row is inside (the stem's 3-channel pixels would otherwise cost a
+/// call each).
+fn window_row(x: &Nhwc, b: usize, y: Option<usize>, x0: isize, dst: &mut [f32]) {
+    let c = x.c;
+    let Some(y) = y else {
+        dst.fill(0.0);
+        return;
+    };
+    let row = &x.data[(b * x.h + y) * x.w * c..][..x.w * c];
+    let k = dst.len() / c;
+    if x0 >= 0 && x0 as usize + k <= x.w {
+        dst.copy_from_slice(&row[x0 as usize * c..(x0 as usize + k) * c]);
+        return;
+    }
+    for (i, d) in dst.chunks_mut(c).enumerate() {
+        match usize::try_from(x0 + i as isize).ok().filter(|&v| v < x.w) {
+            Some(v) => d.copy_from_slice(&row[v * c..(v + 1) * c]),
+            None => d.fill(0.0),
         }
     }
 }
@@ -452,15 +467,8 @@ impl FoldedConv {
                             // the 4×4 input patch around the tile, zeros outside the image
                             for py in 0..4 {
                                 let y = (2 * ty + py).checked_sub(1).filter(|&y| y < x.h);
-                                for px in 0..4 {
-                                    let d = &mut patch[(py * 4 + px) * cin..][..cin];
-                                    match (y, (2 * tx + px).checked_sub(1).filter(|&v| v < x.w)) {
-                                        (Some(y), Some(xx)) => d.copy_from_slice(
-                                            &x.data[((b * x.h + y) * x.w + xx) * cin..][..cin],
-                                        ),
-                                        _ => d.fill(0.0),
-                                    }
-                                }
+                                let x0 = 2 * tx as isize - 1;
+                                window_row(x, b, y, x0, &mut patch[py * 4 * cin..][..4 * cin]);
                             }
                             input_transform(&patch, cin, &mut v, bt, i, &mut scratch_in);
                         }

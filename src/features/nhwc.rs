@@ -686,6 +686,13 @@ impl FoldedDepthwise {
     }
 }
 
+/// The largest |a − b| and the largest |b| of two tensors of one shape (tests).
+#[cfg(test)]
+pub(crate) fn max_diff_and_scale(a: &Tensor, b: &Tensor) -> (f32, f32) {
+    let max = |t: Tensor| t.abs().unwrap().max_all().unwrap().to_scalar::<f32>().unwrap();
+    (max(a.sub(b).unwrap()), max(b.clone()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -752,16 +759,7 @@ mod tests {
             let got = conv.forward(&Nhwc::from_nchw(&x).unwrap(), res.as_ref(), act, threads);
             let got = got.to_nchw(d).unwrap();
             assert_eq!(got.dims(), want.dims(), "case {i}");
-            let diff = got
-                .sub(&want)
-                .unwrap()
-                .abs()
-                .unwrap()
-                .max_all()
-                .unwrap()
-                .to_scalar::<f32>()
-                .unwrap();
-            let scale = want.abs().unwrap().max_all().unwrap().to_scalar::<f32>().unwrap();
+            let (diff, scale) = max_diff_and_scale(&got, &want);
             assert!(
                 diff <= 1e-5 * scale.max(1.0),
                 "case {i}: max difference {diff} (scale {scale})"
@@ -827,8 +825,7 @@ mod tests {
         }
         let avg = Tensor::from_vec(n.global_average(), (2, 5), d).unwrap();
         let want = x.mean((2, 3)).unwrap();
-        let diff =
-            (avg - want).unwrap().abs().unwrap().max_all().unwrap().to_scalar::<f32>().unwrap();
+        let (diff, _) = max_diff_and_scale(&avg, &want);
         assert!(diff < 1e-5, "{diff}");
     }
 }

@@ -177,10 +177,7 @@ mod tests {
             let want = reference.forward(&x).unwrap();
             let got = ours.forward(&x).unwrap();
             assert_eq!(got.dims(), want.dims(), "{name}");
-            let diff = got.sub(&want).unwrap().abs().unwrap().max_all().unwrap();
-            let scale = want.abs().unwrap().max_all().unwrap();
-            let (diff, scale) =
-                (diff.to_scalar::<f32>().unwrap(), scale.to_scalar::<f32>().unwrap());
+            let (diff, scale) = crate::features::nhwc::max_diff_and_scale(&got, &want);
             assert!(scale > 1e-3, "{name}: features vanished ({scale})");
             assert!(diff <= 1e-4 * scale, "{name}: max difference {diff}, largest feature {scale}");
         }

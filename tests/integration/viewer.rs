@@ -659,6 +659,10 @@ fn dragging_the_ruler_scrubs_and_the_release_shows_the_exact_frame() {
     for i in 1..=20 {
         h.event(egui::Event::PointerMoved(ruler - egui::vec2(400.0 - 25.0 * i as f32, 0.0)));
         h.run_steps(1);
+        // a pointer's events come 16 ms apart; without the pause the decoder worker, busy on a
+        // loaded machine, had answered only twice in 20 frames drawn back to back (CI, 2 cores
+        // shared with a training run)
+        std::thread::sleep(Duration::from_millis(16));
         assert!(i < 3 || h.state().state.scrubbing, "a drag on the ruler scrubs");
         let shown = h.state().displayed_frame().filter(|&k| k != 0);
         if shown.is_some() && seen.last() != shown.as_ref() {

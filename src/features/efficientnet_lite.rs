@@ -305,6 +305,9 @@ impl LiteNhwc {
 
     fn forward_features(&self, x: &Tensor) -> Result<Tensor> {
         let threads = candle_core::utils::get_num_threads();
+        if x.dims().len() != 4 || x.dim(1)? != 3 {
+            candle_core::bail!("expected images [n, 3, h, w], got {:?}", x.dims());
+        }
         let x = Nhwc::from_nchw(x)?;
         let mut y = self.stem.forward(&x, None, Activation::Relu6, threads);
         for (expand, depthwise, project, residual) in &self.blocks {

@@ -28,6 +28,12 @@ impl Nhwc {
     /// From a [n, c, h, w] tensor.
     pub fn from_nchw(x: &Tensor) -> Result<Self> {
         let (n, c, h, w) = x.dims4()?;
+        if !x.device().is_cpu() {
+            candle_core::bail!(
+                "the NHWC convolutions run on the CPU, the input is on {:?}",
+                x.device()
+            );
+        }
         let src = x.to_dtype(DType::F32)?.flatten_all()?.to_vec1::<f32>()?;
         let mut data = vec![0f32; src.len()];
         let hw = h * w;

@@ -98,6 +98,9 @@ impl ResNetBody {
 impl Module for ResNetBody {
     fn forward(&self, images: &Tensor) -> Result<Tensor> {
         let threads = candle_core::utils::get_num_threads();
+        if images.dims().len() != 4 || images.dim(1)? != 3 {
+            candle_core::bail!("expected images [n, 3, h, w], got {:?}", images.dims());
+        }
         let x = Nhwc::from_nchw(images)?;
         let mut x = self.stem.forward(&x, None, Activation::Relu, threads).max_pool(3, 2, 1);
         for block in &self.blocks {
@@ -180,6 +183,17 @@ mod tests {
             let (diff, scale) = crate::features::nhwc::max_diff_and_scale(&got, &want);
             assert!(scale > 1e-3, "{name}: features vanished ({scale})");
             assert!(diff <= 1e-4 * scale, "{name}: max difference {diff}, largest feature {scale}");
+        }
+    }
+
+    #[test]
+    fn images_without_three_channels_are_an_error_not_a_panic() {
+        let d = &Device::Cpu;
+        let vm = VarMap::new();
+        let net = ResNetBody::resnet18(VarBuilder::from_varmap(&vm, DType::F32, d)).unwrap();
+        for shape in [&[1, 4, 32, 32][..], &[3, 32, 32]] {
+            let err = net.forward(&Tensor::zeros(shape, DType::F32, d).unwrap()).unwrap_err();
+            assert!(err.to_string().contains("expected images [n, 3, h, w]"), "{err}");
         }
     }
 }

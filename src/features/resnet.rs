@@ -104,29 +104,19 @@ impl Module for ResNetBody {
         let x = Nhwc::from_nchw(images)?;
         let mut x = self.stem.forward(&x, None, Activation::Relu, threads).max_pool(3, 2, 1);
         for block in &self.blocks {
+            let (Block::Basic { downsample, .. } | Block::Bottleneck { downsample, .. }) = block;
+            let shortcut =
+                downsample.as_ref().map(|d| d.forward(&x, None, Activation::None, threads));
+            let residual = Some(shortcut.as_ref().unwrap_or(&x));
             x = match block {
-                Block::Basic { conv1, conv2, downsample } => {
-                    let shortcut =
-                        downsample.as_ref().map(|d| d.forward(&x, None, Activation::None, threads));
+                Block::Basic { conv1, conv2, .. } => {
                     let y = conv1.forward(&x, None, Activation::Relu, threads);
-                    conv2.forward(
-                        &y,
-                        Some(shortcut.as_ref().unwrap_or(&x)),
-                        Activation::Relu,
-                        threads,
-                    )
+                    conv2.forward(&y, residual, Activation::Relu, threads)
                 }
-                Block::Bottleneck { conv1, conv2, conv3, downsample } => {
-                    let shortcut =
-                        downsample.as_ref().map(|d| d.forward(&x, None, Activation::None, threads));
+                Block::Bottleneck { conv1, conv2, conv3, .. } => {
                     let y = conv1.forward(&x, None, Activation::Relu, threads);
                     let y = conv2.forward(&y, None, Activation::Relu, threads);
-                    conv3.forward(
-                        &y,
-                        Some(shortcut.as_ref().unwrap_or(&x)),
-                        Activation::Relu,
-                        threads,
-                    )
+                    conv3.forward(&y, residual, Activation::Relu, threads)
                 }
             };
         }

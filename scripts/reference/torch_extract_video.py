@@ -10,7 +10,7 @@ The features are not mmant's to 1e-4: PyAV sets up swscale's colour conversion o
 FFmpeg's defaults, which mmant keeps (on a 320×240 test pattern its frames differ from
 `ffmpeg -vf scale=341:256:flags=bilinear` by 1.8 levels on average, and the Lite0 features by
 0.13 of the largest; mmant's features equal that ffmpeg command's frames through this script's
-crop and network to 3e-6). The comparison is of speed; the networks alone agree to 1e-5
+crop and network to 3e-6, checked by hand). The comparison is of speed; the networks alone agree to 1e-5
 (`mmant bench extract`).
 
 Run by scripts/experiments/bench-extract-video; prints one JSON object.
